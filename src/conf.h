@@ -1,0 +1,71 @@
+/*
+ * conf.h - the configuration file.
+ *
+ * driftd reads one INI file (inih does the lexing).  Every key lives in the
+ * declarative table in conf.c: section, name, type, range, default and the
+ * field of struct conf it fills.  Unknown sections and keys, duplicate keys
+ * and values that do not parse are errors, each reported as "FILE:LINE:
+ * message"; a file with any error is rejected as a whole, so a running
+ * daemon keeps its old configuration when a reload fails.
+ *
+ * Ownership: conf_load() returns a struct conf that the caller releases with
+ * conf_free().  Strings inside it live as long as the struct.
+ */
+#ifndef DRIFTD_CONF_H
+#define DRIFTD_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "log.h"
+
+#define CONF_DEFAULT_PATH   "/etc/driftd/driftd.conf"
+#define CONF_DEFAULT_LISTEN "127.0.0.1:9847"
+/* A configuration file is small; anything larger is a mistake. */
+#define CONF_MAX_FILE_BYTES (1024 * 1024)
+/* inih's line buffer as Debian builds it (INI_MAX_LINE). */
+#define CONF_MAX_LINE       199
+
+struct conf {
+	char *file;            /* path the configuration was read from */
+
+	/* [global] */
+	char *listen;          /* "host:port", ":port" or "[v6]:port" */
+	char *state_dir;       /* "" when no state is kept */
+	enum log_level log_level;
+};
+
+/*
+ * Read and validate `path`.  On success returns 0 and stores a new struct in
+ * *out.  On failure returns -EINVAL (the file has errors) or another negative
+ * errno (it could not be read), and appends one "FILE:LINE: message" line per
+ * problem to `errors`.
+ */
+int conf_load(const char *path, struct conf **out, struct buf *errors);
+
+/* As conf_load(), from `len` bytes of `text`; `path` names it in errors. */
+int conf_parse(const char *path, const char *text, size_t len,
+    struct conf **out, struct buf *errors);
+
+/* A configuration holding only the defaults (used by tests and --help). */
+struct conf *conf_defaults(void);
+
+void conf_free(struct conf *c);
+
+/* Write the resolved configuration as an INI file (--check-config). */
+void conf_dump(const struct conf *c, FILE *fp);
+
+/*
+ * Split a listen address into host and port.  Accepts "host:port",
+ * ":port" (all interfaces, host set to "") and "[v6addr]:port".  The host
+ * must be an IP literal or "localhost"; port 0 asks the kernel for a free
+ * port.  Returns 0 or -EINVAL.
+ */
+int conf_parse_listen(const char *s, char *host, size_t hostsize, int *port);
+
+/* Parse a duration such as "250ms", "10s", "15m", "1h" or "7d" (a bare
+ * "0" is accepted) into milliseconds.  Returns 0 or -EINVAL. */
+int conf_parse_duration(const char *s, uint64_t *ms);
+
+#endif

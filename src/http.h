@@ -1,0 +1,76 @@
+/*
+ * http.h - a small HTTP/1.1 server on libuv, for /metrics and friends.
+ *
+ * Requests are parsed by http-parser.  The server knows nothing of the
+ * endpoints: every complete request goes to one handler, which fills in a
+ * response synchronously.  Responses go out in request order; while one is
+ * being written the connection reads no further, so a client that never
+ * reads its responses only ever holds one response in memory.
+ *
+ * Limits (all per connection unless said otherwise) protect the daemon from
+ * slow and hostile clients: request head size (431 beyond), request body
+ * size (413), time to receive a whole request head, idle keep-alive time,
+ * time to deliver a response, and a cap on connections, at which the least
+ * recently active connection is closed to make room: a flood of idle
+ * connections cannot lock a scraper out.
+ */
+#ifndef DRIFTD_HTTP_H
+#define DRIFTD_HTTP_H
+
+#include <uv.h>
+
+#include "buf.h"
+
+#define HTTP_MAX_CONNECTIONS     256
+#define HTTP_MAX_HEAD_BYTES      (16 * 1024)   /* request line + headers */
+#define HTTP_MAX_BODY_BYTES      (16 * 1024)
+#define HTTP_IDLE_TIMEOUT_MS     (60 * 1000)
+#define HTTP_HEAD_TIMEOUT_MS     (10 * 1000)   /* first byte to end of head */
+#define HTTP_WRITE_TIMEOUT_MS    (60 * 1000)
+/* Response buffers larger than this are released after each response. */
+#define HTTP_KEEP_BUFFER_BYTES   (256 * 1024)
+
+struct http_request {
+	const char *method;           /* "GET", "HEAD", ... */
+	int is_head;
+	const char *path;             /* the target up to '?' */
+	const char *query;            /* after '?', or "" */
+	const char *accept;           /* header values, "" when absent */
+	const char *accept_encoding;
+};
+
+struct http_response {
+	int status;
+	const char *content_type;     /* NULL for none */
+	struct buf headers;           /* extra "Name: value\r\n" lines */
+	struct buf body;
+};
+
+/* Fill `resp` (status 200 and empty buffers on entry) for `req`. */
+typedef void (*http_handler_cb)(const struct http_request *req,
+    struct http_response *resp, void *arg);
+
+struct http_server;
+
+/*
+ * Listen on `listen` ("host:port", ":port", "[v6]:port") and serve requests
+ * with `handler`.  Returns 0 or a negative libuv error code; on success
+ * *out holds the server.
+ */
+int http_server_start(uv_loop_t *loop, const char *listen,
+    http_handler_cb handler, void *arg, struct http_server **out);
+
+/* The port actually bound (useful with port 0 in tests). */
+int http_server_port(const struct http_server *s);
+
+/*
+ * Stop listening and close every connection.  The server frees itself once
+ * the last handle's close callback has run; the pointer is invalid after
+ * this call.
+ */
+void http_server_close(struct http_server *s);
+
+/* The reason phrase for a status code. */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * metrics.c - the metrics registry and its exposition.
+ *
+ * Formats: https://prometheus.io/docs/instrumenting/exposition_formats/ and
+ * the OpenMetrics 1.0 specification.  Differences that matter here: an
+ * OpenMetrics counter family is named without its "_total" suffix in the
+ * TYPE and HELP lines, and the exposition ends with "# EOF".
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "util.h"
+
+#define HASH_MIN_BUCKETS 16
+
+struct metrics_series {
+	struct metrics_family *family;
+	struct metrics_series *next;       /* in insertion order */
+	struct metrics_series *prev;
+	struct metrics_series *hnext;      /* hash chain */
+	uint64_t hash;
+	char *labels;                      /* escaped: a="x",b="y" (no braces) */
+	size_t labels_len;
+	double value;                      /* counter or gauge */
+	uint64_t *buckets;                 /* histogram: per-bucket counts, nbounds+1 */
+	uint64_t count;
+	double sum;
+};
+
+struct metrics_family {
+	struct metrics_registry *registry;
+	const struct metrics_desc *desc;
+	size_t nlabels;
+	double *bounds;
+	size_t nbounds;
+	struct metrics_series *head, *tail;
+	size_t nseries;
+	struct metrics_series **table;     /* hash buckets */
+	size_t tablesize;
+};
+
+struct collector {
+	metrics_collect_cb cb;
+	void *arg;
+};
+
+struct metrics_registry {
+	struct metrics_family **families;
+	size_t nfamilies;
+	struct collector *collectors;
+	size_t ncollectors;
+	struct buf scratch;
+};
+
+struct metrics_registry *
+metrics_create(void)
+{
+	return xcalloc(1, sizeof(struct metrics_registry));
+}
+
+static void
+series_free(struct metrics_series *s)
+{
+	free(s->labels);
+	free(s->buckets);
+	free(s);
+}
+
+void
+metrics_family_clear(struct metrics_family *f)
+{
+	struct metrics_series *s, *next;
+
+	for (s = f->head; s != NULL; s = next) {
+		next = s->next;
+		series_free(s);
+	}
+	f->head = f->tail = NULL;
+	f->nseries = 0;
+	if (f->table != NULL)
+		memset(f->table, 0, f->tablesize * sizeof(*f->table));
+}
+
+void
+metrics_destroy(struct metrics_registry *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nfamilies; i++) {
+		struct metrics_family *f = r->families[i];
+
+		metrics_family_clear(f);
+		free(f->table);
+		free(f->bounds);
+		free(f);
+	}
+	free(r->families);
+	free(r->collectors);
+	buf_free(&r->scratch);
+	free(r);
+}
+
+struct metrics_family *
+metrics_family_add(struct metrics_registry *r, const struct metrics_desc *desc,
+    const double *bounds, size_t nbounds)
+{
+	struct metrics_family *f;
+	size_t i;
+
+	for (i = 0; i < r->nfamilies; i++)
+		if (strcmp(r->families[i]->desc->name, desc->name) == 0)
+			return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->registry = r;
+	f->desc = desc;
+	while (f->nlabels < METRICS_MAX_LABELS && desc->labels[f->nlabels] != NULL)
+		f->nlabels++;
+	if (desc->type == METRICS_HISTOGRAM && nbounds > 0) {
+		f->bounds = xreallocarray(NULL, nbounds, sizeof(double));
+		memcpy(f->bounds, bounds, nbounds * sizeof(double));
+		f->nbounds = nbounds;
+	}
+	r->families = xreallocarray(r->families, r->nfamilies + 1,
+	    sizeof(*r->families));
+	r->families[r->nfamilies++] = f;
+	return f;
+}
+
+void
+metrics_family_add_table(struct metrics_registry *r,
+    const struct metrics_desc *descs, size_t n, struct metrics_family **families)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		families[i] = metrics_family_add(r, &descs[i], NULL, 0);
+}
+
+void
+metrics_escape_label(struct buf *out, const char *s, size_t len)
+{
+	size_t i, start = 0;
+
+	buf_reserve(out, len);
+	for (i = 0; i < len; i++) {
+		const char *rep;
+
+		switch (s[i]) {
+		case '\\': rep = "\\\\"; break;
+		case '"':  rep = "\\\""; break;
+		case '\n': rep = "\\n"; break;
+		default:   continue;
+		}
+		buf_append(out, s + start, i - start);
+		buf_puts(out, rep);
+		start = i + 1;
+	}
+	buf_append(out, s + start, len - start);
+}
+
+/* FNV-1a over the escaped label text, which is unique per label set. */
+static uint64_t
+hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+table_grow(struct metrics_family *f)
+{
+	size_t size = f->tablesize ? f->tablesize * 2 : HASH_MIN_BUCKETS;
+	struct metrics_series **t = xcalloc(size, sizeof(*t));
+	struct metrics_series *s;
+
+	for (s = f->head; s != NULL; s = s->next) {
+		size_t b = s->hash & (size - 1);
+
+		s->hnext = t[b];
+		t[b] = s;
+	}
+	free(f->table);
+	f->table = t;
+	f->tablesize = size;
+}
+
+struct metrics_series *
+metrics_series_get(struct metrics_family *f, const char *const *values)
+{
+	struct buf *key = &f->registry->scratch;
+	struct metrics_series *s;
+	size_t i, total = 0;
+	uint64_t h;
+
+	for (i = 0; i < f->nlabels; i++)
+		total += strlen(values[i]);
+	if (total > METRICS_MAX_LABEL_BYTES)
+		return NULL;
+	buf_reset(key);
+	for (i = 0; i < f->nlabels; i++) {
+		if (i > 0)
+			buf_putc(key, ',');
+		buf_puts(key, f->desc->labels[i]);
+		buf_puts(key, "=\"");
+		metrics_escape_label(key, values[i], strlen(values[i]));
+		buf_putc(key, '"');
+	}
+	h = hash_bytes(key->data ? key->data : "", key->len);
+	if (f->tablesize != 0) {
+		for (s = f->table[h & (f->tablesize - 1)]; s != NULL; s = s->hnext)
+			if (s->hash == h && s->labels_len == key->len &&
+			    memcmp(s->labels, key->data, key->len) == 0)
+				return s;
+	}
+
+	s = xcalloc(1, sizeof(*s));
+	s->family = f;
+	s->hash = h;
+	s->labels = xstrndup(key->data ? key->data : "", key->len);
+	s->labels_len = key->len;
+	if (f->desc->type == METRICS_HISTOGRAM)
+		s->buckets = xcalloc(f->nbounds + 1, sizeof(uint64_t));
+	s->prev = f->tail;
+	if (f->tail != NULL)
+		f->tail->next = s;
+	else
+		f->head = s;
+	f->tail = s;
+	f->nseries++;
+	if (f->nseries * 4 > f->tablesize * 3) {
+		/* Keep the load factor under 3/4; growing rehashes s too. */
+		table_grow(f);
+	} else {
+		size_t b = h & (f->tablesize - 1);
+
+		s->hnext = f->table[b];
+		f->table[b] = s;
+	}
+	return s;
+}
+
+size_t
+metrics_family_size(const struct metrics_family *f)
+{
+	return f->nseries;
+}
+
+void
+metrics_series_remove(struct metrics_series *s)
+{
+	struct metrics_family *f = s->family;
+	struct metrics_series **pp;
+
+	pp = &f->table[s->hash & (f->tablesize - 1)];
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		f->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		f->tail = s->prev;
+	f->nseries--;
+	series_free(s);
+}
+
+void
+metrics_set(struct metrics_series *s, double v)
+{
+	s->value = v;
+}
+
+void
+metrics_add(struct metrics_series *s, double v)
+{
+	s->value += v;
+}
+
+double
+metrics_value(const struct metrics_series *s)
+{
+	return s->value;
+}
+
+void
+metrics_observe(struct metrics_series *s, double v)
+{
+	const struct metrics_family *f = s->family;
+	size_t lo = 0, hi = f->nbounds;
+
+	/* First bound >= v; values above every bound go to +Inf.  A NaN
+	 * compares false everywhere and lands in +Inf, as in client_golang. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v <= f->bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	s->buckets[lo]++;
+	s->count++;
+	s->sum += v;
+}
+
+void
+metrics_on_collect(struct metrics_registry *r, metrics_collect_cb cb, void *arg)
+{
+	r->collectors = xreallocarray(r->collectors, r->ncollectors + 1,
+	    sizeof(*r->collectors));
+	r->collectors[r->ncollectors].cb = cb;
+	r->collectors[r->ncollectors].arg = arg;
+	r->ncollectors++;
+}
+
+/* name{labels[,extra]} value\n */
+static void
+put_sample(struct buf *out, const char *name, const char *suffix,
+    const struct metrics_series *s, const char *extra, double v)
+{
+	buf_puts(out, name);
+	buf_puts(out, suffix);
+	if (s->labels_len > 0 || extra != NULL) {
+		buf_putc(out, '{');
+		buf_append(out, s->labels, s->labels_len);
+		if (extra != NULL) {
+			if (s->labels_len > 0)
+				buf_putc(out, ',');
+			buf_puts(out, extra);
+		}
+		buf_putc(out, '}');
+	}
+	buf_putc(out, ' ');
+	buf_put_double(out, v);
+	buf_putc(out, '\n');
+}
+
+static void
+render_help(struct buf *out, const char *text)
+{
+	/* HELP text escapes only backslash and newline. */
+	for (; *text != '\0'; text++) {
+		if (*text == '\\')
+			buf_puts(out, "\\\\");
+		else if (*text == '\n')
+			buf_puts(out, "\\n");
+		else
+			buf_putc(out, *text);
+	}
+}
+
+static void
+render_family(const struct metrics_family *f, enum metrics_format fmt,
+    struct buf *out, struct buf *le)
+{
+	static const char *const type_names[] = { "counter", "gauge", "histogram" };
+	const struct metrics_desc *d = f->desc;
+	const struct metrics_series *s;
+	size_t namelen = strlen(d->name);
+	char family_name[256];
+	size_t i;
+
+	util_strlcpy(family_name, d->name, sizeof(family_name));
+	if (fmt == METRICS_FORMAT_OPENMETRICS && d->type == METRICS_COUNTER &&
+	    namelen > 6 && strcmp(d->name + namelen - 6, "_total") == 0)
+		family_name[namelen - 6] = '\0';
+
+	buf_puts(out, "# HELP ");
+	buf_puts(out, family_name);
+	buf_putc(out, ' ');
+	render_help(out, d->help);
+	buf_puts(out, "\n# TYPE ");
+	buf_puts(out, family_name);
+	buf_putc(out, ' ');
+	buf_puts(out, type_names[d->type]);
+	buf_putc(out, '\n');
+
+	for (s = f->head; s != NULL; s = s->next) {
+		uint64_t cum = 0;
+
+		if (d->type != METRICS_HISTOGRAM) {
+			put_sample(out, d->name, "", s, NULL, s->value);
+			continue;
+		}
+		for (i = 0; i < f->nbounds; i++) {
+			cum += s->buckets[i];
+			buf_reset(le);
+			buf_puts(le, "le=\"");
+			buf_put_double(le, f->bounds[i]);
+			buf_putc(le, '"');
+			put_sample(out, d->name, "_bucket", s, le->data, (double)cum);
+		}
+		put_sample(out, d->name, "_bucket", s, "le=\"+Inf\"",
+		    (double)s->count);
+		put_sample(out, d->name, "_sum", s, NULL, s->sum);
+		put_sample(out, d->name, "_count", s, NULL, (double)s->count);
+	}
+}
+
+void
+metrics_render(struct metrics_registry *r, enum metrics_format fmt,
+    struct buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncollectors; i++)
+		r->collectors[i].cb(r->collectors[i].arg);
+	for (i = 0; i < r->nfamilies; i++)
+		if (r->families[i]->nseries > 0)
+			render_family(r->families[i], fmt, out, &r->scratch);
+	if (fmt == METRICS_FORMAT_OPENMETRICS)
+		buf_puts(out, "# EOF\n");
+}

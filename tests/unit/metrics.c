@@ -1,0 +1,183 @@
+/*
+ * Unit tests for metrics.c: series bookkeeping and both exposition formats.
+ */
+#include "config.h"
+
+#include "unit.h"
+
+#include <stdlib.h>
+
+#include "metrics.h"
+
+static const struct metrics_desc descs[] = {
+	{ "test_records_total", METRICS_COUNTER, "Records seen.",
+	    { "model", NULL } },
+	{ "test_temperature", METRICS_GAUGE, "A gauge with\nnewline \\ help.",
+	    { "model", "column", NULL } },
+	{ "test_latency_seconds", METRICS_HISTOGRAM, "Latency.",
+	    { "model", NULL } },
+	{ "test_empty", METRICS_GAUGE, "Never has series.", { NULL } },
+};
+
+static char *
+render(struct metrics_registry *r, enum metrics_format fmt)
+{
+	struct buf out = BUF_INIT;
+
+	metrics_render(r, fmt, &out);
+	return out.data;
+}
+
+static void
+test_text_format(void **state)
+{
+	struct metrics_registry *r = metrics_create();
+	struct metrics_family *f[4];
+	const double bounds[] = { 0.1, 0.5, 1 };
+	const char *m[] = { "iris" };
+	const char *mc[] = { "iris", "petal \"width\"\n\\x" };
+	char *text;
+
+	(void)state;
+	metrics_family_add_table(r, descs, 2, f);
+	f[2] = metrics_family_add(r, &descs[2], bounds, 3);
+	f[3] = metrics_family_add(r, &descs[3], NULL, 0);
+	metrics_add(metrics_series_get(f[0], m), 3);
+	metrics_add(metrics_series_get(f[0], m), 2);
+	metrics_set(metrics_series_get(f[1], mc), 0.25);
+	metrics_observe(metrics_series_get(f[2], m), 0.05);
+	metrics_observe(metrics_series_get(f[2], m), 0.5);
+	metrics_observe(metrics_series_get(f[2], m), 7);
+
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text, "# HELP test_records_total Records seen.\n"
+	    "# TYPE test_records_total counter\n"
+	    "test_records_total{model=\"iris\"} 5\n");
+	assert_contains(text, "# HELP test_temperature A gauge with\\nnewline \\\\ help.\n");
+	assert_contains(text,
+	    "test_temperature{model=\"iris\",column=\"petal \\\"width\\\"\\n\\\\x\"} 0.25\n");
+	assert_contains(text,
+	    "# TYPE test_latency_seconds histogram\n"
+	    "test_latency_seconds_bucket{model=\"iris\",le=\"0.1\"} 1\n"
+	    "test_latency_seconds_bucket{model=\"iris\",le=\"0.5\"} 2\n"
+	    "test_latency_seconds_bucket{model=\"iris\",le=\"1\"} 2\n"
+	    "test_latency_seconds_bucket{model=\"iris\",le=\"+Inf\"} 3\n"
+	    "test_latency_seconds_sum{model=\"iris\"} 7.55\n"
+	    "test_latency_seconds_count{model=\"iris\"} 3\n");
+	assert_not_contains(text, "test_empty");
+	assert_not_contains(text, "# EOF");
+	free(text);
+
+	text = render(r, METRICS_FORMAT_OPENMETRICS);
+	assert_contains(text, "# HELP test_records Records seen.\n"
+	    "# TYPE test_records counter\n"
+	    "test_records_total{model=\"iris\"} 5\n");
+	assert_int_equal(strcmp(text + strlen(text) - 6, "# EOF\n"), 0);
+	free(text);
+	metrics_destroy(r);
+}
+
+static void
+test_series_identity_and_removal(void **state)
+{
+	struct metrics_registry *r = metrics_create();
+	struct metrics_family *f[2];
+	struct metrics_series *keep[2000];
+	char name[32];
+	char *text;
+	int i;
+
+	(void)state;
+	metrics_family_add_table(r, descs, 2, f);
+	/* Enough series to force the hash table to grow several times. */
+	for (i = 0; i < 2000; i++) {
+		const char *v[] = { "m", name };
+
+		snprintf(name, sizeof(name), "col%d", i);
+		keep[i] = metrics_series_get(f[1], v);
+		metrics_set(keep[i], i);
+	}
+	assert_int_equal(metrics_family_size(f[1]), 2000);
+	for (i = 0; i < 2000; i++) {
+		const char *v[] = { "m", name };
+
+		snprintf(name, sizeof(name), "col%d", i);
+		assert_ptr_equal(metrics_series_get(f[1], v), keep[i]);
+	}
+	for (i = 0; i < 2000; i += 2)
+		metrics_series_remove(keep[i]);
+	assert_int_equal(metrics_family_size(f[1]), 1000);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_not_contains(text, "column=\"col0\"");
+	assert_contains(text, "test_temperature{model=\"m\",column=\"col1\"} 1\n");
+	assert_contains(text, "test_temperature{model=\"m\",column=\"col1999\"} 1999\n");
+	assert_not_contains(text, "column=\"col1998\"");
+	free(text);
+	metrics_family_clear(f[1]);
+	assert_int_equal(metrics_family_size(f[1]), 0);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_not_contains(text, "test_temperature");
+	free(text);
+	metrics_destroy(r);
+}
+
+static void
+test_duplicate_family_and_label_cap(void **state)
+{
+	struct metrics_registry *r = metrics_create();
+	struct metrics_family *f;
+	char *big = malloc(METRICS_MAX_LABEL_BYTES + 2);
+	const char *v[] = { big };
+
+	(void)state;
+	f = metrics_family_add(r, &descs[0], NULL, 0);
+	assert_non_null(f);
+	assert_null(metrics_family_add(r, &descs[0], NULL, 0));
+	memset(big, 'a', METRICS_MAX_LABEL_BYTES + 1);
+	big[METRICS_MAX_LABEL_BYTES + 1] = '\0';
+	assert_null(metrics_series_get(f, v));
+	big[METRICS_MAX_LABEL_BYTES] = '\0';
+	assert_non_null(metrics_series_get(f, v));
+	free(big);
+	metrics_destroy(r);
+}
+
+static int collected;
+
+static void
+collect(void *arg)
+{
+	metrics_set(arg, ++collected);
+}
+
+static void
+test_collect_callback(void **state)
+{
+	struct metrics_registry *r = metrics_create();
+	struct metrics_family *f = metrics_family_add(r, &descs[3], NULL, 0);
+	struct metrics_series *s = metrics_series_get(f, NULL);
+	char *text;
+
+	(void)state;
+	metrics_on_collect(r, collect, s);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text, "\ntest_empty 1\n");
+	free(text);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text, "\ntest_empty 2\n");
+	free(text);
+	metrics_destroy(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_format),
+		cmocka_unit_test(test_series_identity_and_removal),
+		cmocka_unit_test(test_duplicate_family_and_label_cap),
+		cmocka_unit_test(test_collect_callback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

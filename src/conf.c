@@ -24,12 +24,21 @@
 #include <uv.h>
 
 #include "conf.h"
+#include "path.h"
 #include "util.h"
 
 enum key_type {
-	KT_STRING,
-	KT_LISTEN,
+	KT_STRING,      /* any text */
+	KT_LISTEN,      /* an address for conf_parse_listen() */
 	KT_LOGLEVEL,
+	KT_STRINGS,     /* repeatable; each occurrence adds one */
+	KT_ENUM,        /* one of `choices`, stored as its index (int) */
+	KT_DURATION,    /* uint64_t milliseconds, within [min, max] */
+	KT_UINT,        /* uint64_t within [min, max] */
+	KT_BUCKETS,     /* increasing finite doubles, within [min, max] */
+	KT_PATH,        /* a field path, or "" */
+	KT_CONFIDENCE,  /* a field path, max(PATH), or "" */
+	KT_NAME,        /* non-empty text usable as a label value */
 };
 
 struct key {
@@ -38,21 +47,60 @@ struct key {
 	enum key_type type;
 	size_t offset;          /* of the field in struct conf */
 	const char *deflt;      /* parsed like a value from the file */
+	double min, max;        /* KT_UINT, KT_DURATION (ms), KT_BUCKETS */
+	const char *const *choices;   /* KT_ENUM, NULL-terminated */
 };
 
 #define F(field) offsetof(struct conf, field)
+
+static const char *const start_at_choices[] = { "end", "beginning", NULL };
+static const char *const unit_choices[] = { "s", "ms", "us", NULL };
+
+#define LATENCY_BUCKETS "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10"
 
 /*
  * Every configuration key.  Adding a key is one line here, one field in
  * struct conf, and its entries in driftd.conf(5) and etc/driftd.conf.
  */
 static const struct key keys[] = {
-	{ "global", "listen",    KT_LISTEN,   F(listen),    CONF_DEFAULT_LISTEN },
-	{ "global", "state_dir", KT_STRING,   F(state_dir), "" },
-	{ "global", "log_level", KT_LOGLEVEL, F(log_level), "info" },
+	{ "global", "listen",    KT_LISTEN,   F(listen),    CONF_DEFAULT_LISTEN, 0, 0, NULL },
+	{ "global", "state_dir", KT_STRING,   F(state_dir), "", 0, 0, NULL },
+	{ "global", "log_level", KT_LOGLEVEL, F(log_level), "info", 0, 0, NULL },
+	{ "global", "checkpoint_interval", KT_DURATION, F(checkpoint_interval_ms), "5s", 100, 3600e3, NULL },
+
+	{ "input", "path",           KT_STRINGS,  F(inputs),           NULL, 0, 0, NULL },
+	{ "input", "start_at",       KT_ENUM,     F(start_at),         "end", 0, 0, start_at_choices },
+	{ "input", "rotate_wait",    KT_DURATION, F(rotate_wait_ms),   "30s", 0, 86400e3, NULL },
+	{ "input", "max_line_bytes", KT_UINT,     F(max_line_bytes),   "1048576", 256, 64 * 1048576.0, NULL },
+	{ "input", "poll_interval",  KT_DURATION, F(poll_interval_ms), "1s", 10, 3600e3, NULL },
+	{ "input", "match_field",    KT_PATH,     F(match_field),      "", 0, 0, NULL },
+	{ "input", "match_value",    KT_STRING,   F(match_value),      "", 0, 0, NULL },
+
+	{ "model", "name",               KT_NAME,       F(model_name),         "default", 0, 0, NULL },
+	{ "model", "class",              KT_PATH,       F(class_path),         "prediction", 0, 0, NULL },
+	{ "model", "value",              KT_PATH,       F(value_path),         "", 0, 0, NULL },
+	{ "model", "value_buckets",      KT_BUCKETS,    F(value_buckets),      LATENCY_BUCKETS, -HUGE_VAL, HUGE_VAL, NULL },
+	{ "model", "confidence",         KT_CONFIDENCE, F(confidence_path),    "confidence", 0, 0, NULL },
+	{ "model", "latency",            KT_PATH,       F(latency_path),       "", 0, 0, NULL },
+	{ "model", "latency_unit",       KT_ENUM,       F(latency_unit),       "ms", 0, 0, unit_choices },
+	{ "model", "timestamp",          KT_PATH,       F(timestamp_path),     "", 0, 0, NULL },
+	{ "model", "confidence_buckets", KT_BUCKETS,    F(confidence_buckets), "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1", 0, 1, NULL },
+	{ "model", "latency_buckets",    KT_BUCKETS,    F(latency_buckets),    LATENCY_BUCKETS, 0, HUGE_VAL, NULL },
+	{ "model", "max_classes",        KT_UINT,       F(max_classes),        "64", 1, 10000, NULL },
+
+	{ "features", "discover",       KT_PATH, F(discover),       "", 0, 0, NULL },
+	{ "features", "max_features",   KT_UINT, F(max_features),   "256", 1, 10000, NULL },
+	{ "features", "max_categories", KT_UINT, F(max_categories), "64", 1, 10000, NULL },
 };
 
 #undef F
+
+/* Sections whose other keys are field paths rather than table keys. */
+static int
+section_takes_paths(const char *section)
+{
+	return strcmp(section, "features") == 0;
+}
 
 struct loader {
 	struct conf *conf;
@@ -67,6 +115,7 @@ struct loader {
 	size_t pos;
 	int lineno;
 	char *section;          /* current section as written, NULL before the first */
+	char raw[CONF_MAX_LINE + 2];   /* the current line, indentation removed */
 	int section_line;
 	int section_bad;        /* current section is unknown: report it once */
 };
@@ -187,6 +236,122 @@ conf_parse_duration(const char *s, uint64_t *ms)
 	return -EINVAL;
 }
 
+static int
+parse_uint(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_double(const char *s, size_t len, double *out)
+{
+	char tmp[64];
+	char *end;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	errno = 0;
+	*out = strtod(tmp, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(*out))
+		return -EINVAL;
+	return 0;
+}
+
+/* "a, b, c": increasing finite numbers within [min, max]. */
+static int
+parse_buckets(const char *value, const struct key *k, struct conf_doubles *out,
+    char *err, size_t errsize)
+{
+	struct conf_doubles d = { NULL, 0 };
+	const char *p = value;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		const char *e = comma ? comma : p + strlen(p);
+		const char *b = p;
+		double v;
+
+		while (b < e && (*b == ' ' || *b == '\t'))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (parse_double(b, (size_t)(e - b), &v) != 0) {
+			snprintf(err, errsize, "%s: \"%.*s\" is not a number",
+			    k->name, (int)(e - b), b);
+			goto fail;
+		}
+		if (v < k->min || v > k->max) {
+			snprintf(err, errsize, "%s: %g is outside [%g, %g]",
+			    k->name, v, k->min, k->max);
+			goto fail;
+		}
+		if (d.n > 0 && v <= d.v[d.n - 1]) {
+			snprintf(err, errsize, "%s: bounds must increase "
+			    "(%g after %g)", k->name, v, d.v[d.n - 1]);
+			goto fail;
+		}
+		if (d.n >= CONF_MAX_BUCKETS) {
+			snprintf(err, errsize, "%s: more than %d bounds",
+			    k->name, CONF_MAX_BUCKETS);
+			goto fail;
+		}
+		d.v = xreallocarray(d.v, d.n + 1, sizeof(double));
+		d.v[d.n++] = v;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	free(out->v);
+	*out = d;
+	return 0;
+fail:
+	free(d.v);
+	return -EINVAL;
+}
+
+/* Check a field path; `allow_max` also accepts max(PATH). */
+static int
+check_path(const char *value, int allow_max, const struct key *k, char *err,
+    size_t errsize)
+{
+	const char *perr;
+	struct path p;
+	size_t len = strlen(value);
+
+	if (len == 0)
+		return 0;
+	if (allow_max && strncmp(value, "max(", 4) == 0 && value[len - 1] == ')') {
+		value += 4;
+		len -= 5;
+	}
+	if (path_parse(value, len, &p, &perr) != 0) {
+		snprintf(err, errsize, "%s: bad field path \"%s\": %s", k->name,
+		    value, perr);
+		return -EINVAL;
+	}
+	path_free(&p);
+	return 0;
+}
+
+static void
+set_string(void *field, const char *value)
+{
+	free(*(char **)field);
+	*(char **)field = xstrdup(value);
+}
+
 /*
  * Parse `value` for key `k` into its field.  On failure returns -EINVAL and
  * writes a message (without location) into err.
@@ -196,13 +361,22 @@ parse_value(struct conf *c, const struct key *k, const char *value,
     char *err, size_t errsize)
 {
 	void *p = field_ptr(c, k);
+	struct conf_strings *list;
 	char host[64];
+	uint64_t u;
 	int port;
+	size_t i;
 
 	switch (k->type) {
 	case KT_STRING:
-		free(*(char **)p);
-		*(char **)p = xstrdup(value);
+		set_string(p, value);
+		return 0;
+	case KT_NAME:
+		if (value[0] == '\0') {
+			snprintf(err, errsize, "%s: must not be empty", k->name);
+			return -EINVAL;
+		}
+		set_string(p, value);
 		return 0;
 	case KT_LISTEN:
 		if (conf_parse_listen(value, host, sizeof(host), &port) != 0) {
@@ -211,8 +385,7 @@ parse_value(struct conf *c, const struct key *k, const char *value,
 			    "got \"%s\"", k->name, value);
 			return -EINVAL;
 		}
-		free(*(char **)p);
-		*(char **)p = xstrdup(value);
+		set_string(p, value);
 		return 0;
 	case KT_LOGLEVEL:
 		if (log_level_parse(value, (enum log_level *)p) != 0) {
@@ -221,9 +394,130 @@ parse_value(struct conf *c, const struct key *k, const char *value,
 			return -EINVAL;
 		}
 		return 0;
+	case KT_STRINGS:
+		if (value[0] == '\0') {
+			snprintf(err, errsize, "%s: must not be empty", k->name);
+			return -EINVAL;
+		}
+		list = p;
+		for (i = 0; i < list->n; i++) {
+			if (strcmp(list->v[i], value) == 0) {
+				snprintf(err, errsize, "%s: \"%s\" is listed "
+				    "twice", k->name, value);
+				return -EINVAL;
+			}
+		}
+		if (list->n >= CONF_MAX_INPUTS) {
+			snprintf(err, errsize, "%s: more than %d entries",
+			    k->name, CONF_MAX_INPUTS);
+			return -EINVAL;
+		}
+		list->v = xreallocarray(list->v, list->n + 1, sizeof(char *));
+		list->v[list->n++] = xstrdup(value);
+		return 0;
+	case KT_ENUM:
+		for (i = 0; k->choices[i] != NULL; i++) {
+			if (strcmp(k->choices[i], value) == 0) {
+				*(int *)p = (int)i;
+				return 0;
+			}
+		}
+		snprintf(err, errsize, "%s: \"%s\" is not one of", k->name, value);
+		for (i = 0; k->choices[i] != NULL; i++) {
+			size_t n = strlen(err);
+
+			snprintf(err + n, errsize - n, "%s %s",
+			    i == 0 ? "" : (k->choices[i + 1] ? "," : " or"),
+			    k->choices[i]);
+		}
+		return -EINVAL;
+	case KT_DURATION:
+		if (conf_parse_duration(value, &u) != 0) {
+			snprintf(err, errsize, "%s: expected a duration such as "
+			    "500ms, 10s, 15m, 1h or 7d, got \"%s\"", k->name, value);
+			return -EINVAL;
+		}
+		if ((double)u < k->min || (double)u > k->max) {
+			snprintf(err, errsize, "%s: %s is outside %gms to %gms",
+			    k->name, value, k->min, k->max);
+			return -EINVAL;
+		}
+		*(uint64_t *)p = u;
+		return 0;
+	case KT_UINT:
+		if (parse_uint(value, &u) != 0 || (double)u < k->min ||
+		    (double)u > k->max) {
+			snprintf(err, errsize, "%s: expected a whole number from "
+			    "%.0f to %.0f, got \"%s\"", k->name, k->min, k->max,
+			    value);
+			return -EINVAL;
+		}
+		*(uint64_t *)p = u;
+		return 0;
+	case KT_BUCKETS:
+		return parse_buckets(value, k, p, err, errsize);
+	case KT_PATH:
+	case KT_CONFIDENCE:
+		if (check_path(value, k->type == KT_CONFIDENCE, k, err, errsize) != 0)
+			return -EINVAL;
+		set_string(p, value);
+		return 0;
 	}
 	snprintf(err, errsize, "%s: unhandled type", k->name);
 	return -EINVAL;
+}
+
+/* A [features] line: PATH = numeric | categorical. */
+static int
+parse_feature(struct conf *c, const char *name, const char *value, int line,
+    char *err, size_t errsize)
+{
+	struct conf_feature *f;
+	const char *perr;
+	struct path p, q;
+	enum conf_column_kind kind;
+	size_t i;
+
+	if (strcmp(value, "numeric") == 0) {
+		kind = CONF_NUMERIC;
+	} else if (strcmp(value, "categorical") == 0) {
+		kind = CONF_CATEGORICAL;
+	} else {
+		snprintf(err, errsize, "%s: expected numeric or categorical, "
+		    "got \"%s\"", name, value);
+		return -EINVAL;
+	}
+	if (path_parse(name, strlen(name), &p, &perr) != 0) {
+		snprintf(err, errsize, "bad field path \"%s\": %s", name, perr);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->nfeatures; i++) {
+		int same;
+
+		if (path_parse(c->features[i].path, strlen(c->features[i].path),
+		    &q, &perr) != 0)
+			continue;
+		same = path_equal(&p, &q);
+		path_free(&q);
+		if (same) {
+			snprintf(err, errsize, "%s: already listed on line %d",
+			    name, c->features[i].line);
+			path_free(&p);
+			return -EINVAL;
+		}
+	}
+	path_free(&p);
+	if (c->nfeatures >= CONF_MAX_FEATURES) {
+		snprintf(err, errsize, "more than %d features", CONF_MAX_FEATURES);
+		return -EINVAL;
+	}
+	c->features = xreallocarray(c->features, c->nfeatures + 1,
+	    sizeof(*c->features));
+	f = &c->features[c->nfeatures++];
+	f->path = xstrdup(name);
+	f->kind = kind;
+	f->line = line;
+	return 0;
 }
 
 static int
@@ -231,9 +525,50 @@ section_known(const char *section)
 {
 	size_t i;
 
+	if (section_takes_paths(section))
+		return 1;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (strcmp(keys[i].section, section) == 0)
 			return 1;
+	return 0;
+}
+
+/*
+ * Split a raw "KEY = VALUE ; comment" line where KEY may contain quoted
+ * parts holding '=', ':' or ';'.  Returns 0, or -EINVAL without a separator.
+ */
+static int
+resplit_quoted(const char *raw, struct buf *name, struct buf *value)
+{
+	const char *p = raw, *k_end, *v, *v_end;
+	int quoted = 0;
+
+	for (; *p != '\0'; p++) {
+		if (quoted && *p == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && (*p == '=' || *p == ':'))
+			break;
+	}
+	if (*p == '\0')
+		return -EINVAL;
+	k_end = p;
+	while (k_end > raw && (k_end[-1] == ' ' || k_end[-1] == '\t'))
+		k_end--;
+	v = p + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (v_end = v; *v_end != '\0'; v_end++)
+		if (*v_end == ';' && v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+			break;
+	while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t' ||
+	    v_end[-1] == '\r' || v_end[-1] == '\n'))
+		v_end--;
+	buf_append(name, raw, (size_t)(k_end - raw));
+	buf_append(value, v, (size_t)(v_end - v));
 	return 0;
 }
 
@@ -266,6 +601,23 @@ handler(void *user, const char *ini_section, const char *name,
 			return 1;
 		}
 		l->set_at[i] = l->lineno;
+		return 1;
+	}
+	if (section_takes_paths(l->section)) {
+		struct buf rname = BUF_INIT, rvalue = BUF_INIT;
+
+		/* inih splits at the first '=' or ':', even inside a quoted
+		 * key such as features."a:b"; split such lines again. */
+		if (strchr(l->raw, '"') != NULL &&
+		    resplit_quoted(l->raw, &rname, &rvalue) == 0) {
+			name = rname.data;
+			value = rvalue.data != NULL ? rvalue.data : "";
+		}
+		if (parse_feature(l->conf, name, value, l->lineno, err,
+		    sizeof(err)) != 0)
+			loader_error(l, l->lineno, "%s", err);
+		buf_free(&rname);
+		buf_free(&rvalue);
 		return 1;
 	}
 	loader_error(l, l->lineno, "unknown key \"%s\" in section [%s]", name,
@@ -371,6 +723,8 @@ conf_reader(char *str, int num, void *stream)
 	}
 	memcpy(str, line, len);
 	str[len] = '\0';
+	memcpy(l->raw, line, len);
+	l->raw[len] = '\0';
 	if (line_is_blank_or_comment(str))
 		return str;
 	if (str[0] == '[') {
@@ -480,6 +834,37 @@ conf_load(const char *path, struct conf **out, struct buf *errors)
 	return r;
 }
 
+static int
+key_index(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	abort();
+}
+
+/* Rules that span several keys, checked once the whole file is read. */
+static void
+check_whole(struct loader *l)
+{
+	const struct conf *c = l->conf;
+	int mf = l->set_at[key_index("input", "match_field")];
+	int mv = l->set_at[key_index("input", "match_value")];
+
+	if ((c->match_field[0] != '\0') != (c->match_value[0] != '\0'))
+		loader_error(l, mf ? mf : mv, "match_field and match_value "
+		    "must be set together");
+	if (c->nfeatures > c->max_features)
+		loader_error(l, l->set_at[key_index("features", "max_features")] ?
+		    l->set_at[key_index("features", "max_features")] :
+		    c->features[c->max_features].line,
+		    "%zu features listed but max_features is %llu",
+		    c->nfeatures, (unsigned long long)c->max_features);
+}
+
 int
 conf_parse(const char *path, const char *text, size_t len, struct conf **out,
     struct buf *errors)
@@ -501,6 +886,8 @@ conf_parse(const char *path, const char *text, size_t len, struct conf **out,
 		loader_error(&l, r, "syntax error");
 	else if (r < 0 && l.nerrors == 0)
 		loader_error(&l, 0, "cannot parse (error %d)", r);
+	if (l.nerrors == 0)
+		check_whole(&l);
 
 	free(l.section);
 	if (l.nerrors > 0) {
@@ -519,24 +906,69 @@ conf_free(struct conf *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		void *p = field_ptr(c, &keys[i]);
+
 		switch (keys[i].type) {
 		case KT_STRING:
+		case KT_NAME:
 		case KT_LISTEN:
-			free(*(char **)field_ptr(c, &keys[i]));
+		case KT_PATH:
+		case KT_CONFIDENCE:
+			free(*(char **)p);
+			break;
+		case KT_STRINGS: {
+			struct conf_strings *list = p;
+			size_t j;
+
+			for (j = 0; j < list->n; j++)
+				free(list->v[j]);
+			free(list->v);
+			break;
+		}
+		case KT_BUCKETS:
+			free(((struct conf_doubles *)p)->v);
 			break;
 		case KT_LOGLEVEL:
+		case KT_ENUM:
+		case KT_DURATION:
+		case KT_UINT:
 			break;
 		}
 	}
+	for (i = 0; i < c->nfeatures; i++)
+		free(c->features[i].path);
+	free(c->features);
 	free(c->file);
 	free(c);
+}
+
+static void
+dump_duration(FILE *fp, uint64_t ms)
+{
+	static const struct { uint64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+		{ 1000, "s" }, { 1, "ms" },
+	};
+	size_t i;
+
+	if (ms == 0) {
+		fputs("0", fp);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		if (ms % units[i].ms == 0) {
+			fprintf(fp, "%llu%s", (unsigned long long)(ms / units[i].ms),
+			    units[i].unit);
+			return;
+		}
+	}
 }
 
 void
 conf_dump(const struct conf *c, FILE *fp)
 {
 	const char *section = NULL;
-	size_t i;
+	size_t i, j;
 
 	fprintf(fp, "; resolved configuration from %s\n", c->file);
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
@@ -547,16 +979,61 @@ conf_dump(const struct conf *c, FILE *fp)
 			section = k->section;
 			fprintf(fp, "%s[%s]\n", i ? "\n" : "", section);
 		}
-		fprintf(fp, "%s = ", k->name);
 		switch (k->type) {
 		case KT_STRING:
+		case KT_NAME:
 		case KT_LISTEN:
-			fprintf(fp, "%s", *(char *const *)p);
+		case KT_PATH:
+		case KT_CONFIDENCE:
+			fprintf(fp, "%s = %s\n", k->name, *(char *const *)p);
 			break;
 		case KT_LOGLEVEL:
-			fprintf(fp, "%s", log_level_name(*(const enum log_level *)p));
+			fprintf(fp, "%s = %s\n", k->name,
+			    log_level_name(*(const enum log_level *)p));
+			break;
+		case KT_STRINGS: {
+			const struct conf_strings *list = p;
+
+			if (list->n == 0)
+				fprintf(fp, ";%s = \n", k->name);
+			for (j = 0; j < list->n; j++)
+				fprintf(fp, "%s = %s\n", k->name, list->v[j]);
 			break;
 		}
-		fputc('\n', fp);
+		case KT_ENUM:
+			fprintf(fp, "%s = %s\n", k->name, k->choices[*(const int *)p]);
+			break;
+		case KT_DURATION:
+			fprintf(fp, "%s = ", k->name);
+			dump_duration(fp, *(const uint64_t *)p);
+			fputc('\n', fp);
+			break;
+		case KT_UINT:
+			fprintf(fp, "%s = %llu\n", k->name,
+			    (unsigned long long)*(const uint64_t *)p);
+			break;
+		case KT_BUCKETS: {
+			const struct conf_doubles *d = p;
+			struct buf b = BUF_INIT;
+
+			for (j = 0; j < d->n; j++) {
+				if (j > 0)
+					buf_putc(&b, ',');
+				buf_put_double(&b, d->v[j]);
+			}
+			fprintf(fp, "%s = %s\n", k->name, b.data ? b.data : "");
+			buf_free(&b);
+			break;
+		}
+		}
+		/* The monitored columns close their section. */
+		if (strcmp(k->section, "features") == 0 &&
+		    (i + 1 == ARRAY_SIZE(keys) ||
+		    strcmp(keys[i + 1].section, "features") != 0)) {
+			for (j = 0; j < c->nfeatures; j++)
+				fprintf(fp, "%s = %s\n", c->features[j].path,
+				    c->features[j].kind == CONF_NUMERIC ?
+				    "numeric" : "categorical");
+		}
 	}
 }

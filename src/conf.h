@@ -26,6 +26,36 @@
 #define CONF_MAX_FILE_BYTES (1024 * 1024)
 /* inih's line buffer as Debian builds it (INI_MAX_LINE). */
 #define CONF_MAX_LINE       199
+#define CONF_MAX_BUCKETS    64      /* bounds of one histogram */
+#define CONF_MAX_INPUTS     64      /* [input] path entries */
+#define CONF_MAX_FEATURES   10000   /* [features] lines */
+
+/* A list of doubles (histogram buckets, in increasing order). */
+struct conf_doubles {
+	double *v;
+	size_t n;
+};
+
+/* A repeatable string key. */
+struct conf_strings {
+	char **v;
+	size_t n;
+};
+
+enum conf_column_kind {
+	CONF_NUMERIC,
+	CONF_CATEGORICAL,
+};
+
+/* A monitored input column from [features]. */
+struct conf_feature {
+	char *path;            /* as written; parses with path_parse() */
+	enum conf_column_kind kind;
+	int line;
+};
+
+enum conf_start_at { CONF_START_END, CONF_START_BEGINNING };
+enum conf_latency_unit { CONF_UNIT_S, CONF_UNIT_MS, CONF_UNIT_US };
 
 struct conf {
 	char *file;            /* path the configuration was read from */
@@ -34,6 +64,36 @@ struct conf {
 	char *listen;          /* "host:port", ":port" or "[v6]:port" */
 	char *state_dir;       /* "" when no state is kept */
 	enum log_level log_level;
+	uint64_t checkpoint_interval_ms;
+
+	/* [input] */
+	struct conf_strings inputs;   /* files or globs */
+	enum conf_start_at start_at;
+	uint64_t rotate_wait_ms;
+	uint64_t max_line_bytes;
+	uint64_t poll_interval_ms;
+	char *match_field;     /* "" for none */
+	char *match_value;
+
+	/* [model]; paths are "" when not configured */
+	char *model_name;
+	char *class_path;
+	char *value_path;
+	struct conf_doubles value_buckets;
+	char *confidence_path; /* PATH or max(PATH) */
+	char *latency_path;
+	enum conf_latency_unit latency_unit;
+	char *timestamp_path;
+	struct conf_doubles confidence_buckets;
+	struct conf_doubles latency_buckets;
+	uint64_t max_classes;
+
+	/* [features] */
+	struct conf_feature *features;
+	size_t nfeatures;
+	char *discover;        /* path of an object, or "" */
+	uint64_t max_features;
+	uint64_t max_categories;
 };
 
 /*

@@ -14,14 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <uv.h>
 
 #include "conf.h"
 #include "http.h"
+#include "ingest.h"
 #include "log.h"
 #include "metrics.h"
 #include "procstat.h"
+#include "state.h"
+#include "tail.h"
 #include "util.h"
 #include "web.h"
 
@@ -31,6 +35,9 @@
 enum {
 	M_BUILD_INFO,
 	M_RELOAD_OK,
+	M_CHECKPOINTS,
+	M_CHECKPOINT_ERRORS,
+	M_CHECKPOINT_TIME,
 	M_COUNT
 };
 
@@ -41,6 +48,12 @@ static const struct metrics_desc main_metrics[M_COUNT] = {
 	[M_RELOAD_OK] = { "driftd_config_last_reload_successful", METRICS_GAUGE,
 	    "Whether the last configuration reload attempt was successful.",
 	    { NULL } },
+	[M_CHECKPOINTS] = { "driftd_checkpoints_total", METRICS_COUNTER,
+	    "Checkpoints written to state_dir.", { NULL } },
+	[M_CHECKPOINT_ERRORS] = { "driftd_checkpoint_errors_total",
+	    METRICS_COUNTER, "Checkpoints that could not be written.", { NULL } },
+	[M_CHECKPOINT_TIME] = { "driftd_checkpoint_last_success_timestamp_seconds",
+	    METRICS_GAUGE, "When the last checkpoint was written.", { NULL } },
 };
 
 struct options {
@@ -49,6 +62,7 @@ struct options {
 	const char *state_dir;
 	int verbose;
 	int check_config;
+	int once;
 };
 
 struct daemon {
@@ -56,9 +70,12 @@ struct daemon {
 	struct options opts;
 	struct conf *conf;
 	struct metrics_registry *registry;
-	struct metrics_series *reload_ok;
+	struct metrics_series *m[M_COUNT];
 	struct http_server *http;
 	struct web web;
+	struct ingest *ingest;
+	struct tail *tail;
+	uv_timer_t checkpoint_timer;
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_signal_t sighup;
@@ -71,6 +88,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: driftd [-c FILE] [--listen ADDR] [--state-dir DIR] [-v]\n"
 	    "       driftd --check-config [-c FILE]\n"
+	    "       driftd --once [-c FILE] [LOGFILE...]\n"
 	    "       driftd --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
@@ -78,6 +96,8 @@ usage(FILE *fp)
 	    "      --state-dir DIR   keep checkpoints in DIR\n"
 	    "  -v, --verbose         log at debug level\n"
 	    "      --check-config    validate the configuration, print it, exit\n"
+	    "      --once            read the logs to their end, print the metrics, exit\n"
+	    "                        (LOGFILEs replace [input] path; - is stdin)\n"
 	    "      --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n"
 	    "\n"
@@ -150,6 +170,123 @@ on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+/* The line callback tail calls; it forwards to the ingest in force, which
+ * a reload may replace. */
+static enum tail_line_result
+on_line(void *arg, const char *line, size_t len)
+{
+	struct daemon *d = arg;
+
+	return ingest_line(d->ingest, line, len);
+}
+
+static void
+tail_options_from(const struct conf *c, struct tail_options *o)
+{
+	o->inputs = (const char *const *)c->inputs.v;
+	o->ninputs = c->inputs.n;
+	o->start_at_beginning = c->start_at == CONF_START_BEGINNING;
+	o->rotate_wait_ms = c->rotate_wait_ms;
+	o->poll_interval_ms = c->poll_interval_ms;
+	o->max_line_bytes = (size_t)c->max_line_bytes;
+}
+
+static int
+tail_options_equal(const struct conf *a, const struct conf *b)
+{
+	size_t i;
+
+	if (a->inputs.n != b->inputs.n || a->start_at != b->start_at ||
+	    a->rotate_wait_ms != b->rotate_wait_ms ||
+	    a->poll_interval_ms != b->poll_interval_ms ||
+	    a->max_line_bytes != b->max_line_bytes)
+		return 0;
+	for (i = 0; i < a->inputs.n; i++)
+		if (strcmp(a->inputs.v[i], b->inputs.v[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Write read positions to state_dir.  Every line before them has been
+ * processed, since lines are handled as they are cut. */
+static void
+checkpoint(struct daemon *d)
+{
+	struct state_writer w;
+	struct tail_position *pos;
+	size_t n;
+	int r;
+
+	if (d->conf->state_dir[0] == '\0' || d->tail == NULL)
+		return;
+	n = tail_positions(d->tail, &pos);
+	state_writer_init(&w);
+	state_put_positions(&w, pos, n);
+	tail_positions_free(pos, n);
+	r = state_save(d->conf->state_dir, &w);
+	state_writer_free(&w);
+	if (r != 0) {
+		log_error("%s: cannot write checkpoint: %s", d->conf->state_dir,
+		    uv_strerror(r));
+		metrics_add(d->m[M_CHECKPOINT_ERRORS], 1);
+		return;
+	}
+	metrics_add(d->m[M_CHECKPOINTS], 1);
+	metrics_set(d->m[M_CHECKPOINT_TIME], util_now());
+	log_debug("checkpoint written");
+}
+
+static void
+on_checkpoint_timer(uv_timer_t *h)
+{
+	checkpoint(h->data);
+}
+
+/* Read positions saved by an earlier run, if any. */
+static void
+restore_positions(struct daemon *d, struct tail_position **pos, size_t *n)
+{
+	struct buf file = BUF_INIT;
+	const char *dir = d->conf->state_dir;
+	int r;
+
+	*pos = NULL;
+	*n = 0;
+	if (dir[0] == '\0')
+		return;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		log_warn("%s: cannot create: %s", dir, strerror(errno));
+	r = state_load(dir, &file);
+	if (r == -ENOENT) {
+		log_info("%s: no checkpoint yet", dir);
+		return;
+	}
+	if (r != 0) {
+		if (r != -EBADMSG)
+			log_warn("%s: cannot read checkpoint: %s", dir,
+			    uv_strerror(r));
+		return;
+	}
+	if (state_get_positions(&file, pos, n) == -EBADMSG)
+		log_warn("%s: checkpoint has unreadable positions; ignoring "
+		    "them", dir);
+	else
+		log_info("%s: resuming %zu file position(s)", dir, *n);
+	buf_free(&file);
+}
+
+static void
+start_tail(struct daemon *d, const struct tail_position *pos, size_t n)
+{
+	struct tail_options to;
+
+	tail_options_from(d->conf, &to);
+	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
+	tail_start(d->tail, pos, n);
+	if (d->conf->inputs.n == 0)
+		log_warn("no [input] path configured; nothing to follow");
+}
+
 static void
 daemon_stop(struct daemon *d)
 {
@@ -157,10 +294,16 @@ daemon_stop(struct daemon *d)
 		return;
 	d->stopping = 1;
 	log_info("shutting down");
+	checkpoint(d);
+	if (d->tail != NULL) {
+		tail_close(d->tail);
+		d->tail = NULL;
+	}
 	if (d->http != NULL) {
 		http_server_close(d->http);
 		d->http = NULL;
 	}
+	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
@@ -170,12 +313,14 @@ static void
 daemon_reload(struct daemon *d)
 {
 	struct conf *c = NULL;
+	struct ingest *g;
+	int restart_tail;
 
 	log_info("reloading configuration from %s", d->opts.conf_path);
 	if (load_config(&d->opts, &c) != 0) {
 		log_error("reload failed; the previous configuration stays "
 		    "in force");
-		metrics_set(d->reload_ok, 0);
+		metrics_set(d->m[M_RELOAD_OK], 0);
 		return;
 	}
 	if (strcmp(c->listen, d->conf->listen) != 0)
@@ -184,10 +329,38 @@ daemon_reload(struct daemon *d)
 	/* The listener keeps its address until restart. */
 	free(c->listen);
 	c->listen = xstrdup(d->conf->listen);
+	restart_tail = !tail_options_equal(c, d->conf) ||
+	    strcmp(c->state_dir, d->conf->state_dir) != 0;
+
+	/* The old model's series go before the new model makes its own. */
+	ingest_destroy(d->ingest);
+	d->ingest = NULL;
+	g = ingest_create(c, d->registry);
+	if (g == NULL) {
+		log_error("reload: cannot compile the field paths");
+		conf_free(c);
+		metrics_set(d->m[M_RELOAD_OK], 0);
+		d->ingest = ingest_create(d->conf, d->registry);
+		return;
+	}
+	d->ingest = g;
+	if (restart_tail) {
+		struct tail_position *pos;
+		size_t n = tail_positions(d->tail, &pos);
+
+		checkpoint(d);
+		tail_close(d->tail);
+		conf_free(d->conf);
+		d->conf = c;
+		start_tail(d, pos, n);
+		tail_positions_free(pos, n);
+	} else {
+		conf_free(d->conf);
+		d->conf = c;
+	}
+	uv_timer_set_repeat(&d->checkpoint_timer, c->checkpoint_interval_ms);
 	log_set_level(c->log_level);
-	conf_free(d->conf);
-	d->conf = c;
-	metrics_set(d->reload_ok, 1);
+	metrics_set(d->m[M_RELOAD_OK], 1);
 	log_info("configuration reloaded");
 }
 
@@ -207,12 +380,58 @@ register_self_metrics(struct daemon *d)
 {
 	struct metrics_family *fams[M_COUNT];
 	const char *version[] = { PACKAGE_VERSION };
+	size_t i;
 
 	metrics_family_add_table(d->registry, main_metrics, M_COUNT, fams);
-	metrics_set(metrics_series_get(fams[M_BUILD_INFO], version), 1);
-	d->reload_ok = metrics_series_get(fams[M_RELOAD_OK], NULL);
-	metrics_set(d->reload_ok, 1);
+	d->m[M_BUILD_INFO] = metrics_series_get(fams[M_BUILD_INFO], version);
+	metrics_set(d->m[M_BUILD_INFO], 1);
+	if (d->opts.once)
+		return;
+	for (i = M_RELOAD_OK; i < M_COUNT; i++)
+		d->m[i] = metrics_series_get(fams[i], NULL);
+	metrics_set(d->m[M_RELOAD_OK], 1);
 	procstat_register(d->registry);
+}
+
+/*
+ * --once: read the logs to their end, print the metrics, exit.  Returns
+ * the exit status.
+ */
+static int
+run_once(struct daemon *d, char **files, int nfiles)
+{
+	struct buf out = BUF_INIT;
+	const char *const *list = (const char *const *)files;
+	size_t n = (size_t)nfiles;
+	int r, status = 0;
+
+	d->registry = metrics_create();
+	register_self_metrics(d);
+	tail_register_metrics(d->registry);
+	d->ingest = ingest_create(d->conf, d->registry);
+	if (d->ingest == NULL) {
+		metrics_destroy(d->registry);
+		return EXIT_RUNTIME;
+	}
+	if (n == 0) {
+		list = (const char *const *)d->conf->inputs.v;
+		n = d->conf->inputs.n;
+		if (n == 0)
+			log_warn("no LOGFILE given and no [input] path configured");
+	}
+	r = tail_read_once(list, n, (size_t)d->conf->max_line_bytes,
+	    d->registry, ingest_line, d->ingest);
+	if (r != 0)
+		status = EXIT_RUNTIME;
+	metrics_render(d->registry, METRICS_FORMAT_TEXT, &out);
+	if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
+		status = EXIT_RUNTIME;
+	if (fflush(stdout) != 0)
+		status = EXIT_RUNTIME;
+	buf_free(&out);
+	ingest_destroy(d->ingest);
+	metrics_destroy(d->registry);
+	return status;
 }
 
 static int
@@ -220,9 +439,20 @@ daemon_run(struct daemon *d)
 {
 	int r, status = 0;
 
+	struct tail_position *pos;
+	size_t npos;
+
 	uv_loop_init(&d->loop);
 	d->registry = metrics_create();
 	register_self_metrics(d);
+	tail_register_metrics(d->registry);
+	d->ingest = ingest_create(d->conf, d->registry);
+	if (d->ingest == NULL) {
+		log_error("cannot compile the field paths");
+		metrics_destroy(d->registry);
+		uv_loop_close(&d->loop);
+		return EXIT_RUNTIME;
+	}
 
 	d->web.registry = d->registry;
 	r = http_server_start(&d->loop, d->conf->listen, web_handle, &d->web,
@@ -244,6 +474,14 @@ daemon_run(struct daemon *d)
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
+
+	restore_positions(d, &pos, &npos);
+	start_tail(d, pos, npos);
+	tail_positions_free(pos, npos);
+	uv_timer_init(&d->loop, &d->checkpoint_timer);
+	d->checkpoint_timer.data = d;
+	uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,
+	    d->conf->checkpoint_interval_ms, d->conf->checkpoint_interval_ms);
 	d->web.ready = 1;
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -253,6 +491,7 @@ out:
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&d->loop) != 0)
 		log_warn("event loop closed with handles still open");
+	ingest_destroy(d->ingest);
 	metrics_destroy(d->registry);
 	return status;
 }
@@ -260,13 +499,14 @@ out:
 int
 main(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 256, OPT_STATE_DIR, OPT_CHECK, OPT_VERSION };
+	enum { OPT_LISTEN = 256, OPT_STATE_DIR, OPT_CHECK, OPT_VERSION, OPT_ONCE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -293,6 +533,9 @@ main(int argc, char **argv)
 		case OPT_CHECK:
 			d.opts.check_config = 1;
 			break;
+		case OPT_ONCE:
+			d.opts.once = 1;
+			break;
 		case OPT_VERSION:
 			printf("driftd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -304,7 +547,7 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && !d.opts.once) {
 		fprintf(stderr, "driftd: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -320,7 +563,10 @@ main(int argc, char **argv)
 	}
 	log_set_level(d.conf->log_level);
 
-	status = daemon_run(&d);
+	if (d.opts.once)
+		status = run_once(&d, argv + optind, argc - optind);
+	else
+		status = daemon_run(&d);
 	conf_free(d.conf);
 	return status;
 }

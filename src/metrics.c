@@ -132,6 +132,17 @@ metrics_family_add(struct metrics_registry *r, const struct metrics_desc *desc,
 	return f;
 }
 
+struct metrics_family *
+metrics_family_find(struct metrics_registry *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfamilies; i++)
+		if (strcmp(r->families[i]->desc->name, name) == 0)
+			return r->families[i];
+	return NULL;
+}
+
 void
 metrics_family_add_table(struct metrics_registry *r,
     const struct metrics_desc *descs, size_t n, struct metrics_family **families)

@@ -65,6 +65,10 @@ void metrics_destroy(struct metrics_registry *r);
 struct metrics_family *metrics_family_add(struct metrics_registry *r,
     const struct metrics_desc *desc, const double *bounds, size_t nbounds);
 
+/* The family registered under `name`, or NULL. */
+struct metrics_family *metrics_family_find(struct metrics_registry *r,
+    const char *name);
+
 /* Register each row of a table; families[i] receives row i. */
 void metrics_family_add_table(struct metrics_registry *r,
     const struct metrics_desc *descs, size_t n, struct metrics_family **families);

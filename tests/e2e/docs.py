@@ -25,7 +25,8 @@ def table_keys():
         if m:
             section = m.group(1)
             continue
-        m = re.match(r"^(\S+) = ", line)
+        # Unset repeatable keys print as ";key = ".
+        m = re.match(r"^;?(\w+) = ", line)
         if m:
             keys.add((section, m.group(1)))
     h.check(len(keys) > 0, "no keys found")
@@ -44,9 +45,10 @@ def manpage_keys():
                 continue
             if line.startswith(".Sh "):
                 section = None
-            m = re.match(r"^\.It Cm (\w+)", line)
-            if m and section:
-                keys.add((section, m.group(1)))
+            if line.startswith(".It ") and section:
+                # ".It Cm key Ns = ..." (possibly two keys on one item)
+                for k in re.findall(r"Cm (\w+) Ns =", line):
+                    keys.add((section, k))
     return keys
 
 

@@ -1,0 +1,964 @@
+/*
+ * json.c - a validating JSON scanner that extracts a few values by path.
+ *
+ * The query is a trie of the requested paths.  Scanning walks the text
+ * once, recursively; at each object member it looks the key up among the
+ * trie node's children (a small open-addressing table keyed by a cheap
+ * hash of the key's bytes), and descends with the child or, when there is
+ * none, with no node at all, which only validates.
+ *
+ * Strings are scanned 16 bytes at a time with SSE2 where available: one
+ * comparison finds the closing quote, a backslash or a control character.
+ *
+ * Numbers are converted on request with Clinger's fast path (W. D.
+ * Clinger, "How to read floating point numbers accurately", PLDI 1990):
+ * a decimal with at most 15 significant digits... precisely, a mantissa
+ * below 2^53 and a power of ten up to 10^22 are both exact doubles, so one
+ * IEEE multiplication or division rounds correctly.  Anything else goes to
+ * strtod(3).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "json.h"
+#include "util.h"
+
+struct qkey {
+	char *key;
+	size_t len;
+	uint64_t hash;
+	int node;
+};
+
+struct qidx {
+	uint32_t index;
+	int node;
+};
+
+struct qnode {
+	int slot;               /* -1 when nothing is captured here */
+	struct qkey *keys;
+	size_t nkeys;
+	int *table;             /* indices into keys, -1 for empty */
+	size_t tmask;           /* table size - 1 */
+	struct qidx *idx;
+	size_t nidx;
+	int *sub;               /* every slot at or below this node */
+	size_t nsub;
+};
+
+struct json_query {
+	struct qnode *nodes;
+	size_t nnodes;
+	size_t nslots;
+	/* Scratch for a scan: not thread-safe, like the rest of driftd. */
+	uint32_t *visited;      /* generation in which each node was entered */
+	uint32_t gen;
+	struct buf keybuf;      /* decoded escaped keys */
+};
+
+struct scanner {
+	const char *p;
+	const char *end;
+	struct json_query *q;
+	struct json_value *slots;
+	int depth;
+};
+
+static int scan_value(struct scanner *s, const struct qnode *node);
+
+/* ------------------------------------------------------------ the query */
+
+static uint64_t
+key_hash(const char *p, size_t len)
+{
+	uint64_t a, b;
+
+	if (len >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + len - 8, 8);
+	} else if (len >= 4) {
+		uint32_t x, y;
+
+		memcpy(&x, p, 4);
+		memcpy(&y, p + len - 4, 4);
+		a = x;
+		b = y;
+	} else if (len > 0) {
+		a = (uint64_t)(unsigned char)p[0] |
+		    (uint64_t)(unsigned char)p[len / 2] << 8 |
+		    (uint64_t)(unsigned char)p[len - 1] << 16;
+		b = 0;
+	} else {
+		a = b = 0;
+	}
+	a = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ len) * 0xC2B2AE3D27D4EB4FULL;
+	return a ^ (a >> 29);
+}
+
+struct json_query *
+json_query_create(void)
+{
+	struct json_query *q = xcalloc(1, sizeof(*q));
+
+	q->nodes = xcalloc(1, sizeof(*q->nodes));
+	q->nodes[0].slot = -1;
+	q->nnodes = 1;
+	return q;
+}
+
+void
+json_query_destroy(struct json_query *q)
+{
+	size_t i, j;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->nnodes; i++) {
+		struct qnode *n = &q->nodes[i];
+
+		for (j = 0; j < n->nkeys; j++)
+			free(n->keys[j].key);
+		free(n->keys);
+		free(n->table);
+		free(n->idx);
+		free(n->sub);
+	}
+	free(q->nodes);
+	free(q->visited);
+	buf_free(&q->keybuf);
+	free(q);
+}
+
+static int
+node_new(struct json_query *q)
+{
+	q->nodes = xreallocarray(q->nodes, q->nnodes + 1, sizeof(*q->nodes));
+	memset(&q->nodes[q->nnodes], 0, sizeof(q->nodes[0]));
+	q->nodes[q->nnodes].slot = -1;
+	return (int)q->nnodes++;
+}
+
+static void
+node_rehash(struct qnode *n)
+{
+	size_t size = 4, i;
+
+	while (size < n->nkeys * 2)
+		size *= 2;
+	free(n->table);
+	n->table = xreallocarray(NULL, size, sizeof(int));
+	for (i = 0; i < size; i++)
+		n->table[i] = -1;
+	n->tmask = size - 1;
+	for (i = 0; i < n->nkeys; i++) {
+		size_t b = n->keys[i].hash & n->tmask;
+
+		while (n->table[b] != -1)
+			b = (b + 1) & n->tmask;
+		n->table[b] = (int)i;
+	}
+}
+
+static const struct qnode *
+node_key_child(const struct json_query *q, const struct qnode *n,
+    const char *key, size_t len)
+{
+	size_t b;
+	uint64_t h;
+
+	if (n->nkeys == 0)
+		return NULL;
+	h = key_hash(key, len);
+	for (b = h & n->tmask; n->table[b] != -1; b = (b + 1) & n->tmask) {
+		const struct qkey *k = &n->keys[n->table[b]];
+
+		if (k->hash == h && k->len == len && memcmp(k->key, key, len) == 0)
+			return &q->nodes[k->node];
+	}
+	return NULL;
+}
+
+int
+json_query_add(struct json_query *q, const struct path *p)
+{
+	int path_nodes[PATH_MAX_SEGMENTS + 1];
+	int cur = 0;
+	size_t i, j;
+	int slot;
+
+	path_nodes[0] = 0;
+	for (i = 0; i < p->nsegs; i++) {
+		const struct path_seg *seg = &p->segs[i];
+		struct qnode *n = &q->nodes[cur];
+		int next = -1;
+
+		if (seg->is_index) {
+			for (j = 0; j < n->nidx; j++)
+				if (n->idx[j].index == seg->index)
+					next = n->idx[j].node;
+			if (next < 0) {
+				next = node_new(q);
+				n = &q->nodes[cur];
+				n->idx = xreallocarray(n->idx, n->nidx + 1, sizeof(*n->idx));
+				n->idx[n->nidx].index = seg->index;
+				n->idx[n->nidx].node = next;
+				n->nidx++;
+			}
+		} else {
+			const struct qnode *c = node_key_child(q, n, seg->key,
+			    seg->keylen);
+
+			if (c != NULL) {
+				next = (int)(c - q->nodes);
+			} else {
+				next = node_new(q);
+				n = &q->nodes[cur];
+				n->keys = xreallocarray(n->keys, n->nkeys + 1,
+				    sizeof(*n->keys));
+				n->keys[n->nkeys].key = xstrndup(seg->key, seg->keylen);
+				n->keys[n->nkeys].len = seg->keylen;
+				n->keys[n->nkeys].hash = key_hash(seg->key, seg->keylen);
+				n->keys[n->nkeys].node = next;
+				n->nkeys++;
+				node_rehash(n);
+			}
+		}
+		cur = next;
+		path_nodes[i + 1] = cur;
+	}
+	if (q->nodes[cur].slot >= 0)
+		return q->nodes[cur].slot;
+	slot = (int)q->nslots++;
+	q->nodes[cur].slot = slot;
+	/* Every node on the way (but the root) gains the slot in its subtree. */
+	for (i = 1; i <= p->nsegs; i++) {
+		struct qnode *n = &q->nodes[path_nodes[i]];
+
+		n->sub = xreallocarray(n->sub, n->nsub + 1, sizeof(int));
+		n->sub[n->nsub++] = slot;
+	}
+	q->visited = xreallocarray(q->visited, q->nnodes, sizeof(uint32_t));
+	memset(q->visited, 0, q->nnodes * sizeof(uint32_t));
+	q->gen = 0;
+	return slot;
+}
+
+size_t
+json_query_slots(const struct json_query *q)
+{
+	return q->nslots;
+}
+
+/* ---------------------------------------------------------- the scanner */
+
+static inline int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static inline void
+skip_ws(struct scanner *s)
+{
+	while (s->p < s->end && is_ws(*s->p))
+		s->p++;
+}
+
+static inline int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * `p` is just after an opening quote.  Return the closing quote, or NULL
+ * for an unterminated string, a raw control character or a bad escape.
+ */
+static const char *
+scan_string(const char *p, const char *end, int *escaped)
+{
+	for (;;) {
+#ifdef __SSE2__
+		const __m128i quote = _mm_set1_epi8('"');
+		const __m128i bslash = _mm_set1_epi8('\\');
+		const __m128i ctl = _mm_set1_epi8(0x1f);
+
+		while (end - p >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i m = _mm_or_si128(
+			    _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+			    _mm_cmpeq_epi8(x, bslash)),
+			    _mm_cmpeq_epi8(_mm_max_epu8(x, ctl), ctl));
+			int mask = _mm_movemask_epi8(m);
+
+			if (mask != 0) {
+				p += __builtin_ctz((unsigned)mask);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
+		while (p < end && *p != '"' && *p != '\\' &&
+		    (unsigned char)*p >= 0x20)
+			p++;
+		if (p >= end)
+			return NULL;
+#ifdef __SSE2__
+special:
+#endif
+		if (*p == '"')
+			return p;
+		if (*p != '\\')
+			return NULL;             /* control character */
+		*escaped = 1;
+		if (end - p < 2)
+			return NULL;
+		switch (p[1]) {
+		case '"': case '\\': case '/': case 'b': case 'f':
+		case 'n': case 'r': case 't':
+			p += 2;
+			break;
+		case 'u':
+			if (end - p < 6 || hex_value(p[2]) < 0 ||
+			    hex_value(p[3]) < 0 || hex_value(p[4]) < 0 ||
+			    hex_value(p[5]) < 0)
+				return NULL;
+			p += 6;
+			break;
+		default:
+			return NULL;
+		}
+	}
+}
+
+static const char *
+scan_number(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		return NULL;
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		p++;
+		while (p < end && is_digit(*p))
+			p++;
+	} else {
+		return NULL;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	return p;
+}
+
+static int
+match_literal(struct scanner *s, const char *lit, size_t len)
+{
+	if ((size_t)(s->end - s->p) < len || memcmp(s->p, lit, len) != 0)
+		return -1;
+	s->p += len;
+	return 0;
+}
+
+/* A key's node, decoding the key first when it holds escapes. */
+static const struct qnode *
+lookup_key(struct scanner *s, const struct qnode *node, const char *key,
+    size_t len, int escaped)
+{
+	struct json_value v;
+
+	if (node == NULL || node->nkeys == 0)
+		return NULL;
+	if (!escaped)
+		return node_key_child(s->q, node, key, len);
+	v.type = JSON_STRING;
+	v.ptr = key;
+	v.len = len;
+	v.escaped = 1;
+	buf_reset(&s->q->keybuf);
+	if (json_string_decode(&v, &s->q->keybuf) != 0)
+		return NULL;
+	return node_key_child(s->q, node, s->q->keybuf.data ?
+	    s->q->keybuf.data : "", s->q->keybuf.len);
+}
+
+/* Entering `child` again (a repeated key): forget what it captured before,
+ * so that the last occurrence wins for everything below it. */
+static void
+enter_node(struct scanner *s, const struct qnode *child)
+{
+	size_t id = (size_t)(child - s->q->nodes), i;
+
+	if (s->q->visited[id] == s->q->gen) {
+		for (i = 0; i < child->nsub; i++)
+			s->slots[child->sub[i]].type = JSON_ABSENT;
+	}
+	s->q->visited[id] = s->q->gen;
+}
+
+static int
+scan_object(struct scanner *s, const struct qnode *node)
+{
+	s->p++;                          /* '{' */
+	if (++s->depth > JSON_MAX_DEPTH)
+		return -1;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		const struct qnode *child;
+		const char *key, *close;
+		int escaped = 0;
+
+		if (s->p >= s->end || *s->p != '"')
+			return -1;
+		key = s->p + 1;
+		close = scan_string(key, s->end, &escaped);
+		if (close == NULL)
+			return -1;
+		s->p = close + 1;
+		skip_ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		child = lookup_key(s, node, key, (size_t)(close - key), escaped);
+		if (child != NULL && child->nsub > 0)
+			enter_node(s, child);
+		if (scan_value(s, child) != 0)
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		if (*s->p == ',') {
+			s->p++;
+			skip_ws(s);
+			continue;
+		}
+		if (*s->p != '}')
+			return -1;
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+}
+
+static int
+scan_array(struct scanner *s, const struct qnode *node)
+{
+	uint32_t i = 0;
+
+	s->p++;                          /* '[' */
+	if (++s->depth > JSON_MAX_DEPTH)
+		return -1;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;; i++) {
+		const struct qnode *child = NULL;
+		size_t j;
+
+		if (node != NULL)
+			for (j = 0; j < node->nidx; j++)
+				if (node->idx[j].index == i)
+					child = &s->q->nodes[node->idx[j].node];
+		if (scan_value(s, child) != 0)
+			return -1;
+		skip_ws(s);
+		if (s->p >= s->end)
+			return -1;
+		if (*s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (*s->p != ']')
+			return -1;
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+}
+
+static int
+scan_value(struct scanner *s, const struct qnode *node)
+{
+	const char *start;
+	enum json_type type;
+	int escaped = 0;
+	const char *e;
+
+	skip_ws(s);
+	if (s->p >= s->end)
+		return -1;
+	start = s->p;
+	switch (*s->p) {
+	case '{':
+		if (scan_object(s, node) != 0)
+			return -1;
+		type = JSON_OBJECT;
+		break;
+	case '[':
+		if (scan_array(s, node) != 0)
+			return -1;
+		type = JSON_ARRAY;
+		break;
+	case '"':
+		e = scan_string(s->p + 1, s->end, &escaped);
+		if (e == NULL)
+			return -1;
+		s->p = e + 1;
+		if (node != NULL && node->slot >= 0) {
+			struct json_value *v = &s->slots[node->slot];
+
+			v->type = JSON_STRING;
+			v->ptr = start + 1;
+			v->len = (size_t)(e - start - 1);
+			v->escaped = escaped;
+		}
+		return 0;
+	case 't':
+		if (match_literal(s, "true", 4) != 0)
+			return -1;
+		type = JSON_TRUE;
+		break;
+	case 'f':
+		if (match_literal(s, "false", 5) != 0)
+			return -1;
+		type = JSON_FALSE;
+		break;
+	case 'n':
+		if (match_literal(s, "null", 4) != 0)
+			return -1;
+		type = JSON_NULL;
+		break;
+	case 'N':
+		if (match_literal(s, "NaN", 3) != 0)
+			return -1;
+		type = JSON_NONFINITE;
+		break;
+	case 'I':
+		if (match_literal(s, "Infinity", 8) != 0)
+			return -1;
+		type = JSON_NONFINITE;
+		break;
+	default:
+		if (*s->p == '-' && s->end - s->p > 1 && s->p[1] == 'I') {
+			if (match_literal(s, "-Infinity", 9) != 0)
+				return -1;
+			type = JSON_NONFINITE;
+			break;
+		}
+		e = scan_number(s->p, s->end);
+		if (e == NULL)
+			return -1;
+		s->p = e;
+		type = JSON_NUMBER;
+		break;
+	}
+	if (node != NULL && node->slot >= 0) {
+		struct json_value *v = &s->slots[node->slot];
+
+		v->type = type;
+		v->ptr = start;
+		v->len = (size_t)(s->p - start);
+		v->escaped = 0;
+	}
+	return 0;
+}
+
+int
+json_scan(const struct json_query *cq, const char *text, size_t len,
+    struct json_value *slots)
+{
+	struct json_query *q = (struct json_query *)(uintptr_t)cq;
+	struct scanner s;
+
+	memset(slots, 0, q->nslots * sizeof(*slots));
+	if (++q->gen == 0) {
+		/* Wrapped: reset, so no stale generation matches. */
+		memset(q->visited, 0, q->nnodes * sizeof(uint32_t));
+		q->gen = 1;
+	}
+	s.p = text;
+	s.end = text + len;
+	s.q = q;
+	s.slots = slots;
+	s.depth = 0;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return -EINVAL;
+	if (scan_object(&s, &q->nodes[0]) != 0)
+		return -EINVAL;
+	skip_ws(&s);
+	return s.p == s.end ? 0 : -EINVAL;
+}
+
+int
+json_validate(const char *text, size_t len)
+{
+	struct json_query q;
+	struct scanner s;
+
+	memset(&q, 0, sizeof(q));
+	s.p = text;
+	s.end = text + len;
+	s.q = &q;
+	s.slots = NULL;
+	s.depth = 0;
+	if (scan_value(&s, NULL) != 0)
+		return -EINVAL;
+	skip_ws(&s);
+	return s.p == s.end ? 0 : -EINVAL;
+}
+
+/* ------------------------------------------------------------- numbers */
+
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static double
+slow_double(const char *s, size_t len)
+{
+	char tmp[128];
+	char *heap = NULL, *p = tmp;
+	double v;
+
+	if (len >= sizeof(tmp))
+		p = heap = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	v = strtod(p, NULL);
+	free(heap);
+	return v;
+}
+
+double
+json_parse_double(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	uint64_t m = 0;
+	int digits = 0, exp10 = 0, neg = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	while (p < end && is_digit(*p)) {
+		if (digits < 19) {
+			m = m * 10 + (uint64_t)(*p - '0');
+			if (m != 0)
+				digits++;
+		} else {
+			return slow_double(s, len);
+		}
+		p++;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && is_digit(*p)) {
+			if (digits >= 19)
+				return slow_double(s, len);
+			m = m * 10 + (uint64_t)(*p - '0');
+			if (m != 0)
+				digits++;
+			exp10--;
+			p++;
+		}
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		int eneg = 0, e = 0;
+
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		while (p < end && is_digit(*p)) {
+			if (e > 10000)
+				return slow_double(s, len);
+			e = e * 10 + (*p++ - '0');
+		}
+		exp10 += eneg ? -e : e;
+	}
+	if (m == 0)
+		return neg ? -0.0 : 0.0;
+	if (m <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+		double v = (double)m;
+
+		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		return neg ? -v : v;
+	}
+	return slow_double(s, len);
+}
+
+int
+json_number(const struct json_value *v, double *out)
+{
+	if (v->type == JSON_NUMBER) {
+		*out = json_parse_double(v->ptr, v->len);
+		return 0;
+	}
+	if (v->type == JSON_NONFINITE) {
+		if (v->ptr[0] == 'N')
+			*out = NAN;
+		else
+			*out = v->ptr[0] == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------- strings */
+
+static void
+put_utf8(struct buf *out, uint32_t cp)
+{
+	char b[4];
+
+	if (cp < 0x80) {
+		buf_putc(out, (char)cp);
+		return;
+	}
+	if (cp < 0x800) {
+		b[0] = (char)(0xC0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3F));
+		buf_append(out, b, 2);
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xE0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (char)(0x80 | (cp & 0x3F));
+		buf_append(out, b, 3);
+	} else {
+		b[0] = (char)(0xF0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		b[3] = (char)(0x80 | (cp & 0x3F));
+		buf_append(out, b, 4);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	size_t n = (size_t)(end - p);
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if (p[0] == 0xE0 && p[1] < 0xA0)
+			return 0;                /* overlong */
+		if (p[0] == 0xED && p[1] >= 0xA0)
+			return 0;                /* surrogate */
+		return 3;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if (p[0] == 0xF0 && p[1] < 0x90)
+			return 0;                /* overlong */
+		if (p[0] == 0xF4 && p[1] >= 0x90)
+			return 0;                /* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+static int
+read_hex4(const char *p, uint32_t *out)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		int h = hex_value(p[i]);
+
+		if (h < 0)
+			return -1;
+		v = v << 4 | (uint32_t)h;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+json_string_decode(const struct json_value *v, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)v->ptr;
+	const unsigned char *end = p + v->len;
+
+	if (v->type != JSON_STRING)
+		return -EINVAL;
+	buf_reserve(out, v->len);
+	while (p < end) {
+		const unsigned char *run = p;
+		uint32_t cp, lo;
+
+		/* A run of plain bytes, validated as UTF-8. */
+		while (p < end && *p != '\\') {
+			size_t n;
+
+			if (*p < 0x80) {
+				p++;
+				continue;
+			}
+			n = utf8_seq(p, end);
+			if (n == 0)
+				return -EILSEQ;
+			p += n;
+		}
+		buf_append(out, run, (size_t)(p - run));
+		if (p >= end)
+			break;
+		if (end - p < 2)
+			return -EILSEQ;
+		switch (p[1]) {
+		case '"':  buf_putc(out, '"'); p += 2; continue;
+		case '\\': buf_putc(out, '\\'); p += 2; continue;
+		case '/':  buf_putc(out, '/'); p += 2; continue;
+		case 'b':  buf_putc(out, '\b'); p += 2; continue;
+		case 'f':  buf_putc(out, '\f'); p += 2; continue;
+		case 'n':  buf_putc(out, '\n'); p += 2; continue;
+		case 'r':  buf_putc(out, '\r'); p += 2; continue;
+		case 't':  buf_putc(out, '\t'); p += 2; continue;
+		case 'u':  break;
+		default:   return -EILSEQ;
+		}
+		if (end - p < 6 || read_hex4((const char *)p + 2, &cp) != 0)
+			return -EILSEQ;
+		p += 6;
+		if (cp >= 0xDC00 && cp <= 0xDFFF)
+			return -EILSEQ;          /* lone low surrogate */
+		if (cp >= 0xD800 && cp <= 0xDBFF) {
+			if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+			    read_hex4((const char *)p + 2, &lo) != 0 ||
+			    lo < 0xDC00 || lo > 0xDFFF)
+				return -EILSEQ;  /* lone high surrogate */
+			p += 6;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		}
+		if (cp == 0)
+			return -EILSEQ;          /* NUL cannot be a label */
+		put_utf8(out, cp);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ iteration */
+
+void
+json_iter_init(struct json_iter *it, const struct json_value *container)
+{
+	it->first = 1;
+	if (container->type != JSON_OBJECT && container->type != JSON_ARRAY) {
+		it->p = it->end = NULL;
+		return;
+	}
+	it->p = container->ptr + 1;
+	it->end = container->ptr + container->len - 1;   /* the closing bracket */
+}
+
+int
+json_iter_next(struct json_iter *it, struct json_value *key,
+    struct json_value *value)
+{
+	static struct json_query empty;
+	struct qnode capture;
+	struct json_value slot;
+	struct scanner s;
+	int is_object;
+
+	if (it->p == NULL)
+		return 0;
+	is_object = it->end[0] == '}';
+	s.p = it->p;
+	s.end = it->end;
+	s.q = &empty;
+	s.depth = 0;
+	skip_ws(&s);
+	if (!it->first) {
+		if (s.p >= s.end || *s.p != ',')
+			return 0;
+		s.p++;
+		skip_ws(&s);
+	}
+	if (s.p >= s.end)
+		return 0;
+	it->first = 0;
+	memset(key, 0, sizeof(*key));
+	if (is_object) {
+		const char *close;
+		int escaped = 0;
+
+		if (*s.p != '"')
+			return 0;
+		close = scan_string(s.p + 1, s.end, &escaped);
+		if (close == NULL)
+			return 0;
+		key->type = JSON_STRING;
+		key->ptr = s.p + 1;
+		key->len = (size_t)(close - s.p - 1);
+		key->escaped = escaped;
+		s.p = close + 1;
+		skip_ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			return 0;
+		s.p++;
+	}
+	/* Scan the value with a one-node query that captures it. */
+	memset(&capture, 0, sizeof(capture));
+	capture.slot = 0;
+	memset(&slot, 0, sizeof(slot));
+	s.slots = &slot;
+	if (scan_value(&s, &capture) != 0)
+		return 0;
+	*value = slot;
+	it->p = s.p;
+	return 1;
+}

@@ -1,0 +1,184 @@
+/*
+ * model.c - the per-record metrics of one model.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "strmap.h"
+#include "util.h"
+
+enum {
+	F_RECORDS,
+	F_CLASS,
+	F_CONFIDENCE,
+	F_VALUE,
+	F_LATENCY,
+	F_MISSING,
+	F_COUNT
+};
+
+static const struct metrics_desc descs[F_COUNT] = {
+	[F_RECORDS] = { "prediction_records_total", METRICS_COUNTER,
+	    "Prediction records accepted from the log.", { "model", NULL } },
+	[F_CLASS] = { "prediction_class_total", METRICS_COUNTER,
+	    "Predictions per predicted class (classes beyond max_classes "
+	    "count as __other__).", { "model", "class", NULL } },
+	[F_CONFIDENCE] = { "prediction_confidence", METRICS_HISTOGRAM,
+	    "Confidence of each prediction.", { "model", NULL } },
+	[F_VALUE] = { "prediction_value", METRICS_HISTOGRAM,
+	    "Numeric prediction of a regression model.", { "model", NULL } },
+	[F_LATENCY] = { "prediction_latency_seconds", METRICS_HISTOGRAM,
+	    "Request latency reported in the log.", { "model", NULL } },
+	[F_MISSING] = { "prediction_feature_missing_total", METRICS_COUNTER,
+	    "Records in which the field was absent or invalid.",
+	    { "model", "feature", NULL } },
+};
+
+struct model {
+	struct metrics_family *fam[F_COUNT];
+	char *name;
+	size_t max_classes;
+	struct metrics_series *records;
+	struct metrics_series *confidence;
+	struct metrics_series *value;
+	struct metrics_series *latency;
+	struct metrics_series *other;          /* class="__other__", on demand */
+	struct strmap *classes;                /* label -> series */
+	struct metrics_series *last_class;     /* one-entry cache */
+	char last_label[RECORD_MAX_LABEL_BYTES];
+	size_t last_len;
+	struct metrics_series *missing[RECORD_NFIELDS];
+	struct metrics_series **feature_missing;
+	size_t nfeatures;
+};
+
+static struct metrics_family *
+family(struct metrics_registry *reg, int i, const struct conf_doubles *b)
+{
+	struct metrics_family *f = metrics_family_find(reg, descs[i].name);
+
+	if (f == NULL)
+		f = metrics_family_add(reg, &descs[i], b ? b->v : NULL,
+		    b ? b->n : 0);
+	return f;
+}
+
+struct model *
+model_create(const struct conf *c, const struct record_parser *rp,
+    struct metrics_registry *reg)
+{
+	struct model *m = xcalloc(1, sizeof(*m));
+	const char *lv[2];
+	size_t i;
+
+	m->fam[F_RECORDS] = family(reg, F_RECORDS, NULL);
+	m->fam[F_CLASS] = family(reg, F_CLASS, NULL);
+	m->fam[F_CONFIDENCE] = family(reg, F_CONFIDENCE, &c->confidence_buckets);
+	m->fam[F_VALUE] = family(reg, F_VALUE, &c->value_buckets);
+	m->fam[F_LATENCY] = family(reg, F_LATENCY, &c->latency_buckets);
+	m->fam[F_MISSING] = family(reg, F_MISSING, NULL);
+	m->name = xstrdup(c->model_name);
+	m->max_classes = c->max_classes;
+	m->classes = strmap_create();
+
+	lv[0] = m->name;
+	m->records = metrics_series_get(m->fam[F_RECORDS], lv);
+	if (c->confidence_path[0] != '\0')
+		m->confidence = metrics_series_get(m->fam[F_CONFIDENCE], lv);
+	if (c->value_path[0] != '\0')
+		m->value = metrics_series_get(m->fam[F_VALUE], lv);
+	if (c->latency_path[0] != '\0')
+		m->latency = metrics_series_get(m->fam[F_LATENCY], lv);
+	/* Missing counters of configured fields start at zero, so that
+	 * rate() works from the first scrape. */
+	for (i = 0; i < RECORD_NFIELDS; i++) {
+		if (!record_parser_has_field(rp, (enum record_field)i))
+			continue;
+		lv[1] = record_field_name((enum record_field)i);
+		m->missing[i] = metrics_series_get(m->fam[F_MISSING], lv);
+	}
+	m->nfeatures = record_parser_nfeatures(rp);
+	m->feature_missing = xcalloc(m->nfeatures + 1, sizeof(*m->feature_missing));
+	for (i = 0; i < m->nfeatures; i++) {
+		lv[1] = record_parser_feature_name(rp, i);
+		m->feature_missing[i] = metrics_series_get(m->fam[F_MISSING], lv);
+	}
+	return m;
+}
+
+void
+model_destroy(struct model *m)
+{
+	if (m == NULL)
+		return;
+	/* Every series of this model carries its name; drop them all. */
+	metrics_family_clear(m->fam[F_RECORDS]);
+	metrics_family_clear(m->fam[F_CLASS]);
+	metrics_family_clear(m->fam[F_CONFIDENCE]);
+	metrics_family_clear(m->fam[F_VALUE]);
+	metrics_family_clear(m->fam[F_LATENCY]);
+	metrics_family_clear(m->fam[F_MISSING]);
+	strmap_destroy(m->classes);
+	free(m->feature_missing);
+	free(m->name);
+	free(m);
+}
+
+static struct metrics_series *
+class_series(struct model *m, const char *label, size_t len)
+{
+	struct metrics_series *s;
+	const char *lv[2];
+	char *tmp;
+
+	if (m->last_class != NULL && len == m->last_len &&
+	    memcmp(label, m->last_label, len) == 0)
+		return m->last_class;
+	s = strmap_get(m->classes, label, len);
+	if (s == NULL) {
+		lv[0] = m->name;
+		if (strmap_size(m->classes) >= m->max_classes) {
+			if (m->other == NULL) {
+				lv[1] = MODEL_OTHER_CLASS;
+				m->other = metrics_series_get(m->fam[F_CLASS], lv);
+			}
+			return m->other;
+		}
+		tmp = xstrndup(label, len);
+		lv[1] = tmp;
+		s = metrics_series_get(m->fam[F_CLASS], lv);
+		free(tmp);
+		strmap_put(m->classes, label, len, s);
+	}
+	if (len <= sizeof(m->last_label)) {
+		memcpy(m->last_label, label, len);
+		m->last_len = len;
+		m->last_class = s;
+	}
+	return s;
+}
+
+void
+model_observe(struct model *m, const struct record *r)
+{
+	size_t i;
+
+	metrics_add(m->records, 1);
+	if (r->cls.present)
+		metrics_add(class_series(m, r->cls.str, r->cls.len), 1);
+	if (m->confidence != NULL && r->confidence.present)
+		metrics_observe(m->confidence, r->confidence.num);
+	if (m->value != NULL && r->value.present)
+		metrics_observe(m->value, r->value.num);
+	if (m->latency != NULL && r->latency.present)
+		metrics_observe(m->latency, r->latency.num);
+	for (i = 0; i < RECORD_NFIELDS; i++)
+		if (r->missing[i] && m->missing[i] != NULL)
+			metrics_add(m->missing[i], 1);
+	for (i = 0; i < m->nfeatures; i++)
+		if (!r->features[i].present)
+			metrics_add(m->feature_missing[i], 1);
+}

@@ -1,0 +1,30 @@
+/*
+ * model.h - the per-record metrics of one model.
+ *
+ * Every accepted record passes through model_observe(), which counts it,
+ * its class (capped at max_classes, the rest as "__other__"), observes the
+ * confidence, value and latency histograms, and counts missing fields.
+ * Nothing here keeps history: that is the windows' job.
+ *
+ * Ownership: the model creates its series in the registry it is given and
+ * removes them in model_destroy(), so a model replaced by a reload leaves
+ * no stale series behind.  The registry must outlive the model.
+ */
+#ifndef DRIFTD_MODEL_H
+#define DRIFTD_MODEL_H
+
+#include "conf.h"
+#include "metrics.h"
+#include "record.h"
+
+#define MODEL_OTHER_CLASS "__other__"
+
+struct model;
+
+struct model *model_create(const struct conf *c, const struct record_parser *rp,
+    struct metrics_registry *reg);
+void model_destroy(struct model *m);
+
+void model_observe(struct model *m, const struct record *r);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * state.c - checkpoints in state_dir.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+static const char magic[8] = { 'D', 'R', 'I', 'F', 'T', 'D', 'S', 'T' };
+
+#define HEADER_BYTES 16
+
+static void
+put_le(struct buf *b, uint64_t v, int n)
+{
+	unsigned char tmp[8];
+	int i;
+
+	for (i = 0; i < n; i++)
+		tmp[i] = (unsigned char)(v >> (8 * i));
+	buf_append(b, tmp, (size_t)n);
+}
+
+static uint64_t
+get_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+state_writer_init(struct state_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	buf_append(&w->b, magic, sizeof(magic));
+	put_le(&w->b, STATE_VERSION, 4);
+	put_le(&w->b, 0, 4);     /* section count, filled in by state_save */
+}
+
+void
+state_writer_free(struct state_writer *w)
+{
+	buf_free(&w->b);
+}
+
+void
+state_begin_section(struct state_writer *w, enum state_tag tag)
+{
+	put_le(&w->b, (uint32_t)tag, 4);
+	w->section_start = w->b.len;
+	put_le(&w->b, 0, 8);     /* length, filled in at the end */
+}
+
+void
+state_end_section(struct state_writer *w)
+{
+	uint64_t len = w->b.len - w->section_start - 8;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		w->b.data[w->section_start + (size_t)i] = (char)(len >> (8 * i));
+	w->nsections++;
+}
+
+void
+state_put_u32(struct state_writer *w, uint32_t v)
+{
+	put_le(&w->b, v, 4);
+}
+
+void
+state_put_u64(struct state_writer *w, uint64_t v)
+{
+	put_le(&w->b, v, 8);
+}
+
+void
+state_put_double(struct state_writer *w, double v)
+{
+	uint64_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	put_le(&w->b, u, 8);
+}
+
+void
+state_put_bytes(struct state_writer *w, const void *p, size_t len)
+{
+	put_le(&w->b, len, 8);
+	buf_append(&w->b, p, len);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+state_save(const char *dir, struct state_writer *w)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT;
+	uint32_t crc;
+	int fd = -1, dfd = -1, r = 0, i;
+
+	for (i = 0; i < 4; i++)
+		w->b.data[12 + i] = (char)(w->nsections >> (8 * i));
+	crc = (uint32_t)crc32(0L, (const Bytef *)w->b.data, (uInt)w->b.len);
+	buf_printf(&path, "%s/%s", dir, STATE_FILE);
+	buf_printf(&tmp, "%s/.%s.tmp", dir, STATE_FILE);
+
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = write_all(fd, w->b.data, w->b.len)) != 0)
+		goto out;
+	{
+		unsigned char c[4] = { (unsigned char)crc, (unsigned char)(crc >> 8),
+		    (unsigned char)(crc >> 16), (unsigned char)(crc >> 24) };
+
+		if ((r = write_all(fd, (const char *)c, 4)) != 0)
+			goto out;
+	}
+	if (fsync(fd) != 0) {
+		r = -errno;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.data, path.data) != 0) {
+		r = -errno;
+		goto out;
+	}
+	/* The rename is durable only once the directory is synced. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		r = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (r != 0)
+		unlink(tmp.data);
+	buf_free(&path);
+	buf_free(&tmp);
+	return r;
+}
+
+/* Rename an untrusted checkpoint aside so that it is kept for inspection
+ * but never read again. */
+static void
+set_aside(const char *path)
+{
+	struct buf aside = BUF_INIT;
+
+	buf_printf(&aside, "%s.corrupt-%lld", path, (long long)time(NULL));
+	if (rename(path, aside.data) == 0)
+		log_warn("%s: not a valid checkpoint; moved to %s and "
+		    "starting afresh", path, aside.data);
+	else
+		log_warn("%s: not a valid checkpoint; ignoring it", path);
+	buf_free(&aside);
+}
+
+static int
+check(const struct buf *b)
+{
+	const unsigned char *p = (const unsigned char *)b->data;
+	size_t off = HEADER_BYTES, end;
+	uint32_t n, i;
+
+	if (b->len < HEADER_BYTES + 4 || memcmp(p, magic, sizeof(magic)) != 0 ||
+	    get_le(p + 8, 4) != STATE_VERSION)
+		return -EBADMSG;
+	end = b->len - 4;
+	if ((uint32_t)crc32(0L, p, (uInt)end) != (uint32_t)get_le(p + end, 4))
+		return -EBADMSG;
+	n = (uint32_t)get_le(p + 12, 4);
+	for (i = 0; i < n; i++) {
+		uint64_t len;
+
+		if (end - off < 12)
+			return -EBADMSG;
+		len = get_le(p + off + 4, 8);
+		off += 12;
+		if (len > end - off)
+			return -EBADMSG;
+		off += len;
+	}
+	return off == end ? 0 : -EBADMSG;
+}
+
+int
+state_load(const char *dir, struct buf *out)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+	int fd, r = 0;
+
+	buf_printf(&path, "%s/%s", dir, STATE_FILE);
+	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > STATE_MAX_BYTES) {
+		close(fd);
+		set_aside(path.data);
+		r = -EBADMSG;
+		goto out;
+	}
+	buf_reset(out);
+	buf_reserve(out, (size_t)st.st_size);
+	for (;;) {
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		if (out->len + 1 >= out->cap)
+			buf_reserve(out, 65536);
+	}
+	close(fd);
+	if (r == 0 && check(out) != 0) {
+		set_aside(path.data);
+		r = -EBADMSG;
+	}
+	if (r != 0)
+		buf_free(out);
+out:
+	buf_free(&path);
+	return r;
+}
+
+int
+state_section(const struct buf *file, enum state_tag tag, struct state_reader *r)
+{
+	const unsigned char *p = (const unsigned char *)file->data;
+	size_t off = HEADER_BYTES;
+	uint32_t n = (uint32_t)get_le(p + 12, 4), i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t t = (uint32_t)get_le(p + off, 4);
+		uint64_t len = get_le(p + off + 4, 8);
+
+		off += 12;
+		if (t == (uint32_t)tag) {
+			r->p = p + off;
+			r->end = p + off + len;
+			r->bad = 0;
+			return 0;
+		}
+		off += len;
+	}
+	return -ENOENT;
+}
+
+static const unsigned char *
+take(struct state_reader *r, size_t n)
+{
+	const unsigned char *p = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+uint32_t
+state_get_u32(struct state_reader *r)
+{
+	const unsigned char *p = take(r, 4);
+
+	return p ? (uint32_t)get_le(p, 4) : 0;
+}
+
+uint64_t
+state_get_u64(struct state_reader *r)
+{
+	const unsigned char *p = take(r, 8);
+
+	return p ? get_le(p, 8) : 0;
+}
+
+double
+state_get_double(struct state_reader *r)
+{
+	uint64_t u = state_get_u64(r);
+	double v;
+
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+const void *
+state_get_bytes(struct state_reader *r, size_t len)
+{
+	return take(r, len);
+}
+
+void
+state_put_positions(struct state_writer *w, const struct tail_position *p,
+    size_t n)
+{
+	size_t i;
+
+	state_begin_section(w, STATE_TAG_POSITIONS);
+	state_put_u32(w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		state_put_bytes(w, p[i].input, strlen(p[i].input));
+		state_put_bytes(w, p[i].path, strlen(p[i].path));
+		state_put_u64(w, p[i].dev);
+		state_put_u64(w, p[i].ino);
+		state_put_u64(w, p[i].fp_hash);
+		state_put_u32(w, p[i].fp_len);
+		state_put_u64(w, p[i].offset);
+	}
+	state_end_section(w);
+}
+
+static char *
+get_string(struct state_reader *r)
+{
+	uint64_t len = state_get_u64(r);
+	const char *p;
+
+	if (len > 65536) {
+		r->bad = 1;
+		return NULL;
+	}
+	p = state_get_bytes(r, (size_t)len);
+	return p != NULL ? xstrndup(p, (size_t)len) : NULL;
+}
+
+int
+state_get_positions(const struct buf *file, struct tail_position **out,
+    size_t *n)
+{
+	struct state_reader r;
+	struct tail_position *v;
+	uint32_t count, i;
+
+	*out = NULL;
+	*n = 0;
+	if (state_section(file, STATE_TAG_POSITIONS, &r) != 0)
+		return -ENOENT;
+	count = state_get_u32(&r);
+	if (count > 100000)
+		return -EBADMSG;
+	v = xcalloc(count + 1, sizeof(*v));
+	for (i = 0; i < count && !r.bad; i++) {
+		v[i].input = get_string(&r);
+		v[i].path = get_string(&r);
+		v[i].dev = state_get_u64(&r);
+		v[i].ino = state_get_u64(&r);
+		v[i].fp_hash = state_get_u64(&r);
+		v[i].fp_len = state_get_u32(&r);
+		v[i].offset = state_get_u64(&r);
+		if (v[i].input == NULL || v[i].path == NULL)
+			r.bad = 1;
+	}
+	if (r.bad) {
+		tail_positions_free(v, count);
+		return -EBADMSG;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * state.h - checkpoints in state_dir.
+ *
+ * A checkpoint is one file, written atomically (temporary file, fsync,
+ * rename, fsync of the directory), so that after a crash at any moment
+ * either the old or the new checkpoint is there, whole.  It holds tagged
+ * sections; each module encodes its own, so read offsets and window
+ * contents land in the same file and move together.
+ *
+ * Layout (integers little-endian):
+ *   "DRIFTDST"  u32 version  u32 section-count
+ *   section*:   u32 tag  u64 length  payload
+ *   u32 CRC-32 (zlib) of everything before it
+ *
+ * A file that fails any check is not trusted: state_load() renames it
+ * aside and reports -EBADMSG, and the daemon starts afresh.
+ */
+#ifndef DRIFTD_STATE_H
+#define DRIFTD_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "tail.h"
+
+#define STATE_FILE      "driftd.state"
+#define STATE_VERSION   1
+#define STATE_MAX_BYTES (512u * 1024 * 1024)
+
+enum state_tag {
+	STATE_TAG_POSITIONS = 1,     /* tail positions */
+	STATE_TAG_WINDOWS = 2,       /* window contents */
+	STATE_TAG_REFERENCE = 3,     /* a captured reference */
+};
+
+/* An encoder for one checkpoint. */
+struct state_writer {
+	struct buf b;
+	uint32_t nsections;
+	size_t section_start;
+};
+
+void state_writer_init(struct state_writer *w);
+void state_writer_free(struct state_writer *w);
+/* Sections are written between begin and end with the put functions. */
+void state_begin_section(struct state_writer *w, enum state_tag tag);
+void state_end_section(struct state_writer *w);
+void state_put_u32(struct state_writer *w, uint32_t v);
+void state_put_u64(struct state_writer *w, uint64_t v);
+void state_put_double(struct state_writer *w, double v);
+void state_put_bytes(struct state_writer *w, const void *p, size_t len);
+
+/* Write the checkpoint to dir/STATE_FILE atomically.  0 or -errno. */
+int state_save(const char *dir, struct state_writer *w);
+
+/* A decoder over one section's payload; every get checks bounds. */
+struct state_reader {
+	const unsigned char *p;
+	const unsigned char *end;
+	int bad;                 /* a get ran past the end */
+};
+
+/*
+ * Read and check dir/STATE_FILE.  On success *out holds the whole file
+ * (free with buf_free) and 0 is returned; -ENOENT when there is none;
+ * -EBADMSG when it failed a check (it has been renamed aside); another
+ * -errno when it could not be read.
+ */
+int state_load(const char *dir, struct buf *out);
+
+/* Find section `tag` in a loaded checkpoint.  0 or -ENOENT. */
+int state_section(const struct buf *file, enum state_tag tag,
+    struct state_reader *r);
+
+uint32_t state_get_u32(struct state_reader *r);
+uint64_t state_get_u64(struct state_reader *r);
+double state_get_double(struct state_reader *r);
+/* A pointer to `len` bytes in the payload, or NULL (and r->bad). */
+const void *state_get_bytes(struct state_reader *r, size_t len);
+
+/* Tail positions in a section of their own. */
+void state_put_positions(struct state_writer *w, const struct tail_position *p,
+    size_t n);
+int state_get_positions(const struct buf *file, struct tail_position **out,
+    size_t *n);
+
+#endif

@@ -1,0 +1,1008 @@
+/*
+ * tail.c - follow log files and cut them into lines.
+ *
+ * Structure: a struct tinput per configured path or glob, holding the files
+ * currently open for it.  At most one file of a plain-path input is
+ * "current" (sits at the path); the others are detached (renamed away or
+ * deleted) and are read to their end first, then closed once rotate_wait
+ * has passed since they were detached.
+ *
+ * Work happens in one place, process(): events and the poll timer only mark
+ * inputs dirty and start an idle handle; the idle callback scans and reads
+ * dirty inputs one slice per file, and stops itself when no file has more
+ * to read.  An idle log therefore costs one stat() per poll interval.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "log.h"
+#include "strmap.h"
+#include "tail.h"
+#include "util.h"
+
+enum {
+	M_LINES,
+	M_BYTES,
+	M_ERRORS,
+	M_ROTATIONS,
+	M_LAG,
+	M_COUNT
+};
+
+static const struct metrics_desc descs[M_COUNT] = {
+	[M_LINES] = { "driftd_log_lines_total", METRICS_COUNTER,
+	    "Lines read from the input's files.", { "input", NULL } },
+	[M_BYTES] = { "driftd_log_bytes_total", METRICS_COUNTER,
+	    "Bytes read from the input's files.", { "input", NULL } },
+	[M_ERRORS] = { "driftd_log_errors_total", METRICS_COUNTER,
+	    "Lines skipped, by reason: json (not a JSON object), too_long "
+	    "(longer than max_line_bytes).", { "input", "reason", NULL } },
+	[M_ROTATIONS] = { "driftd_log_rotations_total", METRICS_COUNTER,
+	    "Rotations and truncations of the input's files followed.",
+	    { "input", NULL } },
+	[M_LAG] = { "driftd_log_lag_bytes", METRICS_GAUGE,
+	    "Bytes written to the input's files but not yet read.",
+	    { "input", NULL } },
+};
+
+struct counters {
+	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag;
+};
+
+struct tfile {
+	struct tinput *in;
+	struct tfile *next;
+	int fd;
+	char *path;
+	uint64_t dev, ino;
+	uint64_t fp_hash;
+	uint32_t fp_len;
+	uint64_t offset;        /* read position */
+	uint64_t consumed;      /* end of the last complete line */
+	struct buf partial;     /* bytes of an incomplete line */
+	int skipping;           /* inside a too-long line: drop to newline */
+	int detached;
+	uint64_t detached_at;   /* loop time, ms */
+	int eof;                /* the last read found no more data */
+	uv_fs_event_t watch;
+};
+
+struct tinput {
+	struct tail *t;
+	char *pattern;
+	int is_glob;
+	char *dir;              /* directory watched for new files, or NULL */
+	uv_fs_event_t dirwatch;
+	int dirwatch_active;
+	int had_file;
+	int warned_missing;
+	struct tfile *files;
+	int dirty;
+	struct counters m;
+};
+
+struct tail {
+	uv_loop_t *loop;
+	struct tail_options o;
+	tail_line_cb cb;
+	void *arg;
+	struct tinput *inputs;
+	size_t ninputs;
+	uv_timer_t poll;
+	uv_idle_t idle;
+	int idle_active;
+	char *rbuf;
+	int closing;
+	int open_handles;
+	int initial;            /* first scan: start_at applies */
+	struct tail_position *restore;
+	size_t nrestore;
+	char *restore_used;
+};
+
+static void tail_maybe_free(struct tail *t);
+
+/* ------------------------------------------------------------- metrics */
+
+void
+tail_register_metrics(struct metrics_registry *reg)
+{
+	size_t i;
+
+	for (i = 0; i < M_COUNT; i++)
+		if (metrics_family_find(reg, descs[i].name) == NULL)
+			metrics_family_add(reg, &descs[i], NULL, 0);
+}
+
+static void
+counters_init(struct counters *m, struct metrics_registry *reg,
+    const char *input)
+{
+	const char *lv[2] = { input, NULL };
+
+	tail_register_metrics(reg);
+	m->lines = metrics_series_get(metrics_family_find(reg, descs[M_LINES].name), lv);
+	m->bytes = metrics_series_get(metrics_family_find(reg, descs[M_BYTES].name), lv);
+	m->rotations = metrics_series_get(metrics_family_find(reg, descs[M_ROTATIONS].name), lv);
+	m->lag = metrics_series_get(metrics_family_find(reg, descs[M_LAG].name), lv);
+	lv[1] = "json";
+	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
+	lv[1] = "too_long";
+	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
+}
+
+/* --------------------------------------------------------------- lines */
+
+static void
+emit(tail_line_cb cb, void *arg, struct counters *m, const char *line,
+    size_t len)
+{
+	metrics_add(m->lines, 1);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	/* Blank lines carry nothing and are not errors. */
+	if (len == 0)
+		return;
+	if (cb(arg, line, len) == TAIL_LINE_BAD_JSON)
+		metrics_add(m->json, 1);
+}
+
+static void
+too_long(struct tfile *f, struct counters *m)
+{
+	metrics_add(m->too_long, 1);
+	log_debug("%s: skipping a line longer than the configured maximum",
+	    f->path);
+}
+
+/*
+ * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
+ * Complete lines go to cb; an incomplete tail waits in f->partial.
+ */
+static void
+feed(struct tfile *f, const char *data, size_t n, size_t max_line,
+    struct counters *m, tail_line_cb cb, void *arg)
+{
+	const char *p = data, *end = data + n;
+	uint64_t base = f->offset - n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t seg;
+
+		if (nl == NULL) {
+			seg = (size_t)(end - p);
+			if (f->skipping)
+				break;
+			if (f->partial.len + seg > max_line) {
+				too_long(f, m);
+				f->skipping = 1;
+				buf_reset(&f->partial);
+			} else {
+				buf_append(&f->partial, p, seg);
+			}
+			break;
+		}
+		seg = (size_t)(nl - p);
+		if (f->skipping) {
+			f->skipping = 0;
+			metrics_add(m->lines, 1);
+		} else if (f->partial.len > 0) {
+			if (f->partial.len + seg > max_line) {
+				too_long(f, m);
+				metrics_add(m->lines, 1);
+			} else {
+				buf_append(&f->partial, p, seg);
+				emit(cb, arg, m, f->partial.data, f->partial.len);
+			}
+			buf_reset(&f->partial);
+		} else if (seg > max_line) {
+			too_long(f, m);
+			metrics_add(m->lines, 1);
+		} else {
+			emit(cb, arg, m, p, seg);
+		}
+		p = nl + 1;
+		f->consumed = base + (uint64_t)(p - data);
+	}
+}
+
+/* --------------------------------------------------------- identities */
+
+static int
+fingerprint(int fd, uint64_t size, uint64_t *hash, uint32_t *len)
+{
+	char b[TAIL_FP_BYTES];
+	size_t want = size < TAIL_FP_BYTES ? (size_t)size : TAIL_FP_BYTES;
+	ssize_t n = want > 0 ? pread(fd, b, want, 0) : 0;
+
+	if (n < 0)
+		return -errno;
+	*hash = strmap_hash(b, (size_t)n);
+	*len = (uint32_t)n;
+	return 0;
+}
+
+/* Does the file on fd still begin with the bytes of (hash, len)? */
+static int
+fingerprint_matches(int fd, uint64_t hash, uint32_t len)
+{
+	char b[TAIL_FP_BYTES];
+	ssize_t n;
+
+	if (len == 0)
+		return 1;
+	if (len > TAIL_FP_BYTES)
+		return 0;
+	n = pread(fd, b, len, 0);
+	return n == (ssize_t)len && strmap_hash(b, len) == hash;
+}
+
+/* ---------------------------------------------------------- file life */
+
+static void
+on_file_watch_closed(uv_handle_t *h)
+{
+	struct tfile *f = h->data;
+	struct tail *t = f->in->t;
+
+	free(f->path);
+	buf_free(&f->partial);
+	free(f);
+	t->open_handles--;
+	tail_maybe_free(t);
+}
+
+static void
+file_close(struct tfile *f)
+{
+	struct tinput *in = f->in;
+	struct tfile **pp;
+
+	for (pp = &in->files; *pp != f; pp = &(*pp)->next)
+		;
+	*pp = f->next;
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	uv_close((uv_handle_t *)&f->watch, on_file_watch_closed);
+}
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events,
+    int status);
+
+static void on_idle(uv_idle_t *h);
+
+static void
+mark_dirty(struct tinput *in)
+{
+	struct tail *t = in->t;
+
+	in->dirty = 1;
+	if (!t->idle_active && !t->closing) {
+		uv_idle_start(&t->idle, on_idle);
+		t->idle_active = 1;
+	}
+}
+
+static void
+detach(struct tfile *f, const char *why)
+{
+	if (f->detached)
+		return;
+	f->detached = 1;
+	f->detached_at = uv_now(f->in->t->loop);
+	log_info("%s: %s; reading it to its end", f->path, why);
+}
+
+/* A restore position for this file, if one was saved and still holds. */
+static const struct tail_position *
+restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
+    int fd)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrestore; i++) {
+		const struct tail_position *p = &t->restore[i];
+
+		if (t->restore_used[i] || p->dev != dev || p->ino != ino ||
+		    strcmp(p->input, in->pattern) != 0)
+			continue;
+		t->restore_used[i] = 1;
+		if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
+			log_info("%s: inode reused by a new file; reading it "
+			    "from the beginning", p->path);
+			return NULL;
+		}
+		return p;
+	}
+	return NULL;
+}
+
+/*
+ * Open `path` (already stat'ed into *st) for `in`.  Where reading starts:
+ * a restored position if one matches, else the end for a file present at
+ * start-up with start_at = end, else the beginning.
+ */
+static struct tfile *
+file_open(struct tinput *in, const char *path, const struct stat *st,
+    const struct tail_position *forced)
+{
+	struct tail *t = in->t;
+	const struct tail_position *pos;
+	struct tfile *f;
+	struct stat fst;
+	uint64_t start = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warn("%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* The file may have changed between stat() and open(). */
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	(void)st;
+	pos = forced != NULL ? forced :
+	    restore_find(t, in, (uint64_t)fst.st_dev, (uint64_t)fst.st_ino, fd);
+	if (pos != NULL) {
+		start = pos->offset;
+		if (start > (uint64_t)fst.st_size) {
+			log_info("%s: shorter than its saved position; reading "
+			    "it from the beginning", path);
+			start = 0;
+		}
+	} else if (t->initial && !t->o.start_at_beginning) {
+		start = (uint64_t)fst.st_size;
+	}
+
+	f = xcalloc(1, sizeof(*f));
+	f->in = in;
+	f->fd = fd;
+	f->path = xstrdup(path);
+	f->dev = (uint64_t)fst.st_dev;
+	f->ino = (uint64_t)fst.st_ino;
+	fingerprint(fd, (uint64_t)fst.st_size, &f->fp_hash, &f->fp_len);
+	f->offset = f->consumed = start;
+	if (start > 0 && pos == NULL) {
+		/* Starting at the end of a file whose last line is still
+		 * being written: skip that line's rest quietly. */
+		char last;
+
+		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n')
+			f->skipping = 1;
+	}
+	if (lseek(fd, (off_t)start, SEEK_SET) < 0) {
+		f->offset = f->consumed = 0;
+	}
+	uv_fs_event_init(t->loop, &f->watch);
+	f->watch.data = f;
+	t->open_handles++;
+	if (uv_fs_event_start(&f->watch, on_fs_event, path, 0) != 0)
+		log_debug("%s: no file events; polling", path);
+	f->next = in->files;
+	in->files = f;
+	log_info("%s: following from offset %llu", path,
+	    (unsigned long long)start);
+	return f;
+}
+
+/* Truncated in place (copytruncate, ": > file") or rewritten from the
+ * start?  Then read it again from the beginning. */
+static void
+check_truncation(struct tfile *f)
+{
+	struct stat st;
+	int truncated;
+
+	if (fstat(f->fd, &st) != 0)
+		return;
+	truncated = (uint64_t)st.st_size < f->offset;
+	if (!truncated && f->fp_len > 0 && (uint64_t)st.st_size >= f->fp_len &&
+	    !fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
+		truncated = 1;
+	if (truncated) {
+		log_info("%s: truncated; reading it from the beginning", f->path);
+		metrics_add(f->in->m.rotations, 1);
+		lseek(f->fd, 0, SEEK_SET);
+		f->offset = f->consumed = 0;
+		f->skipping = 0;
+		buf_reset(&f->partial);
+		f->eof = 0;
+	}
+	if (f->fp_len < TAIL_FP_BYTES && (uint64_t)st.st_size > f->fp_len)
+		fingerprint(f->fd, (uint64_t)st.st_size, &f->fp_hash, &f->fp_len);
+}
+
+static struct tfile *
+find_file(struct tinput *in, uint64_t dev, uint64_t ino)
+{
+	struct tfile *f;
+
+	for (f = in->files; f != NULL; f = f->next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+static void
+scan_plain(struct tinput *in)
+{
+	struct tfile *cur = NULL, *f;
+	struct stat st;
+
+	for (f = in->files; f != NULL; f = f->next)
+		if (!f->detached)
+			cur = f;
+	if (stat(in->pattern, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (cur != NULL)
+			detach(cur, errno == ENOENT ? "renamed or deleted" :
+			    "no longer a regular file");
+		if (!in->warned_missing && cur == NULL && !in->had_file) {
+			log_info("%s: does not exist yet; waiting for it",
+			    in->pattern);
+			in->warned_missing = 1;
+		}
+		return;
+	}
+	if (cur != NULL && cur->dev == (uint64_t)st.st_dev &&
+	    cur->ino == (uint64_t)st.st_ino) {
+		check_truncation(cur);
+		return;
+	}
+	if (cur != NULL)
+		detach(cur, "replaced by a new file");
+	/* A detached file moved back into place is current again. */
+	f = find_file(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (f != NULL) {
+		f->detached = 0;
+		return;
+	}
+	if (file_open(in, in->pattern, &st, NULL) != NULL) {
+		if (in->had_file)
+			metrics_add(in->m.rotations, 1);
+		in->had_file = 1;
+	}
+}
+
+static void
+scan_glob(struct tinput *in)
+{
+	struct tfile *f, **list = NULL;
+	size_t nfiles = 0, i, k;
+	char *seen;
+	glob_t g;
+	int r;
+
+	/* Which open files does the glob still reach? */
+	for (f = in->files; f != NULL; f = f->next) {
+		list = xreallocarray(list, nfiles + 1, sizeof(*list));
+		list[nfiles++] = f;
+	}
+	seen = xcalloc(nfiles + 1, 1);
+	r = glob(in->pattern, 0, NULL, &g);
+	for (i = 0; r == 0 && i < g.gl_pathc; i++) {
+		struct stat st;
+
+		if (stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		for (k = 0; k < nfiles; k++)
+			if (list[k]->dev == (uint64_t)st.st_dev &&
+			    list[k]->ino == (uint64_t)st.st_ino)
+				break;
+		if (k < nfiles) {
+			/* Renamed within the glob (app.log -> app.log.1)
+			 * is the same file: keep reading it. */
+			seen[k] = 1;
+			list[k]->detached = 0;
+			check_truncation(list[k]);
+			continue;
+		}
+		if (file_open(in, g.gl_pathv[i], &st, NULL) != NULL)
+			in->had_file = 1;
+	}
+	for (k = 0; k < nfiles; k++) {
+		if (!seen[k] && !list[k]->detached) {
+			detach(list[k], "no longer matches");
+			metrics_add(in->m.rotations, 1);
+		}
+	}
+	if (r == 0)
+		globfree(&g);
+	free(seen);
+	free(list);
+}
+
+/*
+ * Read one slice from f.  Returns 1 when more may be waiting, 0 at EOF.
+ */
+static int
+file_read(struct tfile *f)
+{
+	struct tail *t = f->in->t;
+	ssize_t n;
+
+	n = read(f->fd, t->rbuf, TAIL_SLICE_BYTES);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 1;
+		log_warn("%s: read failed: %s", f->path, strerror(errno));
+		f->eof = 1;
+		return 0;
+	}
+	if (n == 0) {
+		f->eof = 1;
+		return 0;
+	}
+	f->eof = 0;
+	f->offset += (uint64_t)n;
+	metrics_add(f->in->m.bytes, (double)n);
+	feed(f, t->rbuf, (size_t)n, t->o.max_line_bytes, &f->in->m, t->cb,
+	    t->arg);
+	return n == TAIL_SLICE_BYTES;
+}
+
+/* Scan and read one slice of everything in `in`; 1 if more is waiting. */
+static int
+process(struct tinput *in)
+{
+	struct tail *t = in->t;
+	struct tfile *f, *next;
+	int more = 0, drained = 1;
+	uint64_t now = uv_now(t->loop);
+
+	if (in->is_glob)
+		scan_glob(in);
+	else
+		scan_plain(in);
+	/* The rest of a rotated file comes before the new one. */
+	for (f = in->files; f != NULL; f = f->next) {
+		if (!f->detached)
+			continue;
+		if (file_read(f))
+			more = 1;
+		if (!f->eof)
+			drained = 0;
+	}
+	if (drained) {
+		for (f = in->files; f != NULL; f = f->next)
+			if (!f->detached && file_read(f))
+				more = 1;
+	} else {
+		more = 1;
+	}
+	for (f = in->files; f != NULL; f = next) {
+		next = f->next;
+		if (f->detached && f->eof &&
+		    now - f->detached_at >= t->o.rotate_wait_ms) {
+			log_info("%s: done with it", f->path);
+			file_close(f);
+		}
+	}
+	return more;
+}
+
+static void
+on_idle(uv_idle_t *h)
+{
+	struct tail *t = h->data;
+	int more = 0;
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+
+		if (!in->dirty)
+			continue;
+		in->dirty = process(in);
+		more |= in->dirty;
+	}
+	t->initial = 0;
+	if (!more) {
+		uv_idle_stop(&t->idle);
+		t->idle_active = 0;
+	}
+}
+
+/* ------------------------------------------------------------- events */
+
+static void
+on_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	struct tfile *f = h->data;
+
+	(void)name;
+	(void)events;
+	(void)status;
+	mark_dirty(f->in);
+}
+
+static void
+on_dir_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+	(void)name;
+	(void)events;
+	(void)status;
+	mark_dirty(h->data);
+}
+
+/* Watch the directory in which new files for `in` appear. */
+static void
+dirwatch_try(struct tinput *in)
+{
+	if (in->dir == NULL || in->dirwatch_active)
+		return;
+	if (uv_fs_event_start(&in->dirwatch, on_dir_event, in->dir, 0) == 0)
+		in->dirwatch_active = 1;
+}
+
+static void
+on_poll(uv_timer_t *h)
+{
+	struct tail *t = h->data;
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		dirwatch_try(&t->inputs[i]);
+		mark_dirty(&t->inputs[i]);
+	}
+}
+
+static void
+collect_lag(void *arg)
+{
+	struct tail *t = arg;
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+		double lag = 0;
+		struct tfile *f;
+
+		for (f = in->files; f != NULL; f = f->next) {
+			struct stat st;
+
+			if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->offset)
+				lag += (double)((uint64_t)st.st_size - f->offset);
+		}
+		metrics_set(in->m.lag, lag);
+	}
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static int
+has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+struct tail *
+tail_create(uv_loop_t *loop, const struct tail_options *o,
+    struct metrics_registry *reg, tail_line_cb cb, void *arg)
+{
+	struct tail *t = xcalloc(1, sizeof(*t));
+	size_t i;
+
+	t->loop = loop;
+	t->o = *o;
+	t->o.inputs = NULL;
+	t->cb = cb;
+	t->arg = arg;
+	t->rbuf = xmalloc(TAIL_SLICE_BYTES);
+	t->ninputs = o->ninputs;
+	t->inputs = xcalloc(o->ninputs + 1, sizeof(*t->inputs));
+	for (i = 0; i < o->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+		char *copy, *dir;
+
+		in->t = t;
+		in->pattern = xstrdup(o->inputs[i]);
+		in->is_glob = has_glob_chars(in->pattern);
+		copy = xstrdup(in->pattern);
+		dir = dirname(copy);
+		if (!has_glob_chars(dir))
+			in->dir = xstrdup(dir);
+		free(copy);
+		counters_init(&in->m, reg, in->pattern);
+		uv_fs_event_init(loop, &in->dirwatch);
+		in->dirwatch.data = in;
+		t->open_handles++;
+	}
+	uv_timer_init(loop, &t->poll);
+	t->poll.data = t;
+	uv_idle_init(loop, &t->idle);
+	t->idle.data = t;
+	t->open_handles += 2;
+	metrics_on_collect(reg, collect_lag, t);
+	return t;
+}
+
+/*
+ * Positions whose file is no longer at its path: the file may have been
+ * rotated while driftd was down.  Look for it in the same directory and
+ * read the rest of it.
+ */
+static void
+restore_rotated(struct tail *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrestore; i++) {
+		const struct tail_position *p = &t->restore[i];
+		struct tinput *in = NULL;
+		char *copy, *dir;
+		struct dirent *e;
+		DIR *d;
+		size_t k;
+
+		if (t->restore_used[i])
+			continue;
+		for (k = 0; k < t->ninputs; k++)
+			if (strcmp(t->inputs[k].pattern, p->input) == 0)
+				in = &t->inputs[k];
+		if (in == NULL)
+			continue;        /* the input is no longer configured */
+		copy = xstrdup(p->path);
+		dir = dirname(copy);
+		d = opendir(dir);
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			struct buf path = BUF_INIT;
+			struct stat st;
+			struct tfile *f;
+			int fd;
+
+			buf_printf(&path, "%s/%s", dir, e->d_name);
+			if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode) ||
+			    (uint64_t)st.st_dev != p->dev ||
+			    (uint64_t)st.st_ino != p->ino) {
+				buf_free(&path);
+				continue;
+			}
+			fd = open(path.data, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
+				t->restore_used[i] = 1;
+				f = file_open(in, path.data, &st, p);
+				if (f != NULL)
+					detach(f, "was rotated while driftd was stopped");
+			}
+			if (fd >= 0)
+				close(fd);
+			buf_free(&path);
+			break;
+		}
+		if (d != NULL)
+			closedir(d);
+		free(copy);
+		if (!t->restore_used[i])
+			log_warn("%s: saved position %llu, but the file is gone; "
+			    "its unread lines are lost", p->path,
+			    (unsigned long long)p->offset);
+	}
+}
+
+void
+tail_start(struct tail *t, const struct tail_position *restore, size_t nrestore)
+{
+	size_t i;
+
+	t->nrestore = nrestore;
+	t->restore = xcalloc(nrestore + 1, sizeof(*t->restore));
+	t->restore_used = xcalloc(nrestore + 1, 1);
+	for (i = 0; i < nrestore; i++) {
+		t->restore[i] = restore[i];
+		t->restore[i].input = xstrdup(restore[i].input);
+		t->restore[i].path = xstrdup(restore[i].path);
+	}
+	t->initial = 1;
+	/* First scan now, so files present at start-up are told apart from
+	 * files that appear later (which are read from the beginning). */
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+
+		dirwatch_try(in);
+		if (in->is_glob)
+			scan_glob(in);
+		else
+			scan_plain(in);
+	}
+	restore_rotated(t);
+	t->initial = 0;
+	tail_positions_free(t->restore, t->nrestore);
+	free(t->restore_used);
+	t->restore = NULL;
+	t->restore_used = NULL;
+	t->nrestore = 0;
+	uv_timer_start(&t->poll, on_poll, t->o.poll_interval_ms,
+	    t->o.poll_interval_ms);
+	for (i = 0; i < t->ninputs; i++)
+		mark_dirty(&t->inputs[i]);
+}
+
+size_t
+tail_positions(struct tail *t, struct tail_position **out)
+{
+	struct tail_position *v = NULL;
+	size_t n = 0, i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+		struct tfile *f;
+
+		for (f = in->files; f != NULL; f = f->next) {
+			struct tail_position *p;
+
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			p = &v[n++];
+			p->input = xstrdup(in->pattern);
+			p->path = xstrdup(f->path);
+			p->dev = f->dev;
+			p->ino = f->ino;
+			p->fp_hash = f->fp_hash;
+			p->fp_len = f->fp_len;
+			p->offset = f->consumed;
+		}
+	}
+	*out = v;
+	return n;
+}
+
+void
+tail_positions_free(struct tail_position *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(p[i].input);
+		free(p[i].path);
+	}
+	free(p);
+}
+
+static void
+tail_maybe_free(struct tail *t)
+{
+	size_t i;
+
+	if (!t->closing || t->open_handles > 0)
+		return;
+	for (i = 0; i < t->ninputs; i++) {
+		free(t->inputs[i].pattern);
+		free(t->inputs[i].dir);
+	}
+	free(t->inputs);
+	free(t->rbuf);
+	free(t);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct tail *t = h->data;
+
+	if (h->type == UV_FS_EVENT)
+		t = ((struct tinput *)h->data)->t;
+	t->open_handles--;
+	tail_maybe_free(t);
+}
+
+void
+tail_close(struct tail *t)
+{
+	size_t i;
+
+	t->closing = 1;
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+
+		while (in->files != NULL)
+			file_close(in->files);
+		uv_close((uv_handle_t *)&in->dirwatch, on_handle_closed);
+	}
+	uv_close((uv_handle_t *)&t->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&t->idle, on_handle_closed);
+}
+
+/* ---------------------------------------------------------------- once */
+
+static int
+read_fd_once(int fd, const char *name, size_t max_line, char *rbuf,
+    struct counters *m, tail_line_cb cb, void *arg)
+{
+	struct tfile f;
+	int r = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.fd = fd;
+	f.path = (char *)(uintptr_t)name;
+	for (;;) {
+		ssize_t n = read(fd, rbuf, TAIL_SLICE_BYTES);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			log_error("%s: read failed: %s", name, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		f.offset += (uint64_t)n;
+		metrics_add(m->bytes, (double)n);
+		feed(&f, rbuf, (size_t)n, max_line, m, cb, arg);
+	}
+	/* As when following, only newline-terminated lines count. */
+	if (f.partial.len > 0 || f.skipping)
+		log_warn("%s: ignoring an incomplete last line (no newline)",
+		    name);
+	buf_free(&f.partial);
+	return r;
+}
+
+int
+tail_read_once(const char *const *files, size_t n, size_t max_line_bytes,
+    struct metrics_registry *reg, tail_line_cb cb, void *arg)
+{
+	char *rbuf = xmalloc(TAIL_SLICE_BYTES);
+	int first_error = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct counters m;
+		glob_t g;
+		int r;
+
+		counters_init(&m, reg, files[i]);
+		if (strcmp(files[i], "-") == 0) {
+			r = read_fd_once(STDIN_FILENO, "(stdin)", max_line_bytes,
+			    rbuf, &m, cb, arg);
+			if (r != 0 && first_error == 0)
+				first_error = r;
+			continue;
+		}
+		if (has_glob_chars(files[i]) &&
+		    glob(files[i], 0, NULL, &g) == 0) {
+			for (k = 0; k < g.gl_pathc; k++) {
+				int fd = open(g.gl_pathv[k], O_RDONLY | O_CLOEXEC);
+
+				if (fd < 0)
+					continue;
+				read_fd_once(fd, g.gl_pathv[k], max_line_bytes,
+				    rbuf, &m, cb, arg);
+				close(fd);
+			}
+			globfree(&g);
+			continue;
+		}
+		{
+			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0) {
+				r = -errno;
+				log_error("%s: %s", files[i], strerror(errno));
+				if (first_error == 0)
+					first_error = r;
+				continue;
+			}
+			r = read_fd_once(fd, files[i], max_line_bytes, rbuf, &m,
+			    cb, arg);
+			if (r != 0 && first_error == 0)
+				first_error = r;
+			close(fd);
+		}
+	}
+	free(rbuf);
+	return first_error;
+}

@@ -1,0 +1,100 @@
+/*
+ * tail.h - follow log files and cut them into lines.
+ *
+ * Each configured input is a path or a glob.  tail watches it with inotify
+ * (libuv fs events on the file and on its directory) and re-checks it
+ * every poll interval with stat(2), which also covers file systems without
+ * events.  It follows rotation by rename-and-create, copytruncate,
+ * truncation in place, delete-and-recreate and symlinks switched to a new
+ * target; a file that no longer sits at its path is read to its end and
+ * closed within rotate_wait.  A file's identity is its device, inode and a
+ * hash of its first TAIL_FP_BYTES bytes.
+ *
+ * Only complete lines are handed on (a trailing "\r" is dropped); a line
+ * longer than max_line_bytes is skipped up to its newline without being
+ * buffered, and counted.  Backlogs are read TAIL_SLICE_BYTES per file per
+ * loop turn, so the loop stays responsive.
+ *
+ * Every line is delivered through the callback synchronously, so whenever
+ * the loop runs, every line before a file's "consumed" offset has been
+ * processed: positions taken at any time are safe to checkpoint.
+ */
+#ifndef DRIFTD_TAIL_H
+#define DRIFTD_TAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "conf.h"
+#include "metrics.h"
+
+#define TAIL_SLICE_BYTES (256 * 1024)
+#define TAIL_FP_BYTES    256
+
+enum tail_line_result {
+	TAIL_LINE_OK = 0,
+	TAIL_LINE_BAD_JSON,
+};
+
+typedef enum tail_line_result (*tail_line_cb)(void *arg, const char *line,
+    size_t len);
+
+struct tail_options {
+	const char *const *inputs;   /* paths or globs */
+	size_t ninputs;
+	int start_at_beginning;
+	uint64_t rotate_wait_ms;
+	uint64_t poll_interval_ms;
+	size_t max_line_bytes;
+};
+
+/* Where reading stands in one file, for checkpoints. */
+struct tail_position {
+	char *input;                 /* the configured path or glob */
+	char *path;                  /* where the file was last seen */
+	uint64_t dev;
+	uint64_t ino;
+	uint64_t fp_hash;            /* hash of the first fp_len bytes */
+	uint32_t fp_len;
+	uint64_t offset;             /* end of the last processed line */
+};
+
+struct tail;
+
+/* Register the driftd_log_* families in `reg` (idempotent). */
+void tail_register_metrics(struct metrics_registry *reg);
+
+/*
+ * Create a follower.  Strings in `o` are copied.  Nothing happens until
+ * tail_start().
+ */
+struct tail *tail_create(uv_loop_t *loop, const struct tail_options *o,
+    struct metrics_registry *reg, tail_line_cb cb, void *arg);
+
+/*
+ * Start following.  `restore` holds positions from a checkpoint (copied);
+ * files they describe resume there, as long as their identity still holds.
+ */
+void tail_start(struct tail *t, const struct tail_position *restore,
+    size_t nrestore);
+
+/* Current positions of every open file; free with tail_positions_free(). */
+size_t tail_positions(struct tail *t, struct tail_position **out);
+void tail_positions_free(struct tail_position *p, size_t n);
+
+/* Stop following and close every handle; the tail frees itself once the
+ * close callbacks have run.  The pointer is invalid after this call. */
+void tail_close(struct tail *t);
+
+/*
+ * Read each of `files` ("-" is standard input; globs are expanded) from its
+ * beginning to its end, synchronously, delivering lines to `cb`.  The input
+ * label of each is the name as given.  Returns 0, or the negative errno of
+ * the first file that could not be read (the others are still read).
+ */
+int tail_read_once(const char *const *files, size_t n, size_t max_line_bytes,
+    struct metrics_registry *reg, tail_line_cb cb, void *arg);
+
+#endif

@@ -419,9 +419,11 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 	buf_reset(&p->scratch);
 	buf_reserve(&p->scratch, len + 32 * (p->nfeatures + 2));
 
+	/* An empty class would be a label without a value. */
 	if (p->slot_class >= 0)
 		field(r, RECORD_PREDICTION, &r->cls,
-		    get_label(p, &s[p->slot_class], &r->cls) == 0);
+		    get_label(p, &s[p->slot_class], &r->cls) == 0 &&
+		    r->cls.len > 0);
 	if (p->slot_value >= 0)
 		field(r, RECORD_PREDICTION, &r->value,
 		    get_finite(&s[p->slot_value], &r->value.num) == 0);

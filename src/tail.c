@@ -146,12 +146,17 @@ static void
 emit(tail_line_cb cb, void *arg, struct counters *m, const char *line,
     size_t len)
 {
+	size_t i;
+
 	metrics_add(m->lines, 1);
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	/* Blank lines carry nothing and are not errors. */
-	if (len == 0)
+	/* Blank lines (whitespace only) carry nothing and are not errors. */
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i == len)
 		return;
+	if (line[len - 1] == '\r')
+		len--;
 	if (cb(arg, line, len) == TAIL_LINE_BAD_JSON)
 		metrics_add(m->json, 1);
 }
@@ -421,6 +426,7 @@ check_truncation(struct tfile *f)
 		f->skipping = 0;
 		buf_reset(&f->partial);
 		f->eof = 0;
+		f->fp_len = 0;
 	}
 	if (f->fp_len < TAIL_FP_BYTES && (uint64_t)st.st_size > f->fp_len)
 		fingerprint(f->fd, (uint64_t)st.st_size, &f->fp_hash, &f->fp_len);

@@ -136,6 +136,27 @@ class Daemon:
         check_eq(status, 200, "/metrics status")
         return body.decode("utf-8")
 
+    def sample(self, name, **labels):
+        """The current value of one series, or None when absent."""
+        return sample(parse_metrics(self.metrics()), name, **labels)
+
+    def wait_sample(self, name, want, timeout=10.0, **labels):
+        """Wait until a series reaches `want`; fail at once if it passes it
+        (counters only grow, so overshooting means double counting)."""
+        last = [None]
+
+        def reached():
+            v = self.sample(name, **labels)
+            last[0] = v
+            if v is not None and v > want:
+                raise TestFailure(f"{name}{labels} = {v}, more than {want}")
+            return v == want
+        try:
+            wait_for(reached, timeout=timeout, what=f"{name}{labels} == {want}",
+                     interval=0.02)
+        except TestFailure as e:
+            raise TestFailure(f"{e} (last value {last[0]})") from None
+
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -172,6 +193,12 @@ class Daemon:
         self.close()
 
 
+def unescape_label(v):
+    """Undo the exposition format's \\, \" and \n escapes."""
+    return re.sub(r'\\(.)', lambda m: {"n": "\n"}.get(m.group(1), m.group(1)),
+                  v)
+
+
 def parse_metrics(text):
     """Parse the text format into {(name, frozenset(labels)): value}."""
     samples = {}
@@ -184,7 +211,7 @@ def parse_metrics(text):
         if m.group(3):
             for lm in re.finditer(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"',
                                   m.group(3)):
-                labels[lm.group(1)] = lm.group(2)
+                labels[lm.group(1)] = unescape_label(lm.group(2))
         samples[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
     return samples
 

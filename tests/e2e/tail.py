@@ -1,0 +1,437 @@
+"""Following logs: every complete line is read exactly once through every
+kind of rotation, partial writes, missing paths, globs, long lines and
+restarts."""
+
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+MODEL = "m"
+
+
+def config(paths, state_dir="", start_at="beginning", extra=""):
+    inputs = "".join(f"path = {p}\n" for p in paths)
+    return (f"[global]\nstate_dir = {state_dir}\ncheckpoint_interval = 200ms\n"
+            f"[input]\n{inputs}start_at = {start_at}\n"
+            f"poll_interval = 100ms\nrotate_wait = 1s\nmax_line_bytes = 1024\n"
+            f"[model]\nname = {MODEL}\nlatency = latency_ms\n"
+            f"[features]\nfeatures.x = numeric\n{extra}")
+
+
+def line(i, cls="a"):
+    return json.dumps({"prediction": cls, "confidence": 0.5,
+                       "latency_ms": 1.0, "features": {"x": i}}) + "\n"
+
+
+def append(path, n, start=0, cls="a"):
+    with open(path, "a") as f:
+        for i in range(start, start + n):
+            f.write(line(i, cls))
+
+
+def records(d):
+    return d.sample("prediction_records_total", model=MODEL)
+
+
+def wait_records(d, n, timeout=10.0):
+    d.wait_sample("prediction_records_total", n, timeout=timeout, model=MODEL)
+
+
+class Setup:
+    """A daemon following one file in a temporary directory."""
+
+    def __init__(self, start_at="beginning", state=False, name="app.log",
+                 create=True, extra=""):
+        self.d = h.Daemon()
+        self.log = os.path.join(self.d.dir, name)
+        self.state = os.path.join(self.d.dir, "state") if state else ""
+        if create:
+            open(self.log, "w").close()
+        self.d.write_config(config([self.log], self.state, start_at, extra))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.d.close()
+
+
+def test_start_at_end_skips_existing_lines():
+    with Setup(start_at="end") as s:
+        append(s.log, 10)
+        s.d.start()
+        append(s.log, 5, 10)
+        wait_records(s.d, 5)
+        s.d.stop()
+
+
+def test_start_at_beginning_reads_existing_lines():
+    with Setup(start_at="beginning") as s:
+        append(s.log, 10)
+        s.d.start()
+        wait_records(s.d, 10)
+        s.d.stop()
+
+
+def test_partial_line_waits_for_newline():
+    with Setup() as s:
+        s.d.start()
+        text = line(1)
+        with open(s.log, "a") as f:
+            f.write(text[:20])
+            f.flush()
+            # The half line is read (bytes count) but not consumed.
+            h.wait_for(lambda: s.d.sample("driftd_log_bytes_total",
+                                          input=s.log) == 20,
+                       what="the half line to be read")
+            h.check_eq(records(s.d), 0, "records before the newline")
+            f.write(text[20:])
+        wait_records(s.d, 1)
+        h.check_eq(s.d.sample("driftd_log_errors_total", input=s.log,
+                              reason="json"), 0, "json errors")
+        s.d.stop()
+
+
+def test_crlf_lines():
+    with Setup() as s:
+        s.d.start()
+        with open(s.log, "a") as f:
+            f.write(line(1).replace("\n", "\r\n") * 3)
+        wait_records(s.d, 3)
+        s.d.stop()
+
+
+def test_rename_and_create():
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 100)
+        wait_records(s.d, 100)
+        os.rename(s.log, s.log + ".1")
+        # The writer still has the old file open for a moment.
+        append(s.log + ".1", 7, 100)
+        append(s.log, 50, 200)
+        wait_records(s.d, 157)
+        h.check_eq(s.d.sample("driftd_log_rotations_total", input=s.log), 1,
+                   "rotations")
+        s.d.stop()
+
+
+def test_rename_before_read_keeps_order():
+    """Lines written just before the rename are read before the new file."""
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 10)
+        wait_records(s.d, 10)
+        s.d.send_signal(signal.SIGSTOP)
+        append(s.log, 20, 10)
+        os.rename(s.log, s.log + ".1")
+        append(s.log, 30, 100)
+        s.d.send_signal(signal.SIGCONT)
+        wait_records(s.d, 60)
+        s.d.stop()
+
+
+def test_copytruncate():
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 40)
+        wait_records(s.d, 40)
+        with open(s.log, "rb") as src, open(s.log + ".1", "wb") as dst:
+            dst.write(src.read())
+        os.truncate(s.log, 0)
+        h.wait_for(lambda: s.d.sample("driftd_log_rotations_total",
+                                      input=s.log) == 1,
+                   what="the truncation to be seen")
+        append(s.log, 25, 100)
+        wait_records(s.d, 65)
+        s.d.stop()
+
+
+def test_truncate_in_place_then_refill_past_old_offset():
+    """': > file' followed at once by more data than before: the size
+    never looks smaller, but the first bytes changed."""
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 5)
+        wait_records(s.d, 5)
+        s.d.send_signal(signal.SIGSTOP)
+        with open(s.log, "w") as f:
+            for i in range(20):
+                f.write(line(1000 + i, cls="b"))
+        s.d.send_signal(signal.SIGCONT)
+        wait_records(s.d, 25)
+        h.check_eq(s.d.sample("prediction_class_total", model=MODEL,
+                              **{"class": "b"}), 20, "class b")
+        s.d.stop()
+
+
+def test_delete_and_recreate():
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 30)
+        wait_records(s.d, 30)
+        os.unlink(s.log)
+        append(s.log, 12, 100)
+        wait_records(s.d, 42)
+        s.d.stop()
+
+
+def test_deleted_file_closed_within_rotate_wait():
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 3)
+        wait_records(s.d, 3)
+        os.unlink(s.log)
+        fd_dir = f"/proc/{s.d.proc.pid}/fd"
+
+        def holds_deleted():
+            for fd in os.listdir(fd_dir):
+                try:
+                    if os.readlink(os.path.join(fd_dir, fd)).endswith(
+                            "(deleted)"):
+                        return True
+                except OSError:
+                    pass
+            return False
+        h.check(holds_deleted(), "the deleted file should still be open "
+                "right after deletion (rotate_wait = 1s)")
+        # rotate_wait is 1s; poll_interval 100ms.
+        h.wait_for(lambda: not holds_deleted(), timeout=5,
+                   what="the deleted file to be closed")
+        s.d.stop()
+
+
+def test_symlink_switched():
+    """Kubernetes exposes container logs as symlinks that are switched to a
+    new file when the container restarts."""
+    with Setup(create=False) as s:
+        t1 = os.path.join(s.d.dir, "0.log")
+        t2 = os.path.join(s.d.dir, "1.log")
+        append(t1, 10)
+        os.symlink(t1, s.log)
+        s.d.start()
+        wait_records(s.d, 10)
+        append(t1, 5, 10)
+        wait_records(s.d, 15)
+        append(t2, 8, 100)
+        tmp = s.log + ".tmp"
+        os.symlink(t2, tmp)
+        os.rename(tmp, s.log)
+        wait_records(s.d, 23)
+        append(t2, 2, 200)
+        wait_records(s.d, 25)
+        s.d.stop()
+
+
+def test_path_that_does_not_exist_yet():
+    with Setup(create=False, start_at="end") as s:
+        s.d.start()
+        s.d.wait_log("does not exist yet")
+        # A file that appears later is read from its beginning.
+        append(s.log, 9)
+        wait_records(s.d, 9)
+        s.d.stop()
+
+
+def test_missing_directory_appears_later():
+    with h.Daemon() as d:
+        sub = os.path.join(d.dir, "later")
+        log = os.path.join(sub, "p.log")
+        d.write_config(config([log]))
+        d.start()
+        os.mkdir(sub)
+        append(log, 4)
+        wait_records(d, 4)
+        d.stop()
+
+
+def test_glob_picks_up_new_files():
+    with h.Daemon() as d:
+        pattern = os.path.join(d.dir, "pred-*.log")
+        a = os.path.join(d.dir, "pred-a.log")
+        b = os.path.join(d.dir, "pred-b.log")
+        c = os.path.join(d.dir, "pred-c.log")
+        append(a, 3)
+        append(b, 4)
+        d.write_config(config([pattern], start_at="beginning"))
+        d.start()
+        wait_records(d, 7)
+        append(c, 5)
+        wait_records(d, 12)
+        append(a, 1, 50)
+        wait_records(d, 13)
+        h.check_eq(d.sample("driftd_log_lines_total", input=pattern), 13,
+                   "lines of the glob input")
+        d.stop()
+
+
+def test_glob_rename_within_pattern_is_same_file():
+    with h.Daemon() as d:
+        pattern = os.path.join(d.dir, "app.log*")
+        log = os.path.join(d.dir, "app.log")
+        append(log, 6)
+        d.write_config(config([pattern], start_at="beginning"))
+        d.start()
+        wait_records(d, 6)
+        os.rename(log, log + ".1")
+        append(log + ".1", 2, 10)
+        append(log, 3, 20)
+        wait_records(d, 11)
+        d.stop()
+
+
+def test_too_long_line_is_skipped_and_counted():
+    with Setup() as s:
+        s.d.start()
+        with open(s.log, "a") as f:
+            f.write(line(1))
+            # 1024 is the limit; write a 5000-byte line in pieces.
+            big = json.dumps({"prediction": "a", "pad": "x" * 5000}) + "\n"
+            f.write(big[:3000])
+            f.flush()
+            h.wait_for(lambda: s.d.sample("driftd_log_errors_total",
+                                          input=s.log, reason="too_long") == 1,
+                       what="the long line to be counted")
+            f.write(big[3000:])
+            f.write(line(2))
+        wait_records(s.d, 2)
+        h.check_eq(s.d.sample("driftd_log_errors_total", input=s.log,
+                              reason="too_long"), 1, "too_long")
+        h.check_eq(s.d.sample("driftd_log_lines_total", input=s.log), 3,
+                   "lines")
+        s.d.stop()
+
+
+def test_large_backlog_keeps_metrics_responsive():
+    with Setup() as s:
+        with open(s.log, "w") as f:
+            chunk = "".join(line(i) for i in range(1000))
+            for _ in range(200):
+                f.write(chunk)
+        s.d.start()
+        # While 200k lines are being read, scrapes still answer.
+        t0 = time.monotonic()
+        status, _, _ = s.d.request("/-/healthy", timeout=2)
+        h.check_eq(status, 200, "healthy during backlog")
+        h.check(time.monotonic() - t0 < 2, "scrape during backlog too slow")
+        wait_records(s.d, 200000, timeout=60)
+        s.d.stop()
+
+
+def test_sigterm_restart_resumes_exactly():
+    with Setup(state=True) as s:
+        s.d.start()
+        append(s.log, 50)
+        wait_records(s.d, 50)
+        s.d.stop()
+        append(s.log, 20, 50)      # written while driftd is down
+        s.d.start()
+        wait_records(s.d, 20)
+        append(s.log, 5, 70)
+        wait_records(s.d, 25)
+        s.d.stop()
+
+
+def test_kill9_restart_loses_nothing_since_checkpoint():
+    with Setup(state=True) as s:
+        s.d.start()
+        append(s.log, 40)
+        wait_records(s.d, 40)
+        # Wait for a checkpoint taken after all 40 were processed.
+        before = s.d.sample("driftd_checkpoints_total")
+        h.wait_for(lambda: s.d.sample("driftd_checkpoints_total") >= before + 2,
+                   what="a checkpoint")
+        s.d.stop(sig=signal.SIGKILL, expect=-signal.SIGKILL)
+        append(s.log, 10, 40)
+        s.d.start()
+        wait_records(s.d, 10)
+        s.d.stop()
+
+
+def test_rotated_while_stopped_rest_is_read():
+    with Setup(state=True) as s:
+        s.d.start()
+        append(s.log, 10)
+        wait_records(s.d, 10)
+        s.d.stop()
+        append(s.log, 4, 10)        # the rest of the old file
+        os.rename(s.log, s.log + ".1")
+        append(s.log, 6, 100)       # the new file
+        s.d.start()
+        wait_records(s.d, 10)
+        s.d.stop()
+
+
+def test_new_content_under_same_inode_is_read_from_start():
+    """After a restart, a file with the saved inode but different first
+    bytes is a new file, not the old one."""
+    with Setup(state=True) as s:
+        s.d.start()
+        append(s.log, 10)
+        wait_records(s.d, 10)
+        s.d.stop()
+        with open(s.log, "r+") as f:
+            f.truncate(0)
+            for i in range(15):
+                f.write(line(i, cls="new"))
+        s.d.start()
+        wait_records(s.d, 15)
+        s.d.stop()
+
+
+def test_corrupt_checkpoint_is_set_aside():
+    with Setup(state=True) as s:
+        os.makedirs(s.state)
+        with open(os.path.join(s.state, "driftd.state"), "wb") as f:
+            f.write(b"DRIFTDST" + os.urandom(64))
+        append(s.log, 3)
+        s.d.start()
+        wait_records(s.d, 3)
+        h.check(any(n.startswith("driftd.state.corrupt-")
+                    for n in os.listdir(s.state)), os.listdir(s.state))
+        s.d.stop()
+
+
+def test_unwritable_state_dir_is_counted():
+    with Setup(state=True) as s:
+        # A regular file where the directory should be: no checkpoint can
+        # be written there, whoever runs the test.
+        with open(s.state, "w") as f:
+            f.write("not a directory")
+        s.d.start()
+        append(s.log, 2)
+        wait_records(s.d, 2)
+        h.wait_for(lambda: (s.d.sample("driftd_checkpoint_errors_total")
+                            or 0) >= 1, what="a failed checkpoint")
+        s.d.wait_log("cannot write checkpoint")
+        h.check_eq(s.d.sample("driftd_checkpoints_total"), 0, "checkpoints")
+        s.d.stop()
+
+
+def test_idle_log_costs_no_cpu():
+    with Setup() as s:
+        s.d.start()
+        append(s.log, 5)
+        wait_records(s.d, 5)
+
+        def cpu_ticks():
+            with open(f"/proc/{s.d.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        t0 = cpu_ticks()
+        deadline = time.monotonic() + 3
+        # Watch, do not touch: a scrape would cost CPU itself.
+        h.wait_for(lambda: time.monotonic() > deadline, timeout=5,
+                   what="3 idle seconds", interval=0.5)
+        used = cpu_ticks() - t0
+        # 30 poll ticks of one stat() each: far below one clock tick each.
+        h.check(used <= 5, f"{used} clock ticks of CPU in 3 idle seconds")
+        s.d.stop()
+
+
+h.main(globals())

@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,26 @@ struct qnode {
 	size_t nsub;
 };
 
+/*
+ * Log lines of one service repeat the same keys in the same order.  For
+ * the k-th member of an object at a node, remember which key was there
+ * last time and what it led to; a repeat costs two word comparisons
+ * instead of a hash and a lookup.
+ */
+#define SEQ_MAX 32
+
+struct seq_entry {
+	uint32_t len;               /* 0: unused (empty keys are not cached) */
+	int child;                  /* node index, or -1 for no match */
+	uint64_t head, tail;        /* first and last 8 bytes */
+	char *full;                 /* the whole key when longer than 16 */
+};
+
 struct json_query {
 	struct qnode *nodes;
 	size_t nnodes;
 	size_t nslots;
+	struct seq_entry *seq;      /* SEQ_MAX per node, made on first scan */
 	/* Scratch for a scan: not thread-safe, like the rest of driftd. */
 	uint32_t *visited;      /* generation in which each node was entered */
 	uint32_t gen;
@@ -132,6 +149,10 @@ json_query_destroy(struct json_query *q)
 		free(n->idx);
 		free(n->sub);
 	}
+	if (q->seq != NULL)
+		for (i = 0; i < q->nnodes * SEQ_MAX; i++)
+			free(q->seq[i].full);
+	free(q->seq);
 	free(q->nodes);
 	free(q->visited);
 	buf_free(&q->keybuf);
@@ -195,6 +216,13 @@ json_query_add(struct json_query *q, const struct path *p)
 	size_t i, j;
 	int slot;
 
+	/* Nodes are about to change: forget the key-order cache. */
+	if (q->seq != NULL) {
+		for (i = 0; i < q->nnodes * SEQ_MAX; i++)
+			free(q->seq[i].full);
+		free(q->seq);
+		q->seq = NULL;
+	}
 	path_nodes[0] = 0;
 	for (i = 0; i < p->nsegs; i++) {
 		const struct path_seg *seg = &p->segs[i];
@@ -269,6 +297,9 @@ is_ws(char c)
 static inline void
 skip_ws(struct scanner *s)
 {
+	/* Everything but whitespace is above ' '; compact JSON has none. */
+	if (s->p < s->end && (unsigned char)*s->p > ' ')
+		return;
 	while (s->p < s->end && is_ws(*s->p))
 		s->p++;
 }
@@ -295,7 +326,9 @@ hex_value(char c)
  * `p` is just after an opening quote.  Return the closing quote, or NULL
  * for an unterminated string, a raw control character or a bad escape.
  */
-static const char *
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE const char *
 scan_string(const char *p, const char *end, int *escaped)
 {
 	for (;;) {
@@ -352,28 +385,85 @@ special:
 	}
 }
 
-static const char *
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_DIGITS 1
+
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/*
+ * How many of the 8 bytes in x (in memory order) are ASCII digits before
+ * the first that is not.  A byte b is a digit when its high nibble is 3
+ * and so is that of b + 6.  The addition may carry into the next byte,
+ * but only out of a byte >= 0xFA, which is no digit, and only bytes
+ * before the first non-digit matter.
+ */
+static inline unsigned
+digit_run8(uint64_t x)
+{
+	const uint64_t hi = 0xF0F0F0F0F0F0F0F0ULL, threes = 0x3030303030303030ULL;
+	uint64_t bad = ((x & hi) ^ threes) |
+	    (((x + 0x0606060606060606ULL) & hi) ^ threes);
+
+	return bad == 0 ? 8 : (unsigned)__builtin_ctzll(bad) / 8;
+}
+
+/* The value of 8 ASCII digits, by halving the number of lanes three
+ * times: pairs of digits, then pairs of pairs, then the two halves. */
+static inline uint64_t
+parse8(uint64_t x)
+{
+	x -= 0x3030303030303030ULL;
+	x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+	x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+	return (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+}
+#else
+#define SWAR_DIGITS 0
+#endif
+
+/* Skip a run of digits. */
+static inline const char *
+skip_digits(const char *p, const char *end)
+{
+#if SWAR_DIGITS
+	while (end - p >= 8) {
+		unsigned n = digit_run8(load8(p));
+
+		p += n;
+		if (n < 8)
+			return p;
+	}
+#endif
+	while (p < end && is_digit(*p))
+		p++;
+	return p;
+}
+
+static ALWAYS_INLINE const char *
 scan_number(const char *p, const char *end)
 {
 	if (p < end && *p == '-')
 		p++;
 	if (p >= end)
 		return NULL;
-	if (*p == '0') {
+	if (*p == '0')
 		p++;
-	} else if (*p >= '1' && *p <= '9') {
-		p++;
-		while (p < end && is_digit(*p))
-			p++;
-	} else {
+	else if (*p >= '1' && *p <= '9')
+		p = skip_digits(p + 1, end);
+	else
 		return NULL;
-	}
 	if (p < end && *p == '.') {
 		p++;
 		if (p >= end || !is_digit(*p))
 			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
+		p = skip_digits(p + 1, end);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
@@ -381,10 +471,105 @@ scan_number(const char *p, const char *end)
 			p++;
 		if (p >= end || !is_digit(*p))
 			return NULL;
-		while (p < end && is_digit(*p))
-			p++;
+		p = skip_digits(p + 1, end);
 	}
 	return p;
+}
+
+static inline const char *
+ws(const char *p, const char *end)
+{
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
+	while (p < end && is_ws(*p))
+		p++;
+	return p;
+}
+
+static inline const char *
+literal(const char *p, const char *end, const char *lit, size_t len)
+{
+	if ((size_t)(end - p) < len || memcmp(p, lit, len) != 0)
+		return NULL;
+	return p + len;
+}
+
+static const char *skip_value(const char *p, const char *end, int depth);
+
+/*
+ * Validate an object or array without capturing anything in it: the path
+ * most of a line takes.  `p` is at the opening bracket.  Returns the byte
+ * after the closing bracket, or NULL.
+ */
+static const char *
+skip_container(const char *p, const char *end, int depth)
+{
+	int object = *p == '{';
+	char close = object ? '}' : ']';
+
+	if (++depth > JSON_MAX_DEPTH)
+		return NULL;
+	p = ws(p + 1, end);
+	if (p < end && *p == close)
+		return p + 1;
+	for (;;) {
+		if (object) {
+			int escaped;
+
+			if (p >= end || *p != '"')
+				return NULL;
+			if ((p = scan_string(p + 1, end, &escaped)) == NULL)
+				return NULL;
+			p = ws(p + 1, end);
+			if (p >= end || *p != ':')
+				return NULL;
+			p++;
+		}
+		if ((p = skip_value(p, end, depth)) == NULL)
+			return NULL;
+		p = ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		return *p == close ? p + 1 : NULL;
+	}
+}
+
+static const char *
+skip_value(const char *p, const char *end, int depth)
+{
+	int escaped;
+
+	p = ws(p, end);
+	if (p >= end)
+		return NULL;
+	switch (*p) {
+	case '"':
+		p = scan_string(p + 1, end, &escaped);
+		return p != NULL ? p + 1 : NULL;
+	case '{':
+	case '[':
+		return skip_container(p, end, depth);
+	case 't':
+		return literal(p, end, "true", 4);
+	case 'f':
+		return literal(p, end, "false", 5);
+	case 'n':
+		return literal(p, end, "null", 4);
+	case 'N':
+		return literal(p, end, "NaN", 3);
+	case 'I':
+		return literal(p, end, "Infinity", 8);
+	case '-':
+		if (end - p > 1 && p[1] == 'I')
+			return literal(p, end, "-Infinity", 9);
+		/* FALLTHROUGH */
+	default:
+		return scan_number(p, end);
+	}
 }
 
 static int
@@ -396,17 +581,72 @@ match_literal(struct scanner *s, const char *lit, size_t len)
 	return 0;
 }
 
+/* The first and last eight bytes of a key, zero-padded when shorter. */
+static inline void
+key_words(const char *key, size_t len, const char *end, uint64_t *head,
+    uint64_t *tail)
+{
+	if (len >= 8) {
+		memcpy(head, key, 8);
+		memcpy(tail, key + len - 8, 8);
+		return;
+	}
+	*tail = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (end - key >= 8) {
+		/* Whatever follows the key is in the buffer: load a word and
+		 * keep the key's bytes, which are its low bytes. */
+		memcpy(head, key, 8);
+		*head &= len == 0 ? 0 : ~0ULL >> (64 - 8 * len);
+		return;
+	}
+#else
+	(void)end;
+#endif
+	*head = 0;
+	for (size_t i = 0; i < len; i++)
+		*head |= (uint64_t)(unsigned char)key[i] << (8 * i);
+}
+
+static ALWAYS_INLINE const struct qnode *
+lookup_seq(struct scanner *s, const struct qnode *node, size_t k,
+    const char *key, size_t len)
+{
+	struct json_query *q = s->q;
+	const struct qnode *child;
+	struct seq_entry *e;
+	uint64_t head, tail;
+
+	if (k >= SEQ_MAX || len == 0)
+		return node_key_child(q, node, key, len);
+	if (q->seq == NULL)
+		q->seq = xcalloc(q->nnodes * SEQ_MAX, sizeof(*q->seq));
+	key_words(key, len, s->end, &head, &tail);
+	e = &q->seq[(size_t)(node - q->nodes) * SEQ_MAX + k];
+	if (e->len == len && e->head == head && e->tail == tail &&
+	    (len <= 16 || memcmp(e->full, key, len) == 0))
+		return e->child < 0 ? NULL : &q->nodes[e->child];
+	child = node_key_child(q, node, key, len);
+	free(e->full);
+	e->full = len > 16 ? xstrndup(key, len) : NULL;
+	e->len = (uint32_t)len;
+	e->head = head;
+	e->tail = tail;
+	e->child = child != NULL ? (int)(child - q->nodes) : -1;
+	return child;
+}
+
 /* A key's node, decoding the key first when it holds escapes. */
-static const struct qnode *
-lookup_key(struct scanner *s, const struct qnode *node, const char *key,
-    size_t len, int escaped)
+static ALWAYS_INLINE const struct qnode *
+lookup_key(struct scanner *s, const struct qnode *node, size_t k,
+    const char *key, size_t len, int escaped)
 {
 	struct json_value v;
 
 	if (node == NULL || node->nkeys == 0)
 		return NULL;
 	if (!escaped)
-		return node_key_child(s->q, node, key, len);
+		return lookup_seq(s, node, k, key, len);
 	v.type = JSON_STRING;
 	v.ptr = key;
 	v.len = len;
@@ -444,7 +684,7 @@ scan_object(struct scanner *s, const struct qnode *node)
 		s->depth--;
 		return 0;
 	}
-	for (;;) {
+	for (size_t k = 0;; k++) {
 		const struct qnode *child;
 		const char *key, *close;
 		int escaped = 0;
@@ -460,8 +700,10 @@ scan_object(struct scanner *s, const struct qnode *node)
 		if (s->p >= s->end || *s->p != ':')
 			return -1;
 		s->p++;
-		child = lookup_key(s, node, key, (size_t)(close - key), escaped);
-		if (child != NULL && child->nsub > 0)
+		child = lookup_key(s, node, k, key, (size_t)(close - key), escaped);
+		/* Only a parent needs resetting on a repeated key; a leaf's
+		 * slot is simply overwritten. */
+		if (child != NULL && (child->nkeys > 0 || child->nidx > 0))
 			enter_node(s, child);
 		if (scan_value(s, child) != 0)
 			return -1;
@@ -528,18 +770,31 @@ scan_value(struct scanner *s, const struct qnode *node)
 	int escaped = 0;
 	const char *e;
 
+	if (node == NULL) {
+		/* Nothing wanted in here: only validate. */
+		s->p = skip_value(s->p, s->end, s->depth);
+		return s->p != NULL ? 0 : -1;
+	}
 	skip_ws(s);
 	if (s->p >= s->end)
 		return -1;
 	start = s->p;
 	switch (*s->p) {
 	case '{':
-		if (scan_object(s, node) != 0)
+		if (node->nkeys == 0 && node->nidx == 0)
+			s->p = skip_container(s->p, s->end, s->depth);
+		else if (scan_object(s, node) != 0)
+			return -1;
+		if (s->p == NULL)
 			return -1;
 		type = JSON_OBJECT;
 		break;
 	case '[':
-		if (scan_array(s, node) != 0)
+		if (node->nkeys == 0 && node->nidx == 0)
+			s->p = skip_container(s->p, s->end, s->depth);
+		else if (scan_array(s, node) != 0)
+			return -1;
+		if (s->p == NULL)
 			return -1;
 		type = JSON_ARRAY;
 		break;
@@ -548,7 +803,7 @@ scan_value(struct scanner *s, const struct qnode *node)
 		if (e == NULL)
 			return -1;
 		s->p = e + 1;
-		if (node != NULL && node->slot >= 0) {
+		if (node->slot >= 0) {
 			struct json_value *v = &s->slots[node->slot];
 
 			v->type = JSON_STRING;
@@ -596,7 +851,7 @@ scan_value(struct scanner *s, const struct qnode *node)
 		type = JSON_NUMBER;
 		break;
 	}
-	if (node != NULL && node->slot >= 0) {
+	if (node->slot >= 0) {
 		struct json_value *v = &s->slots[node->slot];
 
 		v->type = type;
@@ -659,6 +914,26 @@ static const double pow10_exact[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/*
+ * Up to 19 significant digits (a mantissa below 2^64) and powers of ten
+ * up to 10^27 are exact in the x87 extended format, whose significand has
+ * 64 bits.  One extended multiplication or division then rounds once, and
+ * narrowing to double rounds a second time.  Double rounding can only go
+ * wrong when the extended result sits exactly on a midpoint between two
+ * doubles, that is when the 11 bits narrowing drops are 10000000000; then
+ * strtod decides.
+ */
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+#define EXTENDED_FAST_PATH 1
+static const long double pow10_ld[] = {
+	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
+	1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+	1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+#else
+#define EXTENDED_FAST_PATH 0
+#endif
+
 static double
 slow_double(const char *s, size_t len)
 {
@@ -675,38 +950,67 @@ slow_double(const char *s, size_t len)
 	return v;
 }
 
+/*
+ * Accumulate a run of digits into *m.  Returns the end of the run, or NULL
+ * when the digits so far (*nd) would pass 19, beyond which *m could
+ * overflow: those numbers go to strtod.
+ */
+static inline const char *
+accumulate(const char *p, const char *end, uint64_t *m, int *nd)
+{
+#if SWAR_DIGITS
+	static const uint64_t pow10_u64[9] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	};
+
+	while (end - p >= 8) {
+		uint64_t x = load8(p);
+		unsigned n = digit_run8(x);
+
+		if (n == 0)
+			return p;
+		if (*nd + (int)n > 19)
+			return NULL;
+		/* Fewer than 8 digits: move them to the top of the word and
+		 * fill in leading '0's, so parse8 reads them as one number. */
+		if (n < 8)
+			x = x << (8 * (8 - n)) | 0x3030303030303030ULL >> (8 * n);
+		*m = *m * pow10_u64[n] + parse8(x);
+		*nd += (int)n;
+		p += n;
+		if (n < 8)
+			return p;
+	}
+#endif
+	while (p < end && is_digit(*p)) {
+		if (++*nd > 19)
+			return NULL;
+		*m = *m * 10 + (uint64_t)(*p++ - '0');
+	}
+	return p;
+}
+
 double
 json_parse_double(const char *s, size_t len)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s, *end = s + len, *frac;
 	uint64_t m = 0;
-	int digits = 0, exp10 = 0, neg = 0;
+	int nd = 0, exp10 = 0, neg = 0;
 
 	if (p < end && *p == '-') {
 		neg = 1;
 		p++;
 	}
-	while (p < end && is_digit(*p)) {
-		if (digits < 19) {
-			m = m * 10 + (uint64_t)(*p - '0');
-			if (m != 0)
-				digits++;
-		} else {
-			return slow_double(s, len);
-		}
+	/* A lone leading zero, as in 0.97, adds nothing to the mantissa. */
+	if (p < end && *p == '0')
 		p++;
-	}
+	else if ((p = accumulate(p, end, &m, &nd)) == NULL)
+		return slow_double(s, len);
 	if (p < end && *p == '.') {
-		p++;
-		while (p < end && is_digit(*p)) {
-			if (digits >= 19)
-				return slow_double(s, len);
-			m = m * 10 + (uint64_t)(*p - '0');
-			if (m != 0)
-				digits++;
-			exp10--;
-			p++;
-		}
+		frac = ++p;
+		if ((p = accumulate(p, end, &m, &nd)) == NULL)
+			return slow_double(s, len);
+		exp10 = -(int)(p - frac);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		int eneg = 0, e = 0;
@@ -729,6 +1033,20 @@ json_parse_double(const char *s, size_t len)
 		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
 		return neg ? -v : v;
 	}
+#if EXTENDED_FAST_PATH
+	if (exp10 >= -27 && exp10 <= 27) {
+		long double x = (long double)m;
+		uint64_t sig;
+
+		x = exp10 < 0 ? x / pow10_ld[-exp10] : x * pow10_ld[exp10];
+		memcpy(&sig, &x, sizeof(sig));
+		if ((sig & 0x7FF) != 0x400) {
+			double v = (double)x;
+
+			return neg ? -v : v;
+		}
+	}
+#endif
 	return slow_double(s, len);
 }
 

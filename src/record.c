@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,12 +184,17 @@ get_finite(const struct json_value *v, double *out)
 static int
 is_plain_ascii(const char *s, size_t len)
 {
-	size_t i;
+	uint64_t acc = 0, w;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
+	/* Eight bytes at a time: any byte >= 0x80 sets a high bit. */
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
 }
 
 /*

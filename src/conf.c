@@ -39,7 +39,13 @@ enum key_type {
 	KT_PATH,        /* a field path, or "" */
 	KT_CONFIDENCE,  /* a field path, max(PATH), or "" */
 	KT_NAME,        /* non-empty text usable as a label value */
+	KT_DOUBLE,      /* a finite number within [min, max] (see excl) */
+	KT_TESTS,       /* a set of drift tests out of `mask` */
+	KT_DECIDE,      /* auto, or one test out of `mask` */
 };
+
+#define EXCL_MIN 1      /* the minimum itself is not allowed */
+#define EXCL_MAX 2
 
 struct key {
 	const char *section;
@@ -47,53 +53,111 @@ struct key {
 	enum key_type type;
 	size_t offset;          /* of the field in struct conf */
 	const char *deflt;      /* parsed like a value from the file */
-	double min, max;        /* KT_UINT, KT_DURATION (ms), KT_BUCKETS */
+	double min, max;        /* KT_UINT, KT_DURATION (ms), KT_BUCKETS, KT_DOUBLE */
 	const char *const *choices;   /* KT_ENUM, NULL-terminated */
+	unsigned mask;          /* KT_TESTS, KT_DECIDE: the tests allowed */
+	int excl;               /* KT_DOUBLE: EXCL_MIN | EXCL_MAX */
 };
 
 #define F(field) offsetof(struct conf, field)
+#define KEY(sec, nm, ty, off, def, ...) \
+	{ .section = sec, .name = nm, .type = ty, .offset = off, .deflt = def, \
+	  __VA_ARGS__ }
 
 static const char *const start_at_choices[] = { "end", "beginning", NULL };
+static const char *const correction_choices[] = { "none", "bonferroni", "fdr", NULL };
+static const char *const test_names[CONF_TEST_COUNT] = {
+	[CONF_TEST_KS] = "ks",
+	[CONF_TEST_PSI] = "psi",
+	[CONF_TEST_JS] = "js",
+	[CONF_TEST_WASSERSTEIN] = "wasserstein",
+	[CONF_TEST_CHI2] = "chi2",
+};
+
+const char *
+conf_test_name(enum conf_test t)
+{
+	return test_names[t];
+}
 static const char *const unit_choices[] = { "s", "ms", "us", NULL };
 
 #define LATENCY_BUCKETS "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10"
+#define CONFIDENCE_BUCKETS "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
 
 /*
  * Every configuration key.  Adding a key is one line here, one field in
  * struct conf, and its entries in driftd.conf(5) and etc/driftd.conf.
  */
 static const struct key keys[] = {
-	{ "global", "listen",    KT_LISTEN,   F(listen),    CONF_DEFAULT_LISTEN, 0, 0, NULL },
-	{ "global", "state_dir", KT_STRING,   F(state_dir), "", 0, 0, NULL },
-	{ "global", "log_level", KT_LOGLEVEL, F(log_level), "info", 0, 0, NULL },
-	{ "global", "checkpoint_interval", KT_DURATION, F(checkpoint_interval_ms), "5s", 100, 3600e3, NULL },
+	KEY("global", "listen", KT_LISTEN, F(listen), CONF_DEFAULT_LISTEN),
+	KEY("global", "state_dir", KT_STRING, F(state_dir), ""),
+	KEY("global", "log_level", KT_LOGLEVEL, F(log_level), "info"),
+	KEY("global", "checkpoint_interval", KT_DURATION, F(checkpoint_interval_ms), "5s", .min = 100, .max = 3600e3),
 
-	{ "input", "path",           KT_STRINGS,  F(inputs),           NULL, 0, 0, NULL },
-	{ "input", "start_at",       KT_ENUM,     F(start_at),         "end", 0, 0, start_at_choices },
-	{ "input", "rotate_wait",    KT_DURATION, F(rotate_wait_ms),   "30s", 0, 86400e3, NULL },
-	{ "input", "max_line_bytes", KT_UINT,     F(max_line_bytes),   "1048576", 256, 64 * 1048576.0, NULL },
-	{ "input", "poll_interval",  KT_DURATION, F(poll_interval_ms), "1s", 10, 3600e3, NULL },
-	{ "input", "match_field",    KT_PATH,     F(match_field),      "", 0, 0, NULL },
-	{ "input", "match_value",    KT_STRING,   F(match_value),      "", 0, 0, NULL },
+	KEY("input", "path", KT_STRINGS, F(inputs), NULL),
+	KEY("input", "start_at", KT_ENUM, F(start_at), "end", .choices = start_at_choices),
+	KEY("input", "rotate_wait", KT_DURATION, F(rotate_wait_ms), "30s", .max = 86400e3),
+	KEY("input", "max_line_bytes", KT_UINT, F(max_line_bytes), "1048576", .min = 256, .max = 64 * 1048576.0),
+	KEY("input", "poll_interval", KT_DURATION, F(poll_interval_ms), "1s", .min = 10, .max = 3600e3),
+	KEY("input", "match_field", KT_PATH, F(match_field), ""),
+	KEY("input", "match_value", KT_STRING, F(match_value), ""),
 
-	{ "model", "name",               KT_NAME,       F(model_name),         "default", 0, 0, NULL },
-	{ "model", "class",              KT_PATH,       F(class_path),         "prediction", 0, 0, NULL },
-	{ "model", "value",              KT_PATH,       F(value_path),         "", 0, 0, NULL },
-	{ "model", "value_buckets",      KT_BUCKETS,    F(value_buckets),      LATENCY_BUCKETS, -HUGE_VAL, HUGE_VAL, NULL },
-	{ "model", "confidence",         KT_CONFIDENCE, F(confidence_path),    "confidence", 0, 0, NULL },
-	{ "model", "latency",            KT_PATH,       F(latency_path),       "", 0, 0, NULL },
-	{ "model", "latency_unit",       KT_ENUM,       F(latency_unit),       "ms", 0, 0, unit_choices },
-	{ "model", "timestamp",          KT_PATH,       F(timestamp_path),     "", 0, 0, NULL },
-	{ "model", "confidence_buckets", KT_BUCKETS,    F(confidence_buckets), "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1", 0, 1, NULL },
-	{ "model", "latency_buckets",    KT_BUCKETS,    F(latency_buckets),    LATENCY_BUCKETS, 0, HUGE_VAL, NULL },
-	{ "model", "max_classes",        KT_UINT,       F(max_classes),        "64", 1, 10000, NULL },
+	KEY("model", "name", KT_NAME, F(model_name), "default"),
+	KEY("model", "class", KT_PATH, F(class_path), "prediction"),
+	KEY("model", "value", KT_PATH, F(value_path), ""),
+	KEY("model", "value_buckets", KT_BUCKETS, F(value_buckets), LATENCY_BUCKETS, .min = -HUGE_VAL, .max = HUGE_VAL),
+	KEY("model", "confidence", KT_CONFIDENCE, F(confidence_path), "confidence"),
+	KEY("model", "latency", KT_PATH, F(latency_path), ""),
+	KEY("model", "latency_unit", KT_ENUM, F(latency_unit), "ms", .choices = unit_choices),
+	KEY("model", "timestamp", KT_PATH, F(timestamp_path), ""),
+	KEY("model", "confidence_buckets", KT_BUCKETS, F(confidence_buckets), CONFIDENCE_BUCKETS, .max = 1),
+	KEY("model", "latency_buckets", KT_BUCKETS, F(latency_buckets), LATENCY_BUCKETS, .max = HUGE_VAL),
+	KEY("model", "max_classes", KT_UINT, F(max_classes), "64", .min = 1, .max = 10000),
 
-	{ "features", "discover",       KT_PATH, F(discover),       "", 0, 0, NULL },
-	{ "features", "max_features",   KT_UINT, F(max_features),   "256", 1, 10000, NULL },
-	{ "features", "max_categories", KT_UINT, F(max_categories), "64", 1, 10000, NULL },
+	KEY("features", "discover", KT_PATH, F(discover), ""),
+	KEY("features", "max_features", KT_UINT, F(max_features), "256", .min = 1, .max = 10000),
+	KEY("features", "max_categories", KT_UINT, F(max_categories), "64", .min = 1, .max = 10000),
+
+	KEY("reference", "file", KT_STRING, F(reference_file), ""),
+	KEY("reference", "capture", KT_UINT, F(capture), "0", .max = 10000000),
+
+	KEY("window", "size", KT_UINT, F(window_size), "1000", .min = 1, .max = 10000000),
+	KEY("window", "duration", KT_DURATION, F(window_duration_ms), "0", .max = 3650 * 86400e3),
+	KEY("window", "min_samples", KT_UINT, F(min_samples), "100", .min = 1, .max = 10000000),
+	KEY("window", "evaluate_every", KT_DURATION, F(evaluate_every_ms), "10s", .min = 100, .max = 86400e3),
+
+	KEY("drift", "numeric", KT_TESTS, F(numeric_tests), "ks,psi", .mask = CONF_NUMERIC_TESTS),
+	KEY("drift", "categorical", KT_TESTS, F(categorical_tests), "chi2,psi", .mask = CONF_CATEGORICAL_TESTS),
+	KEY("drift", "decide_numeric", KT_DECIDE, F(decide_numeric), "auto", .mask = CONF_NUMERIC_TESTS),
+	KEY("drift", "decide_categorical", KT_DECIDE, F(decide_categorical), "auto", .mask = CONF_CATEGORICAL_TESTS),
+	KEY("drift", "p_value", KT_DOUBLE, F(drift.p_value), "0.05", .max = 1, .excl = EXCL_MIN | EXCL_MAX),
+	KEY("drift", "psi_threshold", KT_DOUBLE, F(drift.psi_threshold), "0.2", .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("drift", "js_threshold", KT_DOUBLE, F(drift.js_threshold), "0.1", .max = 1, .excl = EXCL_MIN),
+	KEY("drift", "wasserstein_threshold", KT_DOUBLE, F(drift.wasserstein_threshold), "0.1", .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("drift", "bins", KT_UINT, F(drift.bins), "10", .min = 2, .max = 1000),
+	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
+	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
 };
 
 #undef F
+#define D(field) offsetof(struct conf_drift, field)
+
+/* Keys of a [feature PATH] section, relative to its struct conf_drift.
+ * Without defaults: what a section does not set comes from [drift]. */
+static const struct key override_keys[] = {
+	KEY("feature", "tests", KT_TESTS, D(tests), NULL, .mask = CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS),
+	KEY("feature", "decide", KT_DECIDE, D(decide), NULL, .mask = CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS),
+	KEY("feature", "p_value", KT_DOUBLE, D(p_value), NULL, .max = 1, .excl = EXCL_MIN | EXCL_MAX),
+	KEY("feature", "psi_threshold", KT_DOUBLE, D(psi_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("feature", "js_threshold", KT_DOUBLE, D(js_threshold), NULL, .max = 1, .excl = EXCL_MIN),
+	KEY("feature", "wasserstein_threshold", KT_DOUBLE, D(wasserstein_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("feature", "bins", KT_UINT, D(bins), NULL, .min = 2, .max = 1000),
+};
+
+#undef D
+#define NOVERRIDE_KEYS ARRAY_SIZE(override_keys)
+#define OVERRIDE_PREFIX "feature "
+#define UNSET_DECIDE (-2)
 
 /* Sections whose other keys are field paths rather than table keys. */
 static int
@@ -118,6 +182,8 @@ struct loader {
 	char raw[CONF_MAX_LINE + 2];   /* the current line, indentation removed */
 	int section_line;
 	int section_bad;        /* current section is unknown: report it once */
+	int override;           /* index of the current [feature PATH], or -1 */
+	int *override_set_at;   /* NOVERRIDE_KEYS per override */
 };
 
 static void loader_error(struct loader *l, int line, const char *fmt, ...)
@@ -142,11 +208,6 @@ field_ptr(struct conf *c, const struct key *k)
 	return (char *)c + k->offset;
 }
 
-static const void *
-field_cptr(const struct conf *c, const struct key *k)
-{
-	return (const char *)c + k->offset;
-}
 
 int
 conf_parse_listen(const char *s, char *host, size_t hostsize, int *port)
@@ -321,6 +382,61 @@ fail:
 	return -EINVAL;
 }
 
+static void
+append_test_names(char *err, size_t errsize, unsigned mask)
+{
+	int i, first = 1;
+
+	for (i = 0; i < CONF_TEST_COUNT; i++) {
+		size_t n = strlen(err);
+
+		if (!(mask & (1u << i)))
+			continue;
+		snprintf(err + n, errsize - n, "%s %s", first ? "" : ",",
+		    test_names[i]);
+		first = 0;
+	}
+}
+
+/* "ks, psi" or "ks psi": a non-empty set of tests out of k->mask. */
+static int
+parse_tests(const char *value, const struct key *k, unsigned *out, char *err,
+    size_t errsize)
+{
+	const char *p = value;
+	unsigned mask = 0;
+
+	while (*p != '\0') {
+		size_t len;
+		int i;
+
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		for (i = 0; i < CONF_TEST_COUNT; i++)
+			if (strlen(test_names[i]) == len &&
+			    memcmp(p, test_names[i], len) == 0 &&
+			    (k->mask & (1u << i)))
+				break;
+		if (i == CONF_TEST_COUNT) {
+			snprintf(err, errsize, "%s: \"%.*s\" is not one of", k->name,
+			    (int)len, p);
+			append_test_names(err, errsize, k->mask);
+			return -EINVAL;
+		}
+		mask |= 1u << i;
+		p += len;
+	}
+	if (mask == 0) {
+		snprintf(err, errsize, "%s: name at least one test", k->name);
+		return -EINVAL;
+	}
+	*out = mask;
+	return 0;
+}
+
 /* Check a field path; `allow_max` also accepts max(PATH). */
 static int
 check_path(const char *value, int allow_max, const struct key *k, char *err,
@@ -357,10 +473,10 @@ set_string(void *field, const char *value)
  * writes a message (without location) into err.
  */
 static int
-parse_value(struct conf *c, const struct key *k, const char *value,
+parse_value(void *base, const struct key *k, const char *value,
     char *err, size_t errsize)
 {
-	void *p = field_ptr(c, k);
+	void *p = (char *)base + k->offset;
 	struct conf_strings *list;
 	char host[64];
 	uint64_t u;
@@ -462,6 +578,39 @@ parse_value(struct conf *c, const struct key *k, const char *value,
 			return -EINVAL;
 		set_string(p, value);
 		return 0;
+	case KT_DOUBLE: {
+		double d;
+
+		if (parse_double(value, strlen(value), &d) != 0 ||
+		    d < k->min || d > k->max ||
+		    ((k->excl & EXCL_MIN) && d == k->min) ||
+		    ((k->excl & EXCL_MAX) && d == k->max)) {
+			snprintf(err, errsize, "%s: expected a number in %c%g, %g%c, "
+			    "got \"%s\"", k->name, k->excl & EXCL_MIN ? '(' : '[',
+			    k->min, k->max, k->excl & EXCL_MAX ? ')' : ']', value);
+			return -EINVAL;
+		}
+		*(double *)p = d;
+		return 0;
+	}
+	case KT_TESTS:
+		return parse_tests(value, k, (unsigned *)p, err, errsize);
+	case KT_DECIDE:
+		if (strcmp(value, "auto") == 0) {
+			*(int *)p = CONF_DECIDE_AUTO;
+			return 0;
+		}
+		for (i = 0; i < CONF_TEST_COUNT; i++) {
+			if (strcmp(value, test_names[i]) == 0 && (k->mask & (1u << i))) {
+				*(int *)p = (int)i;
+				return 0;
+			}
+		}
+		snprintf(err, errsize, "%s: expected auto or one of", k->name);
+		append_test_names(err, errsize, k->mask);
+		snprintf(err + strlen(err), errsize - strlen(err), ", got \"%s\"",
+		    value);
+		return -EINVAL;
 	}
 	snprintf(err, errsize, "%s: unhandled type", k->name);
 	return -EINVAL;
@@ -525,7 +674,8 @@ section_known(const char *section)
 {
 	size_t i;
 
-	if (section_takes_paths(section))
+	if (section_takes_paths(section) ||
+	    strncmp(section, OVERRIDE_PREFIX, strlen(OVERRIDE_PREFIX)) == 0)
 		return 1;
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (strcmp(keys[i].section, section) == 0)
@@ -587,6 +737,28 @@ handler(void *user, const char *ini_section, const char *name,
 	}
 	if (l->section_bad)
 		return 1;    /* already reported at the section header */
+	if (l->override >= 0) {
+		struct conf_override *o = &l->conf->overrides[l->override];
+		int *set_at = l->override_set_at + (size_t)l->override * NOVERRIDE_KEYS;
+
+		for (i = 0; i < NOVERRIDE_KEYS; i++) {
+			if (strcmp(override_keys[i].name, name) != 0)
+				continue;
+			if (set_at[i] != 0) {
+				loader_error(l, l->lineno, "%s: already set on "
+				    "line %d", name, set_at[i]);
+			} else if (parse_value(&o->d, &override_keys[i], value,
+			    err, sizeof(err)) != 0) {
+				loader_error(l, l->lineno, "%s", err);
+			} else {
+				set_at[i] = l->lineno;
+			}
+			return 1;
+		}
+		loader_error(l, l->lineno, "unknown key \"%s\" in a [feature "
+		    "PATH] section", name);
+		return 1;
+	}
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (strcmp(keys[i].section, l->section) != 0 ||
 		    strcmp(keys[i].name, name) != 0)
@@ -634,6 +806,56 @@ line_is_blank_or_comment(const char *s)
 	return *s == '\0' || *s == ';' || *s == '#';
 }
 
+/* A [feature PATH] section starts: check the path and make its entry. */
+static void
+begin_override(struct loader *l, const char *text)
+{
+	struct conf *c = l->conf;
+	struct conf_override *o;
+	struct path p, q;
+	const char *perr;
+	size_t i;
+
+	while (*text == ' ' || *text == '\t')
+		text++;
+	if (path_parse(text, strlen(text), &p, &perr) != 0) {
+		loader_error(l, l->lineno, "bad field path \"%s\": %s", text, perr);
+		l->section_bad = 1;
+		return;
+	}
+	for (i = 0; i < c->noverrides; i++) {
+		int same;
+
+		if (path_parse(c->overrides[i].path, strlen(c->overrides[i].path),
+		    &q, &perr) != 0)
+			continue;
+		same = path_equal(&p, &q);
+		path_free(&q);
+		if (same) {
+			loader_error(l, l->lineno, "[feature %s] already begins "
+			    "on line %d", text, c->overrides[i].line);
+			l->section_bad = 1;
+			path_free(&p);
+			return;
+		}
+	}
+	path_free(&p);
+	c->overrides = xreallocarray(c->overrides, c->noverrides + 1,
+	    sizeof(*c->overrides));
+	o = &c->overrides[c->noverrides];
+	memset(o, 0, sizeof(*o));
+	o->path = xstrdup(text);
+	o->line = l->lineno;
+	o->d.decide = UNSET_DECIDE;
+	o->d.p_value = o->d.psi_threshold = o->d.js_threshold =
+	    o->d.wasserstein_threshold = NAN;
+	l->override_set_at = xreallocarray(l->override_set_at,
+	    (c->noverrides + 1) * NOVERRIDE_KEYS, sizeof(int));
+	memset(l->override_set_at + c->noverrides * NOVERRIDE_KEYS, 0,
+	    NOVERRIDE_KEYS * sizeof(int));
+	l->override = (int)c->noverrides++;
+}
+
 /*
  * Handle a section header line ourselves.  inih ends a section name at the
  * first ']', which would cut "[feature probabilities[0]]" short; here the
@@ -675,8 +897,11 @@ reader_section(struct loader *l, const char *line, size_t len)
 	l->section = xstrndup(p, (size_t)(close - p));
 	l->section_line = l->lineno;
 	l->section_bad = !section_known(l->section);
+	l->override = -1;
 	if (l->section_bad)
 		loader_error(l, l->lineno, "unknown section [%s]", l->section);
+	else if (strncmp(l->section, OVERRIDE_PREFIX, strlen(OVERRIDE_PREFIX)) == 0)
+		begin_override(l, l->section + strlen(OVERRIDE_PREFIX));
 }
 
 /*
@@ -846,11 +1071,69 @@ key_index(const char *section, const char *name)
 	abort();
 }
 
+/* The kind of the column an override path names, or -1 if not known
+ * before records arrive (a discovered column). */
+static int
+override_kind(const struct conf *c, const char *path)
+{
+	struct path p, q;
+	const char *perr;
+	size_t i;
+	int kind = -1;
+
+	if (strcmp(path, "confidence") == 0)
+		return CONF_NUMERIC;
+	if (strcmp(path, "prediction") == 0)
+		return c->class_path[0] != '\0' ? CONF_CATEGORICAL : CONF_NUMERIC;
+	if (path_parse(path, strlen(path), &p, &perr) != 0)
+		return -1;
+	for (i = 0; i < c->nfeatures && kind < 0; i++) {
+		if (path_parse(c->features[i].path, strlen(c->features[i].path),
+		    &q, &perr) != 0)
+			continue;
+		if (path_equal(&p, &q))
+			kind = (int)c->features[i].kind;
+		path_free(&q);
+	}
+	path_free(&p);
+	return kind;
+}
+
 /* Rules that span several keys, checked once the whole file is read. */
 static void
 check_whole(struct loader *l)
 {
 	const struct conf *c = l->conf;
+	size_t i;
+
+	for (i = 0; i < c->noverrides; i++) {
+		const struct conf_override *o = &c->overrides[i];
+		int kind = override_kind(c, o->path);
+		unsigned allowed = kind == CONF_NUMERIC ? CONF_NUMERIC_TESTS :
+		    kind == CONF_CATEGORICAL ? CONF_CATEGORICAL_TESTS :
+		    CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS;
+		const char *what = kind == CONF_NUMERIC ? "numeric" : "categorical";
+
+		if (kind >= 0 && (o->d.tests & ~allowed) != 0)
+			loader_error(l, o->line, "[feature %s]: tests for a %s "
+			    "column are among ks psi js wasserstein / chi2 psi js",
+			    o->path, what);
+		if (kind >= 0 && o->d.decide >= 0 &&
+		    !(allowed & (1u << o->d.decide)))
+			loader_error(l, o->line, "[feature %s]: %s cannot decide "
+			    "for a %s column", o->path, test_names[o->d.decide],
+			    what);
+	}
+	if (c->min_samples > c->window_size)
+		loader_error(l, l->set_at[key_index("window", "min_samples")] ?
+		    l->set_at[key_index("window", "min_samples")] :
+		    l->set_at[key_index("window", "size")],
+		    "min_samples (%llu) is larger than the window size (%llu): "
+		    "no test would ever run", (unsigned long long)c->min_samples,
+		    (unsigned long long)c->window_size);
+	if (c->reference_file[0] != '\0' && c->capture > 0)
+		loader_error(l, l->set_at[key_index("reference", "capture")],
+		    "set either file or capture in [reference], not both");
 	int mf = l->set_at[key_index("input", "match_field")];
 	int mv = l->set_at[key_index("input", "match_value")];
 
@@ -874,6 +1157,7 @@ conf_parse(const char *path, const char *text, size_t len, struct conf **out,
 
 	*out = NULL;
 	memset(&l, 0, sizeof(l));
+	l.override = -1;
 	l.conf = conf_new();
 	l.conf->file = xstrdup(path);
 	l.file = path;
@@ -890,6 +1174,7 @@ conf_parse(const char *path, const char *text, size_t len, struct conf **out,
 		check_whole(&l);
 
 	free(l.section);
+	free(l.override_set_at);
 	if (l.nerrors > 0) {
 		conf_free(l.conf);
 		return -EINVAL;
@@ -932,9 +1217,15 @@ conf_free(struct conf *c)
 		case KT_ENUM:
 		case KT_DURATION:
 		case KT_UINT:
+		case KT_DOUBLE:
+		case KT_TESTS:
+		case KT_DECIDE:
 			break;
 		}
 	}
+	for (i = 0; i < c->noverrides; i++)
+		free(c->overrides[i].path);
+	free(c->overrides);
 	for (i = 0; i < c->nfeatures; i++)
 		free(c->features[i].path);
 	free(c->features);
@@ -964,6 +1255,103 @@ dump_duration(FILE *fp, uint64_t ms)
 	}
 }
 
+static void
+dump_tests(FILE *fp, unsigned mask)
+{
+	int i, first = 1;
+
+	for (i = 0; i < CONF_TEST_COUNT; i++) {
+		if (mask & (1u << i)) {
+			fprintf(fp, "%s%s", first ? "" : ",", test_names[i]);
+			first = 0;
+		}
+	}
+}
+
+/* Print one key's value from `base` (a struct conf or conf_drift); returns
+ * 0 when the key is unset in an override and was skipped. */
+static int
+dump_key(FILE *fp, const struct key *k, const void *base)
+{
+	const void *p = (const char *)base + k->offset;
+	size_t j;
+
+	switch (k->type) {
+	case KT_STRING:
+	case KT_NAME:
+	case KT_LISTEN:
+	case KT_PATH:
+	case KT_CONFIDENCE:
+		fprintf(fp, "%s = %s\n", k->name, *(char *const *)p);
+		break;
+	case KT_LOGLEVEL:
+		fprintf(fp, "%s = %s\n", k->name,
+		    log_level_name(*(const enum log_level *)p));
+		break;
+	case KT_STRINGS: {
+		const struct conf_strings *list = p;
+
+		if (list->n == 0)
+			fprintf(fp, ";%s = \n", k->name);
+		for (j = 0; j < list->n; j++)
+			fprintf(fp, "%s = %s\n", k->name, list->v[j]);
+		break;
+	}
+	case KT_ENUM:
+		fprintf(fp, "%s = %s\n", k->name, k->choices[*(const int *)p]);
+		break;
+	case KT_DURATION:
+		fprintf(fp, "%s = ", k->name);
+		dump_duration(fp, *(const uint64_t *)p);
+		fputc('\n', fp);
+		break;
+	case KT_UINT:
+		if (*(const uint64_t *)p == 0 && k->deflt == NULL)
+			return 0;
+		fprintf(fp, "%s = %llu\n", k->name,
+		    (unsigned long long)*(const uint64_t *)p);
+		break;
+	case KT_BUCKETS:
+	case KT_DOUBLE: {
+		struct buf b = BUF_INIT;
+
+		if (k->type == KT_DOUBLE) {
+			if (isnan(*(const double *)p))
+				return 0;
+			buf_put_double(&b, *(const double *)p);
+		} else {
+			const struct conf_doubles *d = p;
+
+			for (j = 0; j < d->n; j++) {
+				if (j > 0)
+					buf_putc(&b, ',');
+				buf_put_double(&b, d->v[j]);
+			}
+		}
+		fprintf(fp, "%s = %s\n", k->name, b.data ? b.data : "");
+		buf_free(&b);
+		break;
+	}
+	case KT_TESTS:
+		if (*(const unsigned *)p == 0)
+			return 0;
+		fprintf(fp, "%s = ", k->name);
+		dump_tests(fp, *(const unsigned *)p);
+		fputc('\n', fp);
+		break;
+	case KT_DECIDE: {
+		int d = *(const int *)p;
+
+		if (d == UNSET_DECIDE)
+			return 0;
+		fprintf(fp, "%s = %s\n", k->name,
+		    d == CONF_DECIDE_AUTO ? "auto" : test_names[d]);
+		break;
+	}
+	}
+	return 1;
+}
+
 void
 conf_dump(const struct conf *c, FILE *fp)
 {
@@ -973,59 +1361,12 @@ conf_dump(const struct conf *c, FILE *fp)
 	fprintf(fp, "; resolved configuration from %s\n", c->file);
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		const struct key *k = &keys[i];
-		const void *p = field_cptr(c, k);
 
 		if (section == NULL || strcmp(section, k->section) != 0) {
 			section = k->section;
 			fprintf(fp, "%s[%s]\n", i ? "\n" : "", section);
 		}
-		switch (k->type) {
-		case KT_STRING:
-		case KT_NAME:
-		case KT_LISTEN:
-		case KT_PATH:
-		case KT_CONFIDENCE:
-			fprintf(fp, "%s = %s\n", k->name, *(char *const *)p);
-			break;
-		case KT_LOGLEVEL:
-			fprintf(fp, "%s = %s\n", k->name,
-			    log_level_name(*(const enum log_level *)p));
-			break;
-		case KT_STRINGS: {
-			const struct conf_strings *list = p;
-
-			if (list->n == 0)
-				fprintf(fp, ";%s = \n", k->name);
-			for (j = 0; j < list->n; j++)
-				fprintf(fp, "%s = %s\n", k->name, list->v[j]);
-			break;
-		}
-		case KT_ENUM:
-			fprintf(fp, "%s = %s\n", k->name, k->choices[*(const int *)p]);
-			break;
-		case KT_DURATION:
-			fprintf(fp, "%s = ", k->name);
-			dump_duration(fp, *(const uint64_t *)p);
-			fputc('\n', fp);
-			break;
-		case KT_UINT:
-			fprintf(fp, "%s = %llu\n", k->name,
-			    (unsigned long long)*(const uint64_t *)p);
-			break;
-		case KT_BUCKETS: {
-			const struct conf_doubles *d = p;
-			struct buf b = BUF_INIT;
-
-			for (j = 0; j < d->n; j++) {
-				if (j > 0)
-					buf_putc(&b, ',');
-				buf_put_double(&b, d->v[j]);
-			}
-			fprintf(fp, "%s = %s\n", k->name, b.data ? b.data : "");
-			buf_free(&b);
-			break;
-		}
-		}
+		dump_key(fp, k, c);
 		/* The monitored columns close their section. */
 		if (strcmp(k->section, "features") == 0 &&
 		    (i + 1 == ARRAY_SIZE(keys) ||
@@ -1036,4 +1377,52 @@ conf_dump(const struct conf *c, FILE *fp)
 				    "numeric" : "categorical");
 		}
 	}
+	for (i = 0; i < c->noverrides; i++) {
+		fprintf(fp, "\n[feature %s]\n", c->overrides[i].path);
+		for (j = 0; j < NOVERRIDE_KEYS; j++)
+			dump_key(fp, &override_keys[j], &c->overrides[i].d);
+	}
+}
+
+void
+conf_column_drift(const struct conf *c, const char *path, int categorical,
+    struct conf_drift *out)
+{
+	struct path p, q;
+	const char *perr;
+	size_t i;
+
+	*out = c->drift;
+	out->tests = categorical ? c->categorical_tests : c->numeric_tests;
+	out->decide = categorical ? c->decide_categorical : c->decide_numeric;
+	if (c->noverrides == 0 || path_parse(path, strlen(path), &p, &perr) != 0)
+		return;
+	for (i = 0; i < c->noverrides; i++) {
+		const struct conf_drift *o = &c->overrides[i].d;
+		int same;
+
+		if (path_parse(c->overrides[i].path, strlen(c->overrides[i].path),
+		    &q, &perr) != 0)
+			continue;
+		same = path_equal(&p, &q);
+		path_free(&q);
+		if (!same)
+			continue;
+		if (o->tests != 0)
+			out->tests = o->tests;
+		if (o->decide != UNSET_DECIDE)
+			out->decide = o->decide;
+		if (!isnan(o->p_value))
+			out->p_value = o->p_value;
+		if (!isnan(o->psi_threshold))
+			out->psi_threshold = o->psi_threshold;
+		if (!isnan(o->js_threshold))
+			out->js_threshold = o->js_threshold;
+		if (!isnan(o->wasserstein_threshold))
+			out->wasserstein_threshold = o->wasserstein_threshold;
+		if (o->bins != 0)
+			out->bins = o->bins;
+		break;
+	}
+	path_free(&p);
 }

@@ -54,6 +54,52 @@ struct conf_feature {
 	int line;
 };
 
+/* The drift tests; a set of them is a bit mask of (1 << test). */
+enum conf_test {
+	CONF_TEST_KS,
+	CONF_TEST_PSI,
+	CONF_TEST_JS,
+	CONF_TEST_WASSERSTEIN,
+	CONF_TEST_CHI2,
+	CONF_TEST_COUNT
+};
+#define CONF_NUMERIC_TESTS ((1u << CONF_TEST_KS) | (1u << CONF_TEST_PSI) | \
+	(1u << CONF_TEST_JS) | (1u << CONF_TEST_WASSERSTEIN))
+#define CONF_CATEGORICAL_TESTS ((1u << CONF_TEST_CHI2) | \
+	(1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))
+/* decide = auto */
+#define CONF_DECIDE_AUTO (-1)
+/* The auto rule switches from ks / chi2 to wasserstein / js above this
+ * many reference values (as Evidently does). */
+#define CONF_AUTO_SMALL_REFERENCE 1000
+
+enum conf_correction {
+	CONF_CORRECTION_NONE,
+	CONF_CORRECTION_BONFERRONI,
+	CONF_CORRECTION_FDR,
+};
+
+/* Per-column drift settings: [drift] defaults, or a [feature PATH]. */
+struct conf_drift {
+	unsigned tests;          /* mask; 0 in an override: not set */
+	int decide;              /* a conf_test, CONF_DECIDE_AUTO, or -2: not set */
+	double p_value;          /* NaN in an override: not set */
+	double psi_threshold;
+	double js_threshold;
+	double wasserstein_threshold;
+	uint64_t bins;           /* 0 in an override: not set */
+};
+
+/* A [feature PATH] section. */
+struct conf_override {
+	char *path;
+	int line;
+	struct conf_drift d;
+};
+
+/* Names of the tests, as in the configuration and the test label. */
+const char *conf_test_name(enum conf_test t);
+
 enum conf_start_at { CONF_START_END, CONF_START_BEGINNING };
 enum conf_latency_unit { CONF_UNIT_S, CONF_UNIT_MS, CONF_UNIT_US };
 
@@ -94,7 +140,38 @@ struct conf {
 	char *discover;        /* path of an object, or "" */
 	uint64_t max_features;
 	uint64_t max_categories;
+
+	/* [reference] */
+	char *reference_file;  /* "" for none */
+	uint64_t capture;      /* 0: no capture */
+
+	/* [window] */
+	uint64_t window_size;
+	uint64_t window_duration_ms;   /* 0: no age bound */
+	uint64_t min_samples;
+	uint64_t evaluate_every_ms;
+
+	/* [drift] */
+	unsigned numeric_tests;
+	unsigned categorical_tests;
+	int decide_numeric;
+	int decide_categorical;
+	struct conf_drift drift;       /* thresholds and bins; tests unused */
+	enum conf_correction correction;
+	double dataset_share;
+
+	/* [feature PATH] sections */
+	struct conf_override *overrides;
+	size_t noverrides;
 };
+
+/*
+ * The settings in force for a column: [drift] defaults with the
+ * column's [feature PATH] section, if any, on top.  `categorical` picks
+ * the default test set and decision.
+ */
+void conf_column_drift(const struct conf *c, const char *path,
+    int categorical, struct conf_drift *out);
 
 /*
  * Read and validate `path`.  On success returns 0 and stores a new struct in

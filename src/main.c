@@ -76,6 +76,8 @@ struct daemon {
 	struct ingest *ingest;
 	struct tail *tail;
 	uv_timer_t checkpoint_timer;
+	uv_timer_t eval_timer;
+	uv_idle_t eval_idle;              /* steps an evaluation under way */
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_signal_t sighup;
@@ -242,6 +244,30 @@ on_checkpoint_timer(uv_timer_t *h)
 	checkpoint(h->data);
 }
 
+/* An evaluation proceeds in slices of at most this much work, so that
+ * reading logs and answering scrapes never waits longer. */
+#define EVAL_SLICE_SECONDS 0.002
+
+static void
+on_eval_idle(uv_idle_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (ingest_step(d->ingest, EVAL_SLICE_SECONDS))
+		uv_idle_stop(h);
+}
+
+static void
+on_eval_timer(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (ingest_evaluating(d->ingest))
+		return;          /* the last one is still going */
+	ingest_begin_evaluation(d->ingest);
+	uv_idle_start(&d->eval_idle, on_eval_idle);
+}
+
 /* Read positions saved by an earlier run, if any. */
 static void
 restore_positions(struct daemon *d, struct tail_position **pos, size_t *n)
@@ -304,6 +330,8 @@ daemon_stop(struct daemon *d)
 		d->http = NULL;
 	}
 	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->eval_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->eval_idle, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
@@ -332,16 +360,44 @@ daemon_reload(struct daemon *d)
 	restart_tail = !tail_options_equal(c, d->conf) ||
 	    strcmp(c->state_dir, d->conf->state_dir) != 0;
 
+	/* Try the new pipeline on a registry of its own first: its
+	 * reference must load before the old pipeline goes. */
+	{
+		struct metrics_registry *trial = metrics_create();
+		struct buf err = BUF_INIT;
+
+		g = ingest_create(c, trial, &err);
+		ingest_destroy(g);
+		metrics_destroy(trial);
+		if (g == NULL) {
+			log_error("reload failed: %s; the previous configuration "
+			    "stays in force", err.data ? err.data : "");
+			buf_free(&err);
+			conf_free(c);
+			metrics_set(d->m[M_RELOAD_OK], 0);
+			return;
+		}
+		buf_free(&err);
+	}
 	/* The old model's series go before the new model makes its own. */
+	uv_idle_stop(&d->eval_idle);
 	ingest_destroy(d->ingest);
 	d->ingest = NULL;
-	g = ingest_create(c, d->registry);
-	if (g == NULL) {
-		log_error("reload: cannot compile the field paths");
-		conf_free(c);
-		metrics_set(d->m[M_RELOAD_OK], 0);
-		d->ingest = ingest_create(d->conf, d->registry);
-		return;
+	{
+		struct buf err = BUF_INIT;
+
+		g = ingest_create(c, d->registry, &err);
+		if (g == NULL) {
+			/* The files changed between the two loads. */
+			log_error("reload failed: %s", err.data ? err.data : "");
+			buf_free(&err);
+			conf_free(c);
+			metrics_set(d->m[M_RELOAD_OK], 0);
+			d->ingest = ingest_create(d->conf, d->registry, &err);
+			buf_free(&err);
+			return;
+		}
+		buf_free(&err);
 	}
 	d->ingest = g;
 	if (restart_tail) {
@@ -359,6 +415,8 @@ daemon_reload(struct daemon *d)
 		d->conf = c;
 	}
 	uv_timer_set_repeat(&d->checkpoint_timer, c->checkpoint_interval_ms);
+	uv_timer_start(&d->eval_timer, on_eval_timer, c->evaluate_every_ms,
+	    c->evaluate_every_ms);
 	log_set_level(c->log_level);
 	metrics_set(d->m[M_RELOAD_OK], 1);
 	log_info("configuration reloaded");
@@ -408,8 +466,10 @@ run_once(struct daemon *d, char **files, int nfiles)
 	d->registry = metrics_create();
 	register_self_metrics(d);
 	tail_register_metrics(d->registry);
-	d->ingest = ingest_create(d->conf, d->registry);
+	d->ingest = ingest_create(d->conf, d->registry, &out);
 	if (d->ingest == NULL) {
+		log_error("%s", out.data ? out.data : "");
+		buf_free(&out);
 		metrics_destroy(d->registry);
 		return EXIT_RUNTIME;
 	}
@@ -423,6 +483,7 @@ run_once(struct daemon *d, char **files, int nfiles)
 	    d->registry, ingest_line, d->ingest);
 	if (r != 0)
 		status = EXIT_RUNTIME;
+	ingest_evaluate(d->ingest);
 	metrics_render(d->registry, METRICS_FORMAT_TEXT, &out);
 	if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = EXIT_RUNTIME;
@@ -446,12 +507,18 @@ daemon_run(struct daemon *d)
 	d->registry = metrics_create();
 	register_self_metrics(d);
 	tail_register_metrics(d->registry);
-	d->ingest = ingest_create(d->conf, d->registry);
-	if (d->ingest == NULL) {
-		log_error("cannot compile the field paths");
-		metrics_destroy(d->registry);
-		uv_loop_close(&d->loop);
-		return EXIT_RUNTIME;
+	{
+		struct buf err = BUF_INIT;
+
+		d->ingest = ingest_create(d->conf, d->registry, &err);
+		if (d->ingest == NULL) {
+			log_error("%s", err.data ? err.data : "");
+			buf_free(&err);
+			metrics_destroy(d->registry);
+			uv_loop_close(&d->loop);
+			return EXIT_RUNTIME;
+		}
+		buf_free(&err);
 	}
 
 	d->web.registry = d->registry;
@@ -482,6 +549,11 @@ daemon_run(struct daemon *d)
 	d->checkpoint_timer.data = d;
 	uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,
 	    d->conf->checkpoint_interval_ms, d->conf->checkpoint_interval_ms);
+	uv_timer_init(&d->loop, &d->eval_timer);
+	uv_idle_init(&d->loop, &d->eval_idle);
+	d->eval_timer.data = d->eval_idle.data = d;
+	uv_timer_start(&d->eval_timer, on_eval_timer, d->conf->evaluate_every_ms,
+	    d->conf->evaluate_every_ms);
 	d->web.ready = 1;
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -51,8 +51,6 @@ struct model {
 	char last_label[RECORD_MAX_LABEL_BYTES];
 	size_t last_len;
 	struct metrics_series *missing[RECORD_NFIELDS];
-	struct metrics_series **feature_missing;
-	size_t nfeatures;
 };
 
 static struct metrics_family *
@@ -100,12 +98,6 @@ model_create(const struct conf *c, const struct record_parser *rp,
 		lv[1] = record_field_name((enum record_field)i);
 		m->missing[i] = metrics_series_get(m->fam[F_MISSING], lv);
 	}
-	m->nfeatures = record_parser_nfeatures(rp);
-	m->feature_missing = xcalloc(m->nfeatures + 1, sizeof(*m->feature_missing));
-	for (i = 0; i < m->nfeatures; i++) {
-		lv[1] = record_parser_feature_name(rp, i);
-		m->feature_missing[i] = metrics_series_get(m->fam[F_MISSING], lv);
-	}
 	return m;
 }
 
@@ -122,7 +114,6 @@ model_destroy(struct model *m)
 	metrics_family_clear(m->fam[F_LATENCY]);
 	metrics_family_clear(m->fam[F_MISSING]);
 	strmap_destroy(m->classes);
-	free(m->feature_missing);
 	free(m->name);
 	free(m);
 }
@@ -178,7 +169,12 @@ model_observe(struct model *m, const struct record *r)
 	for (i = 0; i < RECORD_NFIELDS; i++)
 		if (r->missing[i] && m->missing[i] != NULL)
 			metrics_add(m->missing[i], 1);
-	for (i = 0; i < m->nfeatures; i++)
-		if (!r->features[i].present)
-			metrics_add(m->feature_missing[i], 1);
+}
+
+struct metrics_series *
+model_missing_series(struct model *m, const char *feature)
+{
+	const char *lv[2] = { m->name, feature };
+
+	return metrics_series_get(m->fam[F_MISSING], lv);
 }

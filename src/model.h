@@ -25,6 +25,11 @@ struct model *model_create(const struct conf *c, const struct record_parser *rp,
     struct metrics_registry *reg);
 void model_destroy(struct model *m);
 
+/* Count the reserved fields of a record (features are counted by their
+ * columns). */
 void model_observe(struct model *m, const struct record *r);
+
+/* The missing-values counter of a feature column, created at zero. */
+struct metrics_series *model_missing_series(struct model *m, const char *feature);
 
 #endif

@@ -33,6 +33,10 @@ struct record_parser {
 	size_t nfeatures;
 	struct record_value *values;    /* handed out in struct record */
 	struct buf scratch;             /* decoded labels of one record */
+	int slot_discover;
+	struct path discover;
+	int has_discover;
+	struct buf scratch2;            /* one discovered label at a time */
 };
 
 static const char *const field_names[RECORD_NFIELDS] = {
@@ -92,9 +96,14 @@ record_parser_create(const struct conf *c)
 	p->latency_scale = c->latency_unit == CONF_UNIT_S ? 1 :
 	    c->latency_unit == CONF_UNIT_MS ? 1e-3 : 1e-6;
 	p->match_value = xstrdup(c->match_value);
-	p->match_number = strtod(p->match_value, &end);
-	p->match_is_number = p->match_value[0] != '\0' && *end == '\0' &&
-	    isfinite(p->match_number);
+	/* A number only when written as JSON writes numbers (not 0x10). */
+	p->match_is_number = p->match_value[0] != '\0' &&
+	    (p->match_value[0] == '-' || (p->match_value[0] >= '0' &&
+	    p->match_value[0] <= '9')) &&
+	    json_validate(p->match_value, strlen(p->match_value)) == 0;
+	p->match_number = p->match_is_number ? strtod(p->match_value, &end) : 0;
+	if (p->match_is_number && !isfinite(p->match_number))
+		p->match_is_number = 0;
 
 	p->features = xcalloc(c->nfeatures ? c->nfeatures : 1, sizeof(*p->features));
 	for (i = 0; i < c->nfeatures; i++) {
@@ -107,6 +116,16 @@ record_parser_create(const struct conf *c)
 		p->nfeatures++;
 		f->kind = c->features[i].kind;
 		f->slot = json_query_add(p->query, &f->path);
+	}
+	p->slot_discover = -1;
+	if (c->discover[0] != '\0') {
+		const char *err;
+
+		if (path_parse(c->discover, strlen(c->discover), &p->discover,
+		    &err) != 0)
+			goto fail;
+		p->has_discover = 1;
+		p->slot_discover = json_query_add(p->query, &p->discover);
 	}
 	p->slots = xcalloc(json_query_slots(p->query) + 1, sizeof(*p->slots));
 	p->values = xcalloc(p->nfeatures + 1, sizeof(*p->values));
@@ -130,6 +149,9 @@ record_parser_destroy(struct record_parser *p)
 	free(p->slots);
 	free(p->match_value);
 	buf_free(&p->scratch);
+	buf_free(&p->scratch2);
+	if (p->has_discover)
+		path_free(&p->discover);
 	json_query_destroy(p->query);
 	free(p);
 }
@@ -224,6 +246,8 @@ get_label(struct record_parser *p, const struct json_value *v,
 			}
 			out->str = p->scratch.data + start;
 			out->len = p->scratch.len - start;
+			out->scratch_off = start;
+			out->in_scratch = 1;
 		}
 		if (out->len > RECORD_MAX_LABEL_BYTES)
 			return -EINVAL;
@@ -258,6 +282,8 @@ get_label(struct record_parser *p, const struct json_value *v,
 		buf_printf(&p->scratch, "%.0f", d == 0 ? 0.0 : d);
 		out->str = p->scratch.data + start;
 		out->len = p->scratch.len - start;
+		out->scratch_off = start;
+		out->in_scratch = 1;
 		return 0;
 	}
 	default:
@@ -397,6 +423,35 @@ get_timestamp(struct record_parser *p, const struct json_value *v, double *out)
 	return record_parse_rfc3339(label.str, label.len, out);
 }
 
+const struct path *
+record_parser_discover(const struct record_parser *p)
+{
+	return p->has_discover ? &p->discover : NULL;
+}
+
+int
+record_value_number(const struct json_value *v, double *out)
+{
+	return get_finite(v, out);
+}
+
+int
+record_value_label(struct record_parser *p, const struct json_value *v,
+    struct record_value *out)
+{
+	struct buf saved = p->scratch;
+	int r;
+
+	/* get_label() decodes into p->scratch; lend it scratch2 so that the
+	 * record's own labels stay where they are. */
+	buf_reset(&p->scratch2);
+	p->scratch = p->scratch2;
+	r = get_label(p, v, out);
+	p->scratch2 = p->scratch;
+	p->scratch = saved;
+	return r;
+}
+
 /* ---------------------------------------------------------------- parse */
 
 static void
@@ -421,9 +476,9 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 
 	memset(r, 0, sizeof(*r));
 	r->features = p->values;
-	/* Room for every label of the record, so scratch never moves. */
+	/* Decoded labels go to scratch, which may move as it grows: they
+	 * are located by offset and pointed to once all are decoded. */
 	buf_reset(&p->scratch);
-	buf_reserve(&p->scratch, len + 32 * (p->nfeatures + 2));
 
 	/* An empty class would be a label without a value. */
 	if (p->slot_class >= 0)
@@ -447,6 +502,8 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		field(r, RECORD_TIMESTAMP, &r->timestamp,
 		    get_timestamp(p, &s[p->slot_timestamp], &r->timestamp.num) == 0);
 
+	if (p->slot_discover >= 0)
+		r->discover = s[p->slot_discover];
 	for (i = 0; i < p->nfeatures; i++) {
 		const struct feature *f = &p->features[i];
 		struct record_value *v = &p->values[i];
@@ -457,5 +514,10 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		else
 			v->present = get_label(p, &s[f->slot], v) == 0;
 	}
+	if (r->cls.in_scratch)
+		r->cls.str = p->scratch.data + r->cls.scratch_off;
+	for (i = 0; i < p->nfeatures; i++)
+		if (p->values[i].in_scratch)
+			p->values[i].str = p->scratch.data + p->values[i].scratch_off;
 	return RECORD_OK;
 }

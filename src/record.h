@@ -43,6 +43,8 @@ struct record_value {
 	double num;          /* numeric columns */
 	const char *str;     /* categorical columns, class: not NUL-terminated */
 	size_t len;
+	size_t scratch_off;  /* internal: where a decoded label lives */
+	int in_scratch;
 };
 
 struct record {
@@ -54,6 +56,7 @@ struct record {
 	/* missing[f] is set when field f is configured but absent or bad */
 	int missing[RECORD_NFIELDS];
 	struct record_value *features;  /* one per record_parser_nfeatures() */
+	struct json_value discover;     /* the [features] discover object, if any */
 };
 
 struct record_parser;
@@ -74,6 +77,18 @@ enum conf_column_kind record_parser_feature_kind(const struct record_parser *p,
 const char *record_field_name(enum record_field f);
 /* Is the field configured at all? */
 int record_parser_has_field(const struct record_parser *p, enum record_field f);
+
+/* The configured discover path, or NULL. */
+const struct path *record_parser_discover(const struct record_parser *p);
+
+/*
+ * Convert a value found while iterating the discover object: a finite
+ * number, or a label (string, integer or boolean).  Labels are decoded
+ * into scratch space that the next call may reuse.  Return 0 or -EINVAL.
+ */
+int record_value_number(const struct json_value *v, double *out);
+int record_value_label(struct record_parser *p, const struct json_value *v,
+    struct record_value *out);
 
 /* Parse `len` bytes of `line` (no newline) into `out`. */
 enum record_result record_parse(struct record_parser *p, const char *line,

@@ -107,8 +107,10 @@ state_put_bytes(struct state_writer *w, const void *p, size_t len)
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(int fd, const void *data, size_t n)
 {
+	const char *p = data;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
@@ -126,30 +128,34 @@ write_all(int fd, const char *p, size_t n)
 int
 state_save(const char *dir, struct state_writer *w)
 {
-	struct buf path = BUF_INIT, tmp = BUF_INIT;
 	uint32_t crc;
-	int fd = -1, dfd = -1, r = 0, i;
+	int i;
 
 	for (i = 0; i < 4; i++)
 		w->b.data[12 + i] = (char)(w->nsections >> (8 * i));
 	crc = (uint32_t)crc32(0L, (const Bytef *)w->b.data, (uInt)w->b.len);
-	buf_printf(&path, "%s/%s", dir, STATE_FILE);
-	buf_printf(&tmp, "%s/.%s.tmp", dir, STATE_FILE);
+	put_le(&w->b, crc, 4);
+	i = state_write_file(dir, STATE_FILE, w->b.data, w->b.len);
+	w->b.len -= 4;            /* the writer may be saved again */
+	return i;
+}
 
+int
+state_write_file(const char *dir, const char *name, const void *data,
+    size_t len)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT;
+	int fd = -1, dfd = -1, r = 0;
+
+	buf_printf(&path, "%s/%s", dir, name);
+	buf_printf(&tmp, "%s/.%s.tmp", dir, name);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
 	}
-	if ((r = write_all(fd, w->b.data, w->b.len)) != 0)
+	if ((r = write_all(fd, data, len)) != 0)
 		goto out;
-	{
-		unsigned char c[4] = { (unsigned char)crc, (unsigned char)(crc >> 8),
-		    (unsigned char)(crc >> 16), (unsigned char)(crc >> 24) };
-
-		if ((r = write_all(fd, (const char *)c, 4)) != 0)
-			goto out;
-	}
 	if (fsync(fd) != 0) {
 		r = -errno;
 		goto out;
@@ -177,6 +183,40 @@ out:
 		unlink(tmp.data);
 	buf_free(&path);
 	buf_free(&tmp);
+	return r;
+}
+
+int
+state_read_file(const char *dir, const char *name, struct buf *out)
+{
+	struct buf path = BUF_INIT;
+	char chunk[65536];
+	int fd, r = 0;
+
+	buf_printf(&path, "%s/%s", dir, name);
+	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	buf_free(&path);
+	if (fd < 0)
+		return -errno;
+	buf_reset(out);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out->len + (size_t)n > STATE_MAX_BYTES) {
+			r = -EFBIG;
+			break;
+		}
+		buf_append(out, chunk, (size_t)n);
+	}
+	close(fd);
 	return r;
 }
 

@@ -54,6 +54,13 @@ void state_put_bytes(struct state_writer *w, const void *p, size_t len);
 /* Write the checkpoint to dir/STATE_FILE atomically.  0 or -errno. */
 int state_save(const char *dir, struct state_writer *w);
 
+/* Write `len` bytes to dir/name atomically (temporary file, fsync,
+ * rename, directory fsync).  0 or -errno. */
+int state_write_file(const char *dir, const char *name, const void *data,
+    size_t len);
+/* Read dir/name whole (at most STATE_MAX_BYTES) into out.  0 or -errno. */
+int state_read_file(const char *dir, const char *name, struct buf *out);
+
 /* A decoder over one section's payload; every get checks bounds. */
 struct state_reader {
 	const unsigned char *p;

@@ -57,9 +57,12 @@ def example_keys():
     keys, section = set(), None
     with open(EXAMPLE) as f:
         for line in f:
-            m = re.match(r"^;?\s*\[(\w+)\]", line)
+            m = re.match(r"^;?\s*\[([^\]]+)\]", line)
             if m:
-                section = m.group(1)
+                # [feature PATH] sections hold per-column overrides,
+                # documented apart from the table's keys.
+                section = m.group(1) if re.fullmatch(r"\w+", m.group(1)) \
+                    else None
                 continue
             m = re.match(r"^;?\s*(\w+)\s*=", line)
             if m and section:

@@ -37,4 +37,34 @@
 		fail_msg("\"%s\" unexpectedly found in:\n%s", n_, h_);       \
 } while (0)
 
+/*
+ * Render `len` bytes printably for a failure message: bytes outside
+ * printable ASCII (and the backslash) as \xHH.  Returns one of a few
+ * static buffers, so that several may appear in one message; long input
+ * is cut short with "...".
+ */
+static inline const char *
+unit_show(const void *data, size_t len)
+{
+	static char out[4][1024];
+	static unsigned which;
+	const unsigned char *s = data;
+	char *o = out[which++ % 4];
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (n + 8 >= sizeof(out[0])) {
+			memcpy(o + n, "...", 4);
+			return o;
+		}
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
+			o[n++] = (char)s[i];
+		else
+			n += (size_t)snprintf(o + n, sizeof(out[0]) - n,
+			    "\\x%02x", s[i]);
+	}
+	o[n] = '\0';
+	return o;
+}
+
 #endif

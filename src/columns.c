@@ -1,0 +1,323 @@
+/*
+ * columns.c - the columns a model is watched by.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "path.h"
+#include "strmap.h"
+#include "util.h"
+
+struct columns {
+	const struct conf *conf;     /* for settings of discovered columns */
+	struct model *model;
+	struct column *v;
+	size_t n;
+	size_t nfeatures;
+	size_t max_features;
+	size_t max_categories;
+	struct strmap *by_name;      /* name -> index + 1 */
+	struct column_value *values;
+	size_t nvalues;
+	uint32_t *seen;              /* discovered: generation last seen */
+	uint32_t gen;
+	int warned_full;
+	int discovering;             /* the configuration has discover */
+};
+
+static char *
+leaf_of(const char *name)
+{
+	struct path p;
+	const char *err;
+	char *leaf;
+
+	if (path_parse(name, strlen(name), &p, &err) != 0 || p.nsegs == 0)
+		return xstrdup(name);
+	/* The last key, ignoring trailing array indices. */
+	leaf = NULL;
+	for (size_t i = p.nsegs; i > 0 && leaf == NULL; i--)
+		if (!p.segs[i - 1].is_index)
+			leaf = xstrndup(p.segs[i - 1].key, p.segs[i - 1].keylen);
+	path_free(&p);
+	return leaf != NULL ? leaf : xstrdup(name);
+}
+
+static size_t
+add(struct columns *cs, const char *name, enum conf_column_kind kind,
+    enum column_source source, size_t feature, const char *alt)
+{
+	struct column *c;
+
+	cs->v = xreallocarray(cs->v, cs->n + 1, sizeof(*cs->v));
+	c = &cs->v[cs->n];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	c->leaf = leaf_of(name);
+	c->alt = alt != NULL && alt[0] != '\0' ? xstrdup(alt) : NULL;
+	c->kind = kind;
+	c->source = source;
+	c->feature = feature;
+	c->is_feature = source == COLUMN_FEATURE || source == COLUMN_DISCOVERED;
+	c->other = UINT32_MAX;
+	conf_column_drift(cs->conf, name, kind == CONF_CATEGORICAL, &c->drift);
+	if (kind == CONF_CATEGORICAL)
+		c->ids = strmap_create();
+	if (c->is_feature) {
+		c->missing = model_missing_series(cs->model, name);
+		cs->nfeatures++;
+	}
+	strmap_put(cs->by_name, name, strlen(name), (void *)(uintptr_t)(cs->n + 1));
+	cs->seen = xreallocarray(cs->seen, cs->n + 1, sizeof(*cs->seen));
+	cs->seen[cs->n] = 0;
+	return cs->n++;
+}
+
+struct columns *
+columns_create(const struct conf *c, const struct record_parser *rp,
+    struct model *model)
+{
+	struct columns *cs = xcalloc(1, sizeof(*cs));
+	size_t i;
+
+	cs->conf = c;
+	cs->model = model;
+	cs->max_features = c->max_features;
+	cs->max_categories = c->max_categories;
+	cs->by_name = strmap_create();
+	cs->discovering = c->discover[0] != '\0';
+	for (i = 0; i < record_parser_nfeatures(rp); i++)
+		add(cs, record_parser_feature_name(rp, i),
+		    record_parser_feature_kind(rp, i), COLUMN_FEATURE, i, NULL);
+	/* CSV headers may name the prediction and the confidence by the
+	 * paths they are read from. */
+	if (c->class_path[0] != '\0')
+		add(cs, COLUMNS_PREDICTION, CONF_CATEGORICAL, COLUMN_CLASS, 0,
+		    c->class_path);
+	else if (c->value_path[0] != '\0')
+		add(cs, COLUMNS_PREDICTION, CONF_NUMERIC, COLUMN_VALUE, 0,
+		    c->value_path);
+	if (c->confidence_path[0] != '\0') {
+		const char *cp = c->confidence_path;
+		size_t len = strlen(cp);
+		char *inner = strncmp(cp, "max(", 4) == 0 && len > 5 ?
+		    xstrndup(cp + 4, len - 5) : xstrdup(cp);
+
+		add(cs, COLUMNS_CONFIDENCE, CONF_NUMERIC, COLUMN_CONFIDENCE, 0,
+		    inner);
+		free(inner);
+	}
+	return cs;
+}
+
+void
+columns_destroy(struct columns *cs)
+{
+	size_t i, j;
+
+	if (cs == NULL)
+		return;
+	for (i = 0; i < cs->n; i++) {
+		struct column *c = &cs->v[i];
+
+		free(c->name);
+		free(c->leaf);
+		free(c->alt);
+		strmap_destroy(c->ids);
+		for (j = 0; j < c->nlabels; j++)
+			free(c->labels[j]);
+		free(c->labels);
+	}
+	free(cs->v);
+	free(cs->values);
+	free(cs->seen);
+	strmap_destroy(cs->by_name);
+	free(cs);
+}
+
+size_t
+columns_count(const struct columns *cs)
+{
+	return cs->n;
+}
+
+struct column *
+columns_get(struct columns *cs, size_t i)
+{
+	return &cs->v[i];
+}
+
+long
+columns_find(const struct columns *cs, const char *name, size_t len)
+{
+	void *v = strmap_get(cs->by_name, name, len);
+
+	return v != NULL ? (long)((uintptr_t)v - 1) : -1;
+}
+
+size_t
+columns_features(const struct columns *cs)
+{
+	return cs->nfeatures;
+}
+
+long
+columns_add_discovered(struct columns *cs, const char *name,
+    enum conf_column_kind kind)
+{
+	if (!cs->discovering || cs->nfeatures >= cs->max_features)
+		return -1;
+	return (long)add(cs, name, kind, COLUMN_DISCOVERED, 0, NULL);
+}
+
+uint32_t
+columns_category(struct columns *cs, size_t col, const char *label, size_t len)
+{
+	struct column *c = &cs->v[col];
+	void *v = strmap_get(c->ids, label, len);
+	uint32_t id;
+
+	if (v != NULL)
+		return (uint32_t)((uintptr_t)v - 1);
+	if (c->nlabels >= cs->max_categories) {
+		if (c->other == UINT32_MAX) {
+			c->other = (uint32_t)c->nlabels;
+			c->labels = xreallocarray(c->labels, c->nlabels + 1,
+			    sizeof(char *));
+			c->labels[c->nlabels++] = xstrdup(COLUMNS_OTHER);
+		}
+		return c->other;
+	}
+	id = (uint32_t)c->nlabels;
+	c->labels = xreallocarray(c->labels, c->nlabels + 1, sizeof(char *));
+	c->labels[c->nlabels++] = xstrndup(label, len);
+	strmap_put(c->ids, label, len, (void *)(uintptr_t)(id + 1));
+	return id;
+}
+
+static void
+set_value(struct columns *cs, size_t col, struct column_value *out,
+    const struct record_value *rv)
+{
+	struct column *c = &cs->v[col];
+
+	out->present = rv->present;
+	if (!rv->present)
+		return;
+	if (c->kind == CONF_NUMERIC)
+		out->num = rv->num;
+	else
+		out->cat = columns_category(cs, col, rv->str, rv->len);
+}
+
+/* Walk the discover object: known columns get their value, new scalar
+ * members become columns while there is room. */
+static void
+discover(struct columns *cs, struct record_parser *rp, const struct record *r)
+{
+	const struct path *base = record_parser_discover(rp);
+	struct json_value key, val;
+	struct json_iter it;
+	struct buf keybuf = BUF_INIT;
+
+	if (r->discover.type != JSON_OBJECT)
+		return;
+	json_iter_init(&it, &r->discover);
+	while (json_iter_next(&it, &key, &val)) {
+		struct record_value rv;
+		struct path child;
+		enum conf_column_kind kind;
+		long col;
+		int ok;
+
+		buf_reset(&keybuf);
+		if (json_string_decode(&key, &keybuf) != 0)
+			continue;
+		path_child(base, keybuf.data ? keybuf.data : "", keybuf.len,
+		    &child);
+		col = columns_find(cs, child.text, strlen(child.text));
+		if (col < 0) {
+			if (val.type == JSON_NUMBER)
+				kind = CONF_NUMERIC;
+			else if (val.type == JSON_STRING || val.type == JSON_TRUE ||
+			    val.type == JSON_FALSE)
+				kind = CONF_CATEGORICAL;
+			else {
+				path_free(&child);
+				continue;
+			}
+			if (cs->nfeatures >= cs->max_features) {
+				cs->warned_full = 1;
+				path_free(&child);
+				continue;
+			}
+			col = (long)add(cs, child.text, kind, COLUMN_DISCOVERED, 0,
+			    NULL);
+			cs->values = xreallocarray(cs->values, cs->n,
+			    sizeof(*cs->values));
+			memset(&cs->values[col], 0, sizeof(cs->values[0]));
+		}
+		path_free(&child);
+		if (cs->v[col].source != COLUMN_DISCOVERED)
+			continue;        /* configured: the parser has it */
+		cs->seen[col] = cs->gen;
+		memset(&rv, 0, sizeof(rv));
+		if (cs->v[col].kind == CONF_NUMERIC)
+			ok = record_value_number(&val, &rv.num) == 0;
+		else
+			ok = record_value_label(rp, &val, &rv) == 0;
+		rv.present = ok;
+		set_value(cs, (size_t)col, &cs->values[col], &rv);
+	}
+	buf_free(&keybuf);
+}
+
+const struct column_value *
+columns_extract(struct columns *cs, struct record_parser *rp,
+    const struct record *r, int count_missing, size_t *n)
+{
+	size_t i;
+
+	if (cs->nvalues < cs->n || cs->values == NULL) {
+		cs->values = xreallocarray(cs->values, cs->n + 1,
+		    sizeof(*cs->values));
+		cs->nvalues = cs->n;
+	}
+	if (++cs->gen == 0)
+		cs->gen = 1;
+	for (i = 0; i < cs->n; i++) {
+		struct column *c = &cs->v[i];
+		struct column_value *out = &cs->values[i];
+
+		out->present = 0;
+		switch (c->source) {
+		case COLUMN_FEATURE:
+			set_value(cs, i, out, &r->features[c->feature]);
+			break;
+		case COLUMN_CLASS:
+			set_value(cs, i, out, &r->cls);
+			break;
+		case COLUMN_VALUE:
+			set_value(cs, i, out, &r->value);
+			break;
+		case COLUMN_CONFIDENCE:
+			set_value(cs, i, out, &r->confidence);
+			break;
+		case COLUMN_DISCOVERED:
+			break;
+		}
+	}
+	if (record_parser_discover(rp) != NULL)
+		discover(cs, rp, r);
+	cs->nvalues = cs->n;
+	if (count_missing)
+		for (i = 0; i < cs->n; i++)
+			if (cs->v[i].is_feature && !cs->values[i].present)
+				metrics_add(cs->v[i].missing, 1);
+	*n = cs->n;
+	return cs->values;
+}

@@ -1,0 +1,629 @@
+/*
+ * drift.c - evaluate windows against references and publish the results.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "drift.h"
+#include "stats.h"
+#include "util.h"
+
+enum {
+	F_SAMPLES,
+	F_MEAN,
+	F_STDDEV,
+	F_MISSING_RATIO,
+	F_REF_SAMPLES,
+	F_SCORE,
+	F_PVALUE,
+	F_THRESHOLD,
+	F_DETECTED,
+	F_EVENTS,
+	F_DATASET,
+	F_DRIFTED,
+	F_DRIFTED_RATIO,
+	F_EVAL_TIME,
+	F_REF_INFO,
+	F_DURATION,
+	F_COUNT
+};
+
+static const struct metrics_desc descs[F_COUNT] = {
+	[F_SAMPLES] = { "prediction_window_samples", METRICS_GAUGE,
+	    "Values in the current window.", { "model", "column", NULL } },
+	[F_MEAN] = { "prediction_window_mean", METRICS_GAUGE,
+	    "Mean of the window's values (numeric columns).",
+	    { "model", "column", NULL } },
+	[F_STDDEV] = { "prediction_window_stddev", METRICS_GAUGE,
+	    "Standard deviation (ddof=0) of the window's values.",
+	    { "model", "column", NULL } },
+	[F_MISSING_RATIO] = { "prediction_window_missing_ratio", METRICS_GAUGE,
+	    "Share of the window's records without a valid value.",
+	    { "model", "column", NULL } },
+	[F_REF_SAMPLES] = { "prediction_reference_samples", METRICS_GAUGE,
+	    "Values in the reference.", { "model", "column", NULL } },
+	[F_SCORE] = { "prediction_drift_score", METRICS_GAUGE,
+	    "The test's statistic or distance.",
+	    { "model", "column", "test", NULL } },
+	[F_PVALUE] = { "prediction_drift_pvalue", METRICS_GAUGE,
+	    "The test's p-value (ks, chi2).", { "model", "column", "test", NULL } },
+	[F_THRESHOLD] = { "prediction_drift_threshold", METRICS_GAUGE,
+	    "The threshold in force for the test, after correction.",
+	    { "model", "column", "test", NULL } },
+	[F_DETECTED] = { "prediction_drift_detected", METRICS_GAUGE,
+	    "1 when the deciding test flags drift.", { "model", "column", NULL } },
+	[F_EVENTS] = { "prediction_drift_events_total", METRICS_COUNTER,
+	    "Times the column went from no drift to drift.",
+	    { "model", "column", NULL } },
+	[F_DATASET] = { "prediction_dataset_drift_detected", METRICS_GAUGE,
+	    "1 when the share of drifted features reaches dataset_share.",
+	    { "model", NULL } },
+	[F_DRIFTED] = { "prediction_drifted_columns", METRICS_GAUGE,
+	    "Feature columns flagged in the last evaluation.", { "model", NULL } },
+	[F_DRIFTED_RATIO] = { "prediction_drifted_columns_ratio", METRICS_GAUGE,
+	    "Share of the tested feature columns flagged.", { "model", NULL } },
+	[F_EVAL_TIME] = { "prediction_drift_evaluation_timestamp_seconds",
+	    METRICS_GAUGE, "When the last evaluation ran.", { "model", NULL } },
+	[F_REF_INFO] = { "prediction_reference_info", METRICS_GAUGE,
+	    "Always 1: which reference is in force.",
+	    { "model", "source", "sha256", NULL } },
+	[F_DURATION] = { "driftd_evaluation_duration_seconds", METRICS_HISTOGRAM,
+	    "Time spent per evaluation.", { NULL } },
+};
+
+static const double duration_buckets[] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5,
+};
+
+/* What one evaluation found for one column. */
+struct result {
+	size_t samples;
+	size_t records;
+	size_t ref_samples;
+	int has_ref;
+	double mean, std;
+	int tested;
+	unsigned tests;               /* computed tests */
+	double score[CONF_TEST_COUNT];
+	double pvalue[CONF_TEST_COUNT];   /* NaN for distances */
+	double threshold[CONF_TEST_COUNT];
+	int decide;
+	int detected;
+};
+
+/* Series of one column, made on first use. */
+struct colseries {
+	struct metrics_series *samples, *mean, *std, *missing, *ref;
+	struct metrics_series *score[CONF_TEST_COUNT];
+	struct metrics_series *pvalue[CONF_TEST_COUNT];
+	struct metrics_series *threshold[CONF_TEST_COUNT];
+	struct metrics_series *detected, *events;
+	int was_detected;
+};
+
+struct drift {
+	struct metrics_family *fam[F_COUNT];
+	char *model;
+	size_t min_samples;
+	enum conf_correction correction;
+	double dataset_share;
+	struct metrics_series *dataset, *drifted, *ratio, *eval_time, *info;
+	struct metrics_series *duration;
+	struct colseries *cols;
+	size_t ncols;
+	/* the evaluation under way */
+	int busy;
+	struct columns *cs;
+	struct window *w;
+	const struct reference *r;
+	double now;
+	size_t next;
+	struct result *res;
+	size_t nres;
+	uint64_t spent_ns;
+	/* scratch, grown as needed */
+	double *sorted, *values, *terms;
+	size_t nsorted, nvalues, nterms;
+	uint32_t *counts;
+	size_t ncounts;
+	double *bins_w, *bins_r, *expected;
+	size_t nbins_w, nbins_r, nexpected;
+	double alpha;                 /* [drift] p_value */
+	size_t drifted_now, tested_now;
+};
+
+struct drift *
+drift_create(const struct conf *c, struct metrics_registry *reg)
+{
+	struct drift *d = xcalloc(1, sizeof(*d));
+	const char *lv[1];
+	size_t i;
+
+	for (i = 0; i < F_COUNT; i++) {
+		d->fam[i] = metrics_family_find(reg, descs[i].name);
+		if (d->fam[i] == NULL)
+			d->fam[i] = metrics_family_add(reg, &descs[i],
+			    i == F_DURATION ? duration_buckets : NULL,
+			    i == F_DURATION ? ARRAY_SIZE(duration_buckets) : 0);
+	}
+	d->model = xstrdup(c->model_name);
+	d->min_samples = c->min_samples;
+	d->correction = c->correction;
+	d->dataset_share = c->dataset_share;
+	d->alpha = c->drift.p_value;
+	lv[0] = d->model;
+	d->duration = metrics_series_get(d->fam[F_DURATION], NULL);
+	(void)lv;
+	return d;
+}
+
+void
+drift_destroy(struct drift *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	/* Every series here but the duration carries the model's name. */
+	for (i = 0; i < F_COUNT; i++)
+		if (i != F_DURATION)
+			metrics_family_clear(d->fam[i]);
+	free(d->cols);
+	free(d->res);
+	free(d->sorted);
+	free(d->values);
+	free(d->terms);
+	free(d->counts);
+	free(d->bins_w);
+	free(d->bins_r);
+	free(d->expected);
+	free(d->model);
+	free(d);
+}
+
+void
+drift_set_reference(struct drift *d, const struct reference *r)
+{
+	const char *lv[3] = { d->model, reference_source(r), reference_sha256(r) };
+
+	if (d->info != NULL)
+		metrics_series_remove(d->info);
+	d->info = metrics_series_get(d->fam[F_REF_INFO], lv);
+	metrics_set(d->info, 1);
+}
+
+static void *
+grow(void *p, size_t *have, size_t want, size_t size)
+{
+	if (want <= *have)
+		return p;
+	*have = want;
+	return xreallocarray(p, want, size);
+}
+
+/* ---------------------------------------------------------- the tests */
+
+static int
+auto_test(const struct column *c, size_t nref)
+{
+	if (c->kind == CONF_NUMERIC)
+		return nref <= CONF_AUTO_SMALL_REFERENCE ? CONF_TEST_KS :
+		    CONF_TEST_WASSERSTEIN;
+	return nref <= CONF_AUTO_SMALL_REFERENCE ? CONF_TEST_CHI2 : CONF_TEST_JS;
+}
+
+static double
+nominal_threshold(const struct conf_drift *cd, int test)
+{
+	switch (test) {
+	case CONF_TEST_KS:
+	case CONF_TEST_CHI2:
+		return cd->p_value;
+	case CONF_TEST_PSI:
+		return cd->psi_threshold;
+	case CONF_TEST_JS:
+		return cd->js_threshold;
+	case CONF_TEST_WASSERSTEIN:
+		return cd->wasserstein_threshold;
+	}
+	return NAN;
+}
+
+static void
+eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
+    struct result *res)
+{
+	const struct column *c = columns_get(d->cs, col);
+	size_t nw, i, k, nb = rc->nedges + 1;
+	double *win;
+
+	d->sorted = grow(d->sorted, &d->nsorted, window_records(d->w) + 1,
+	    sizeof(double));
+	d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2, sizeof(uint32_t));
+	win = d->sorted;
+	nw = window_sorted(d->w, col, win, d->counts);
+	res->samples = nw;
+
+	if (res->tests & (1u << CONF_TEST_KS)) {
+		double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
+
+		res->score[CONF_TEST_KS] = dd;
+		res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
+	}
+	if (res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))) {
+		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
+		/* Merge the sorted window with the edges: a value equal to an
+		 * edge belongs to the bin starting there. */
+		memset(d->bins_w, 0, nb * sizeof(double));
+		for (i = 0, k = 0; i < nw; i++) {
+			while (k < rc->nedges && rc->edges[k] <= win[i])
+				k++;
+			d->bins_w[k] += 1;
+		}
+		for (k = 0; k < nb; k++)
+			d->bins_w[k] /= (double)nw;
+		if (res->tests & (1u << CONF_TEST_PSI))
+			res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, rc->props, nb);
+		if (res->tests & (1u << CONF_TEST_JS))
+			res->score[CONF_TEST_JS] = stats_js(d->bins_w, rc->props, nb);
+	}
+	if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
+		double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
+		    STATS_WASSERSTEIN_MIN_STD;
+
+		d->terms = grow(d->terms, &d->nterms, rc->n + nw, sizeof(double));
+		res->score[CONF_TEST_WASSERSTEIN] = stats_wasserstein(rc->sorted,
+		    rc->n, win, nw, d->terms) / std;
+	}
+	(void)c;
+}
+
+static void
+eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
+    struct result *res)
+{
+	size_t nwc, i, k = 0, nw = 0, nr = 0;
+	const uint32_t *wc = window_category_counts(d->w, col, &nwc);
+	size_t n = nwc > rc->ncounts ? nwc : rc->ncounts;
+	double sum = 0;
+
+	d->bins_w = grow(d->bins_w, &d->nbins_w, n + 1, sizeof(double));
+	d->bins_r = grow(d->bins_r, &d->nbins_r, n + 1, sizeof(double));
+	d->expected = grow(d->expected, &d->nexpected, n + 1, sizeof(double));
+	/* The bins: every category of the reference or the window, in id
+	 * order (the reference's categories got the first ids). */
+	for (i = 0; i < n; i++) {
+		uint32_t w = i < nwc ? wc[i] : 0, r = i < rc->ncounts ? rc->counts[i] : 0;
+
+		if (w == 0 && r == 0)
+			continue;
+		d->bins_w[k] = w;
+		d->bins_r[k] = r;
+		nw += w;
+		nr += r;
+		k++;
+	}
+	res->samples = nw;
+	for (i = 0; i < k; i++) {
+		d->bins_w[i] /= (double)nw;
+		d->bins_r[i] /= (double)nr;
+	}
+	if (res->tests & (1u << CONF_TEST_PSI))
+		res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, d->bins_r, k);
+	if (res->tests & (1u << CONF_TEST_JS))
+		res->score[CONF_TEST_JS] = stats_js(d->bins_w, d->bins_r, k);
+	if ((res->tests & (1u << CONF_TEST_CHI2)) && k >= 2) {
+		double *obs = d->sorted = grow(d->sorted, &d->nsorted, k, sizeof(double));
+
+		for (i = 0; i < k; i++) {
+			d->expected[i] = d->bins_r[i] > 0 ? d->bins_r[i] :
+			    STATS_EPS_PROPORTION;
+			sum += d->expected[i];
+		}
+		for (i = 0; i < k; i++) {
+			d->expected[i] = d->expected[i] / sum * (double)nw;
+			obs[i] = d->bins_w[i] * (double)nw;
+		}
+		res->score[CONF_TEST_CHI2] = stats_chi2(obs, d->expected, k,
+		    &res->pvalue[CONF_TEST_CHI2]);
+	} else if (res->tests & (1u << CONF_TEST_CHI2)) {
+		/* One category in all: chi-square says nothing. */
+		res->tests &= ~(1u << CONF_TEST_CHI2);
+	}
+}
+
+static void
+eval_column(struct drift *d, size_t col)
+{
+	struct column *c = columns_get(d->cs, col);
+	const struct reference_column *rc = reference_column(d->r, col);
+	struct result *res = &d->res[col];
+	size_t t, nvalid = window_valid(d->w, col);
+
+	memset(res, 0, sizeof(*res));
+	res->records = window_records(d->w);
+	res->samples = nvalid;
+	for (t = 0; t < CONF_TEST_COUNT; t++) {
+		res->score[t] = NAN;
+		res->pvalue[t] = NAN;
+		res->threshold[t] = NAN;
+	}
+	if (c->kind == CONF_NUMERIC && nvalid > 0) {
+		size_t n;
+
+		d->values = grow(d->values, &d->nvalues, window_records(d->w) + 1,
+		    sizeof(double));
+		n = window_values(d->w, col, d->values);
+		stats_mean_std(d->values, n, &res->mean, &res->std);
+	}
+	res->has_ref = rc != NULL;
+	res->ref_samples = rc != NULL ? rc->n : 0;
+	if (rc == NULL || nvalid < d->min_samples || rc->n < d->min_samples)
+		return;
+	res->tested = 1;
+	res->decide = c->drift.decide == CONF_DECIDE_AUTO ?
+	    auto_test(c, rc->n) : c->drift.decide;
+	res->tests = c->drift.tests | (1u << res->decide);
+	if (c->kind == CONF_NUMERIC)
+		eval_numeric(d, col, rc, res);
+	else
+		eval_categorical(d, col, rc, res);
+	if (!(res->tests & (1u << res->decide)))
+		res->tested = 0;         /* chi2 over a single category */
+	for (t = 0; t < CONF_TEST_COUNT; t++)
+		if (res->tests & (1u << t))
+			res->threshold[t] = nominal_threshold(&c->drift, (int)t);
+}
+
+/* ------------------------------------------------------------ deciding */
+
+static int
+is_pvalue_test(int t)
+{
+	return t == CONF_TEST_KS || t == CONF_TEST_CHI2;
+}
+
+static void
+decide(struct drift *d)
+{
+	size_t n = columns_count(d->cs) < d->nres ? columns_count(d->cs) : d->nres;
+	size_t i, m = 0, np = 0, k = 0, drifted = 0;
+	double *ps, *scratch;
+
+	for (i = 0; i < n; i++)
+		if (d->res[i].tested && columns_get(d->cs, i)->is_feature)
+			m++;
+	ps = xcalloc(n + 1, sizeof(double));
+	scratch = xcalloc(n + 1, sizeof(double));
+	/* Benjamini-Hochberg over the features whose deciding test has a
+	 * p-value, at the [drift] p_value level; m counts every tested
+	 * feature, as the SPEC's share does. */
+	for (i = 0; i < n; i++) {
+		struct result *res = &d->res[i];
+		struct column *c = columns_get(d->cs, i);
+
+		if (res->tested && c->is_feature && is_pvalue_test(res->decide))
+			ps[np++] = res->pvalue[res->decide];
+	}
+	if (d->correction == CONF_CORRECTION_FDR && np > 0 && m > 0) {
+		double cut = stats_bh_cutoff(ps, np, m, d->alpha, scratch);
+		size_t j;
+
+		/* k = how many p-values the step-up rejects. */
+		for (j = 0; cut >= 0 && j < np; j++)
+			if (ps[j] <= cut)
+				k++;
+	}
+	for (i = 0; i < n; i++) {
+		struct result *res = &d->res[i];
+		struct column *c = columns_get(d->cs, i);
+		int t = res->decide;
+		double p, thr;
+
+		if (!res->tested)
+			continue;
+		if (!is_pvalue_test(t)) {
+			res->detected = res->score[t] >= res->threshold[t];
+		} else {
+			p = res->pvalue[t];
+			thr = c->drift.p_value;
+			if (c->is_feature && m > 0 &&
+			    d->correction == CONF_CORRECTION_BONFERRONI) {
+				thr = c->drift.p_value / (double)m;
+				res->detected = p < thr;
+			} else if (c->is_feature && m > 0 &&
+			    d->correction == CONF_CORRECTION_FDR) {
+				thr = (double)(k > 0 ? k : 1) * d->alpha /
+				    (double)m;
+				res->detected = k > 0 && p <= thr;
+			} else {
+				res->detected = p < thr;
+			}
+			res->threshold[t] = thr;
+		}
+		if (res->detected && c->is_feature)
+			drifted++;
+	}
+	free(ps);
+	free(scratch);
+	d->drifted_now = drifted;
+	d->tested_now = m;
+}
+
+/* ---------------------------------------------------------- publishing */
+
+static void
+set_or_make(struct drift *d, struct metrics_series **s, int fam,
+    const char *column, const char *test, double v)
+{
+	if (*s == NULL) {
+		const char *lv[3] = { d->model, column, test };
+
+		*s = metrics_series_get(d->fam[fam], lv);
+	}
+	metrics_set(*s, v);
+}
+
+static void
+drop(struct metrics_series **s)
+{
+	if (*s != NULL) {
+		metrics_series_remove(*s);
+		*s = NULL;
+	}
+}
+
+static void
+publish(struct drift *d)
+{
+	size_t n = columns_count(d->cs) < d->nres ? columns_count(d->cs) : d->nres;
+	size_t i, t;
+	const char *lv[1] = { d->model };
+
+	if (d->ncols < n) {
+		d->cols = xreallocarray(d->cols, n, sizeof(*d->cols));
+		memset(d->cols + d->ncols, 0, (n - d->ncols) * sizeof(*d->cols));
+		d->ncols = n;
+	}
+	for (i = 0; i < n; i++) {
+		struct column *c = columns_get(d->cs, i);
+		struct colseries *cs = &d->cols[i];
+		struct result *res = &d->res[i];
+
+		set_or_make(d, &cs->samples, F_SAMPLES, c->name, NULL,
+		    (double)res->samples);
+		if (res->records > 0)
+			set_or_make(d, &cs->missing, F_MISSING_RATIO, c->name, NULL,
+			    1.0 - (double)res->samples / (double)res->records);
+		if (c->kind == CONF_NUMERIC && res->samples > 0) {
+			set_or_make(d, &cs->mean, F_MEAN, c->name, NULL, res->mean);
+			set_or_make(d, &cs->std, F_STDDEV, c->name, NULL, res->std);
+		}
+		if (res->has_ref)
+			set_or_make(d, &cs->ref, F_REF_SAMPLES, c->name, NULL,
+			    (double)res->ref_samples);
+		if (cs->events == NULL)
+			set_or_make(d, &cs->events, F_EVENTS, c->name, NULL, 0);
+		for (t = 0; t < CONF_TEST_COUNT; t++) {
+			const char *tn = conf_test_name((enum conf_test)t);
+
+			if (!res->tested || !(res->tests & (1u << t))) {
+				drop(&cs->score[t]);
+				drop(&cs->pvalue[t]);
+				drop(&cs->threshold[t]);
+				continue;
+			}
+			set_or_make(d, &cs->score[t], F_SCORE, c->name, tn,
+			    res->score[t]);
+			if (is_pvalue_test((int)t))
+				set_or_make(d, &cs->pvalue[t], F_PVALUE, c->name,
+				    tn, res->pvalue[t]);
+			set_or_make(d, &cs->threshold[t], F_THRESHOLD, c->name,
+			    tn, res->threshold[t]);
+		}
+		if (!res->tested) {
+			drop(&cs->detected);
+			cs->was_detected = 0;
+			continue;
+		}
+		set_or_make(d, &cs->detected, F_DETECTED, c->name, NULL,
+		    res->detected);
+		if (res->detected && !cs->was_detected)
+			metrics_add(cs->events, 1);
+		cs->was_detected = res->detected;
+	}
+	if (d->dataset == NULL) {
+		d->dataset = metrics_series_get(d->fam[F_DATASET], lv);
+		d->drifted = metrics_series_get(d->fam[F_DRIFTED], lv);
+		d->ratio = metrics_series_get(d->fam[F_DRIFTED_RATIO], lv);
+		d->eval_time = metrics_series_get(d->fam[F_EVAL_TIME], lv);
+	}
+	{
+		double share = d->tested_now > 0 ?
+		    (double)d->drifted_now / (double)d->tested_now : 0;
+
+		metrics_set(d->dataset, d->tested_now > 0 &&
+		    share >= d->dataset_share);
+		metrics_set(d->drifted, (double)d->drifted_now);
+		metrics_set(d->ratio, share);
+	}
+	metrics_set(d->eval_time, d->now);
+}
+
+/* ------------------------------------------------------------- driving */
+
+void
+drift_begin(struct drift *d, struct columns *cs, struct window *w,
+    const struct reference *r, double now)
+{
+	size_t n = columns_count(cs);
+
+	d->cs = cs;
+	d->w = w;
+	d->r = r;
+	d->now = now;
+	d->next = 0;
+	d->spent_ns = 0;
+	if (d->nres < n) {
+		d->res = xreallocarray(d->res, n, sizeof(*d->res));
+		d->nres = n;
+	}
+	d->busy = 1;
+}
+
+int
+drift_step(struct drift *d, double budget)
+{
+	uint64_t start = uv_hrtime(), limit = (uint64_t)(budget * 1e9);
+	size_t n;
+
+	if (!d->busy)
+		return 1;
+	/* Columns discovered during the evaluation wait for the next one. */
+	n = d->nres < columns_count(d->cs) ? d->nres : columns_count(d->cs);
+	while (d->next < n) {
+		eval_column(d, d->next++);
+		if (uv_hrtime() - start >= limit)
+			break;
+	}
+	d->spent_ns += uv_hrtime() - start;
+	if (d->next < n)
+		return 0;
+	start = uv_hrtime();
+	/* Columns the evaluation did not reach are left out this time. */
+	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++)
+		memset(&d->res[d->next], 0, sizeof(d->res[0]));
+	decide(d);
+	publish(d);
+	d->spent_ns += uv_hrtime() - start;
+	metrics_observe(d->duration, (double)d->spent_ns / 1e9);
+	d->busy = 0;
+	return 1;
+}
+
+int
+drift_busy(const struct drift *d)
+{
+	return d->busy;
+}
+
+void
+drift_abort(struct drift *d)
+{
+	d->busy = 0;
+}
+
+void
+drift_evaluate(struct drift *d, struct columns *cs, struct window *w,
+    const struct reference *r, double now)
+{
+	drift_begin(d, cs, w, r, now);
+	while (!drift_step(d, 3600))
+		;
+}

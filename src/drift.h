@@ -1,0 +1,46 @@
+/*
+ * drift.h - evaluate windows against references and publish the results.
+ *
+ * An evaluation runs the configured tests (and the deciding one) on every
+ * column whose window and reference both hold min_samples values, applies
+ * the multiple-testing correction over the feature columns, decides drift
+ * per column and for the dataset, and only then updates the metrics, so a
+ * scrape always sees one complete evaluation.
+ *
+ * The work can be done at once (drift_evaluate) or a column at a time
+ * (drift_begin, then drift_step until it returns 1), so that the event loop
+ * can keep reading logs and answering scrapes in between.
+ */
+#ifndef DRIFTD_DRIFT_H
+#define DRIFTD_DRIFT_H
+
+#include "columns.h"
+#include "conf.h"
+#include "metrics.h"
+#include "reference.h"
+#include "window.h"
+
+struct drift;
+
+struct drift *drift_create(const struct conf *c, struct metrics_registry *reg);
+/* Removes the series this evaluator made. */
+void drift_destroy(struct drift *d);
+
+/* Say which reference is in force (prediction_reference_info). */
+void drift_set_reference(struct drift *d, const struct reference *r);
+
+/* Start an evaluation at wall-clock time `now` (seconds). */
+void drift_begin(struct drift *d, struct columns *cs, struct window *w,
+    const struct reference *r, double now);
+/* Evaluate columns for up to `budget` seconds; 1 when the evaluation is
+ * complete and published, 0 when more remains. */
+int drift_step(struct drift *d, double budget);
+/* Is an evaluation under way? */
+int drift_busy(const struct drift *d);
+/* Drop an evaluation under way (its columns or window are going away). */
+void drift_abort(struct drift *d);
+/* Both at once. */
+void drift_evaluate(struct drift *d, struct columns *cs, struct window *w,
+    const struct reference *r, double now);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * stats.h - the statistics behind drift detection.
+ *
+ * Pure functions: no I/O, no configuration, no metrics, and no allocation
+ * unless a function says so.  Every figure is defined to agree with NumPy
+ * 1.24 and SciPy 1.10 (Debian 12), which data scientists use to check
+ * drift reports; where those libraries fix an order of summation or a
+ * rounding, it is reproduced, so that results agree to the last few bits.
+ *
+ * Domains: sample arrays hold finite doubles; "sorted" means ascending.
+ * Probabilities are in [0, 1].  Sizes are counts of values.
+ */
+#ifndef DRIFTD_STATS_H
+#define DRIFTD_STATS_H
+
+#include <stddef.h>
+
+/* Proportions of zero are replaced by this in PSI (not renormalised), and
+ * categories missing from a reference get it as their chi-square share. */
+#define STATS_EPS_PROPORTION 1e-4
+/* The floor under the reference's standard deviation that normalises the
+ * Wasserstein distance (Evidently's choice): a constant reference still
+ * gives a finite score. */
+#define STATS_WASSERSTEIN_MIN_STD 0.001
+
+/*
+ * Sum as numpy.sum does for a contiguous float64 array: the first element,
+ * plus the pairwise sum of the rest (blocks of up to 128 with eight
+ * accumulators, split in halves at multiples of eight).  Error grows as
+ * O(log n) rather than O(n).
+ */
+double stats_sum(const double *x, size_t n);
+
+/* numpy.mean and numpy.std (ddof = 0).  n > 0. */
+void stats_mean_std(const double *x, size_t n, double *mean, double *std);
+
+/* numpy.quantile(sorted, q) with the default linear method.  n > 0. */
+double stats_quantile(const double *sorted, size_t n, double q);
+
+/*
+ * PSI bin edges: the quantiles k/bins of a sorted sample, k = 1..bins-1,
+ * with duplicates merged.  Writes at most bins-1 edges; returns how many.
+ */
+size_t stats_quantile_edges(const double *sorted, size_t n, unsigned bins,
+    double *edges);
+
+/* numpy.searchsorted(a, v, side="right"): how many of a[0..n) are <= v. */
+size_t stats_upper_bound(const double *a, size_t n, double v);
+
+/*
+ * Population stability index of window proportions w against reference
+ * proportions r over k bins: sum (w - r) ln(w / r), each zero proportion
+ * replaced by STATS_EPS_PROPORTION first.
+ */
+double stats_psi(const double *w, const double *r, size_t k);
+
+/*
+ * Jensen-Shannon distance (natural log) of two distributions over k bins,
+ * as scipy.spatial.distance.jensenshannon: both are normalised to sum 1,
+ * m = (p + q) / 2, result sqrt((KL(p||m) + KL(q||m)) / 2).
+ */
+double stats_js(const double *p, const double *q, size_t k);
+
+/*
+ * Two-sample Kolmogorov-Smirnov statistic D of sorted samples a and b, as
+ * scipy.stats.ks_2samp computes it from the empirical CDFs at every point.
+ */
+double stats_ks_d(const double *a, size_t na, const double *b, size_t nb);
+
+/*
+ * The p-value of scipy.stats.ks_2samp(method="asymp"), two-sided: the
+ * survival function of the one-sample Kolmogorov distribution at d for
+ * n = round(n1 n2 / (n1 + n2)) (half to even).  NaN when that n is 0.
+ */
+double stats_ks_pvalue(double d, size_t n1, size_t n2);
+
+/*
+ * Survival function Pr(D_n >= d) of the two-sided one-sample
+ * Kolmogorov-Smirnov statistic, choosing among exact and asymptotic
+ * methods as Simard & L'Ecuyer (2011) recommend and SciPy's kstwo does:
+ * Ruben-Gambino closed forms at the extremes, the Durbin matrix in the
+ * Marsaglia-Tsang-Wang form, the exact Smirnov sum, and Pelz-Good.
+ */
+double stats_kstwo_sf(long n, double d);
+
+/* Pr(D+_n >= d) of the one-sided statistic (Birnbaum-Tingey sum). */
+double stats_smirnov(long n, double d);
+
+/*
+ * First Wasserstein distance between the empirical distributions of
+ * sorted samples u and v, summed as scipy.stats.wasserstein_distance does.
+ * `scratch` must hold nu + nv doubles.
+ */
+double stats_wasserstein(const double *u, size_t nu, const double *v,
+    size_t nv, double *scratch);
+
+/*
+ * Pearson's chi-square statistic of observed counts against expected
+ * counts over k categories, and its p-value chi2.sf(stat, k - 1).
+ */
+double stats_chi2(const double *observed, const double *expected, size_t k,
+    double *pvalue);
+
+/* Regularised upper incomplete gamma function Q(a, x), a > 0, x >= 0. */
+double stats_igamc(double a, double x);
+
+/* chi2.sf(x, df) = Q(df / 2, x / 2). */
+double stats_chi2_sf(double x, double df);
+
+/*
+ * Benjamini-Hochberg step-up at level alpha for m hypotheses, of which the
+ * n p-values in p are known (n <= m; the others count as not rejected):
+ * the largest p(i) with p(i) <= i alpha / m, or -1 when nothing is
+ * rejected.  Reject exactly the p-values <= the cut-off.  `scratch` holds
+ * n doubles.
+ */
+double stats_bh_cutoff(const double *p, size_t n, size_t m, double alpha,
+    double *scratch);
+
+/* Sort ascending (doubles without NaN). */
+void stats_sort(double *x, size_t n);
+
+#endif

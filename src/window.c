@@ -1,0 +1,320 @@
+/*
+ * window.c - rolling windows of the most recent records, per column.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+#include "util.h"
+#include "window.h"
+
+#define CODE_NONE UINT32_MAX
+
+struct wcol {
+	enum window_kind kind;
+	double *num;             /* numeric: size values, NaN = missing */
+	uint32_t *code;          /* numeric: reference codes, or CODE_NONE */
+	uint32_t *cat;           /* categorical: ids, WINDOW_MISSING = missing */
+	uint32_t *counts;        /* categorical: per id */
+	size_t ncounts;
+	size_t valid;
+	const double *ref;       /* numeric: sorted reference, or NULL */
+	size_t nref;
+};
+
+struct window {
+	size_t size;
+	double max_age;
+	double *t;               /* record times */
+	size_t head;             /* the oldest record's slot */
+	size_t n;
+	size_t cur;              /* the slot window_push() opened */
+	double newest;
+	struct wcol *cols;
+	size_t ncols;
+};
+
+struct window *
+window_create(size_t size, double max_age)
+{
+	struct window *w = xcalloc(1, sizeof(*w));
+
+	w->size = size > 0 ? size : 1;
+	w->max_age = max_age;
+	w->t = xcalloc(w->size, sizeof(double));
+	w->newest = -INFINITY;
+	return w;
+}
+
+void
+window_destroy(struct window *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->ncols; i++) {
+		free(w->cols[i].num);
+		free(w->cols[i].code);
+		free(w->cols[i].cat);
+		free(w->cols[i].counts);
+	}
+	free(w->cols);
+	free(w->t);
+	free(w);
+}
+
+size_t
+window_add_column(struct window *w, enum window_kind kind)
+{
+	struct wcol *c;
+	size_t i;
+
+	w->cols = xreallocarray(w->cols, w->ncols + 1, sizeof(*w->cols));
+	c = &w->cols[w->ncols];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	if (kind == WINDOW_NUMERIC) {
+		c->num = xreallocarray(NULL, w->size, sizeof(double));
+		c->code = xreallocarray(NULL, w->size, sizeof(uint32_t));
+		for (i = 0; i < w->size; i++) {
+			c->num[i] = NAN;
+			c->code[i] = CODE_NONE;
+		}
+	} else {
+		c->cat = xreallocarray(NULL, w->size, sizeof(uint32_t));
+		for (i = 0; i < w->size; i++)
+			c->cat[i] = WINDOW_MISSING;
+	}
+	return w->ncols++;
+}
+
+size_t
+window_columns(const struct window *w)
+{
+	return w->ncols;
+}
+
+static uint32_t
+ref_code(const struct wcol *c, double v)
+{
+	size_t s = stats_upper_bound(c->ref, c->nref, v);
+
+	return (uint32_t)(2 * s + (s > 0 && c->ref[s - 1] == v ? 0 : 1));
+}
+
+void
+window_set_reference(struct window *w, size_t col, const double *sorted,
+    size_t n)
+{
+	struct wcol *c = &w->cols[col];
+	size_t i;
+
+	c->ref = n > 0 ? sorted : NULL;
+	c->nref = n;
+	for (i = 0; i < w->size; i++)
+		c->code[i] = c->ref != NULL && !isnan(c->num[i]) ?
+		    ref_code(c, c->num[i]) : CODE_NONE;
+}
+
+/* Remove the value in `slot` from the column's tallies. */
+static void
+forget(struct wcol *c, size_t slot)
+{
+	if (c->kind == WINDOW_NUMERIC) {
+		if (!isnan(c->num[slot])) {
+			c->valid--;
+			c->num[slot] = NAN;
+			c->code[slot] = CODE_NONE;
+		}
+	} else if (c->cat[slot] != WINDOW_MISSING) {
+		c->counts[c->cat[slot]]--;
+		c->valid--;
+		c->cat[slot] = WINDOW_MISSING;
+	}
+}
+
+static void
+evict_oldest(struct window *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ncols; i++)
+		forget(&w->cols[i], w->head);
+	w->head = (w->head + 1) % w->size;
+	w->n--;
+}
+
+void
+window_expire(struct window *w, double now)
+{
+	if (w->max_age <= 0)
+		return;
+	while (w->n > 0 && w->t[w->head] < now - w->max_age)
+		evict_oldest(w);
+}
+
+void
+window_push(struct window *w, double t)
+{
+	if (t > w->newest)
+		w->newest = t;
+	if (w->n == w->size)
+		evict_oldest(w);
+	window_expire(w, w->newest);
+	w->cur = (w->head + w->n) % w->size;
+	w->t[w->cur] = t;
+	w->n++;
+}
+
+void
+window_set_num(struct window *w, size_t col, double v)
+{
+	struct wcol *c = &w->cols[col];
+
+	c->num[w->cur] = v;
+	c->code[w->cur] = c->ref != NULL ? ref_code(c, v) : CODE_NONE;
+	c->valid++;
+}
+
+void
+window_set_cat(struct window *w, size_t col, uint32_t id)
+{
+	struct wcol *c = &w->cols[col];
+
+	if (id >= c->ncounts) {
+		size_t n = c->ncounts ? c->ncounts : 16;
+
+		while (n <= id)
+			n *= 2;
+		c->counts = xreallocarray(c->counts, n, sizeof(uint32_t));
+		memset(c->counts + c->ncounts, 0, (n - c->ncounts) * sizeof(uint32_t));
+		c->ncounts = n;
+	}
+	c->cat[w->cur] = id;
+	c->counts[id]++;
+	c->valid++;
+}
+
+size_t
+window_records(const struct window *w)
+{
+	return w->n;
+}
+
+size_t
+window_valid(const struct window *w, size_t col)
+{
+	return w->cols[col].valid;
+}
+
+size_t
+window_values(const struct window *w, size_t col, double *out)
+{
+	const struct wcol *c = &w->cols[col];
+	size_t i, k = 0, slot = w->head;
+
+	for (i = 0; i < w->n; i++) {
+		if (!isnan(c->num[slot]))
+			out[k++] = c->num[slot];
+		if (++slot == w->size)
+			slot = 0;
+	}
+	return k;
+}
+
+size_t
+window_sorted(const struct window *w, size_t col, double *out,
+    uint32_t *counts)
+{
+	const struct wcol *c = &w->cols[col];
+	size_t ncodes, i, k, slot, sum;
+
+	if (c->ref == NULL) {
+		k = window_values(w, col, out);
+		stats_sort(out, k);
+		return k;
+	}
+	/* Counting sort by code: codes order values by their place among
+	 * the reference values, equal values before the gap after them. */
+	ncodes = 2 * c->nref + 2;
+	memset(counts, 0, ncodes * sizeof(uint32_t));
+	for (i = 0, slot = w->head; i < w->n; i++) {
+		if (c->code[slot] != CODE_NONE)
+			counts[c->code[slot]]++;
+		if (++slot == w->size)
+			slot = 0;
+	}
+	for (i = 0, sum = 0; i < ncodes; i++) {
+		uint32_t n = counts[i];
+
+		counts[i] = (uint32_t)sum;
+		sum += n;
+	}
+	for (i = 0, slot = w->head; i < w->n; i++) {
+		uint32_t code = c->code[slot];
+
+		if (code != CODE_NONE)
+			out[counts[code]++] = c->num[slot];
+		if (++slot == w->size)
+			slot = 0;
+	}
+	/* Values in the same gap between reference values still need
+	 * ordering among themselves; those groups are small. counts[i] now
+	 * holds the end of group i. */
+	for (i = 1, k = 0; i < ncodes; i += 2) {
+		size_t start = i == 1 ? 0 : counts[i - 1], end = counts[i];
+		size_t a, b;
+
+		(void)k;
+		if (end - start < 2)
+			continue;
+		if (end - start > 32) {
+			stats_sort(out + start, end - start);
+			continue;
+		}
+		for (a = start + 1; a < end; a++) {
+			double v = out[a];
+
+			for (b = a; b > start && out[b - 1] > v; b--)
+				out[b] = out[b - 1];
+			out[b] = v;
+		}
+	}
+	return sum;
+}
+
+const uint32_t *
+window_category_counts(const struct window *w, size_t col, size_t *n)
+{
+	*n = w->cols[col].ncounts;
+	return w->cols[col].counts;
+}
+
+size_t
+window_times(const struct window *w, double *out)
+{
+	size_t i, slot = w->head;
+
+	for (i = 0; i < w->n; i++) {
+		out[i] = w->t[slot];
+		if (++slot == w->size)
+			slot = 0;
+	}
+	return w->n;
+}
+
+double
+window_num_at(const struct window *w, size_t col, size_t i)
+{
+	return w->cols[col].num[(w->head + i) % w->size];
+}
+
+uint32_t
+window_cat_at(const struct window *w, size_t col, size_t i)
+{
+	return w->cols[col].cat[(w->head + i) % w->size];
+}

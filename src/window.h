@@ -1,0 +1,91 @@
+/*
+ * window.h - rolling windows of the most recent records, per column.
+ *
+ * A window is a ring of the last `size` accepted records, optionally also
+ * bounded by age.  Every column keeps one value per record slot: a double
+ * for numeric columns (NaN when the record had no valid value), a category
+ * id for categorical ones (WINDOW_MISSING when none).  So memory is
+ * size x columns values, whatever the input.
+ *
+ * For a numeric column whose reference is known, each value also carries a
+ * code locating it among the sorted reference values: 2s + 1 when exactly s
+ * reference values are <= it and it equals none of them, 2s when it equals
+ * the s-th.  Sorting the window for an evaluation then is a counting sort
+ * over those codes plus tiny sorts inside each gap, O(size + reference).
+ *
+ * Ownership: the window copies nothing it is given but the values; a
+ * reference array passed to window_set_reference() must stay valid until
+ * it is replaced or the column's reference is cleared.
+ */
+#ifndef DRIFTD_WINDOW_H
+#define DRIFTD_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WINDOW_MISSING UINT32_MAX
+#define WINDOW_MAX_SIZE 10000000
+
+enum window_kind {
+	WINDOW_NUMERIC,
+	WINDOW_CATEGORICAL,
+};
+
+struct window;
+
+/* `size` records at most; older than `max_age` seconds (0: no bound)
+ * relative to the newest record's time are evicted. */
+struct window *window_create(size_t size, double max_age);
+void window_destroy(struct window *w);
+
+/* Add a column; records already in the window have no value for it. */
+size_t window_add_column(struct window *w, enum window_kind kind);
+size_t window_columns(const struct window *w);
+
+/*
+ * Give a numeric column its sorted reference (NULL, 0 to clear), and code
+ * every value already in the window against it.
+ */
+void window_set_reference(struct window *w, size_t col, const double *sorted,
+    size_t n);
+
+/*
+ * Start a record with time `t` (seconds), evicting what no longer fits.
+ * Until the next call, window_set_*() fill in this record's values; a
+ * column not set is missing for it.
+ */
+void window_push(struct window *w, double t);
+void window_set_num(struct window *w, size_t col, double v);
+void window_set_cat(struct window *w, size_t col, uint32_t id);
+
+/* Evict records older than max_age before `now` (seconds). */
+void window_expire(struct window *w, double now);
+
+/* Records in the window, and those with a valid value in `col`. */
+size_t window_records(const struct window *w);
+size_t window_valid(const struct window *w, size_t col);
+
+/* Copy a numeric column's valid values, oldest first; returns how many. */
+size_t window_values(const struct window *w, size_t col, double *out);
+
+/*
+ * The valid values of a numeric column in ascending order, using the
+ * reference codes.  `counts` must hold 2n + 2 entries (n = reference size)
+ * and is used as scratch.  Returns how many values were written; falls
+ * back to a plain sort when the column has no reference.
+ */
+size_t window_sorted(const struct window *w, size_t col, double *out,
+    uint32_t *counts);
+
+/* Counts per category id of a categorical column; *n gets the number of
+ * ids (the array is valid until the next push). */
+const uint32_t *window_category_counts(const struct window *w, size_t col,
+    size_t *n);
+
+/* The record times, oldest first (for checkpoints); returns how many. */
+size_t window_times(const struct window *w, double *out);
+/* Raw values of record i (0 = oldest), for checkpoints. */
+double window_num_at(const struct window *w, size_t col, size_t i);
+uint32_t window_cat_at(const struct window *w, size_t col, size_t i);
+
+#endif

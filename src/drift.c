@@ -374,8 +374,6 @@ eval_column(struct drift *d, size_t col)
 		eval_numeric(d, col, rc, res);
 	else
 		eval_categorical(d, col, rc, res);
-	if (!(res->tests & (1u << res->decide)))
-		res->tested = 0;         /* chi2 over a single category */
 	for (t = 0; t < CONF_TEST_COUNT; t++)
 		if (res->tests & (1u << t))
 			res->threshold[t] = nominal_threshold(&c->drift, (int)t);
@@ -408,7 +406,8 @@ decide(struct drift *d)
 		struct result *res = &d->res[i];
 		struct column *c = columns_get(d->cs, i);
 
-		if (res->tested && c->is_feature && is_pvalue_test(res->decide))
+		if (res->tested && c->is_feature && is_pvalue_test(res->decide) &&
+		    (res->tests & (1u << res->decide)))
 			ps[np++] = res->pvalue[res->decide];
 	}
 	if (d->correction == CONF_CORRECTION_FDR && np > 0 && m > 0) {
@@ -428,6 +427,12 @@ decide(struct drift *d)
 
 		if (!res->tested)
 			continue;
+		if (!(res->tests & (1u << t))) {
+			/* chi2 over a single category both sides share:
+			 * nothing to report, and no sign of drift. */
+			res->detected = 0;
+			continue;
+		}
 		if (!is_pvalue_test(t)) {
 			res->detected = res->score[t] >= res->threshold[t];
 		} else {

@@ -224,6 +224,13 @@ finalize_column(struct raw *c, const struct column *col)
 		for (i = 0; i < c->n; i++)
 			f->counts[c->cat[i]]++;
 	}
+	/* The values in input order are no longer needed: keep only what
+	 * evaluations use, so a reference costs about its raw size. */
+	free(c->num);
+	free(c->cat);
+	c->num = NULL;
+	c->cat = NULL;
+	c->cap = 0;
 }
 
 /* ------------------------------------------------------------------ CSV */
@@ -611,7 +618,9 @@ reference_serialize(const struct reference *r, struct columns *cs,
 	for (i = 0; i < n; i++) {
 		const struct column *c = columns_get(cs, i);
 		const struct raw *raw = i < r->ncols ? &r->cols[i] : NULL;
-		size_t cnt = raw != NULL ? raw->n : 0;
+		/* Only values not yet finalised are still in input order. */
+		size_t cnt = raw != NULL && (raw->num != NULL || raw->cat != NULL) ?
+		    raw->n : 0;
 
 		put_u64(out, strlen(c->name));
 		buf_puts(out, c->name);

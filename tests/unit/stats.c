@@ -1,0 +1,250 @@
+/*
+ * Unit tests for stats.c at the edges of their domains.  Expected values
+ * come from SciPy 1.10 and NumPy 1.24 (Debian 12), computed once with
+ *   scipy.stats.kstwo.sf(x, n), scipy.stats.chi2.sf(x, df), numpy.sum,
+ *   numpy.std, numpy.quantile;
+ * the end-to-end golden test compares against them live.
+ */
+#include "config.h"
+
+#include "unit.h"
+
+#include <stdlib.h>
+
+#include "stats.h"
+
+struct kcase {
+	long n;
+	double x;
+	double sf;
+};
+
+static const struct kcase kstwo_cases[] = {
+	{ 1, 0.3, 1.0 },
+	{ 1, 0.75, 0.5 },
+	{ 2, 0.2, 1.0 },
+	{ 2, 0.6, 0.32000000000000006 },
+	{ 5, 0.05, 1.0 },
+	{ 5, 0.9, 1.9999999999999978e-05 },
+	{ 10, 0.1, 0.99963712 },
+	{ 10, 0.35, 0.1339605462624991 },
+	{ 10, 0.95, 1.9531250000000172e-13 },
+	{ 50, 0.1, 0.6623112704658186 },
+	{ 140, 0.05, 0.857648029765611 },
+	{ 140, 0.2, 2.1981563302200222e-05 },
+	{ 141, 0.05, 0.8548456930096628 },
+	{ 141, 0.2, 2.0276784223976912e-05 },
+	{ 500, 0.02, 0.9859871786857471 },
+	{ 909, 0.01, 0.9999834264847868 },
+	{ 909, 0.05, 0.02051448649563306 },
+	{ 909, 0.2, 2.4072334021702443e-32 },
+	{ 5000, 0.004, 0.9999977369528622 },
+	{ 5000, 0.02, 0.03613941395325637 },
+	{ 100000, 0.0005, 1.0 },
+	{ 100001, 0.0005, 1.0 },
+	{ 200000, 0.003, 0.0545369786611305 },
+	{ 1000000, 0.0012, 0.11215991901443556 },
+	{ 3, 0.999, 2.0000000000000055e-09 },
+	{ 4000, 0.9, 0.0 },
+};
+
+static void
+test_kstwo_sf(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kstwo_cases) / sizeof(kstwo_cases[0]); i++) {
+		const struct kcase *c = &kstwo_cases[i];
+		double got = stats_kstwo_sf(c->n, c->x);
+
+		/* 1e-6 absolute is the contract; near 0 also relative. */
+		if (!(fabs(got - c->sf) <= 1e-9 ||
+		    (c->sf > 0 && fabs(got - c->sf) <= 1e-9 * c->sf)))
+			fail_msg("kstwo.sf(%g, %ld) = %.17g, want %.17g", c->x,
+			    c->n, got, c->sf);
+	}
+	assert_double_near(stats_kstwo_sf(10, 0), 1, 0);
+	assert_double_near(stats_kstwo_sf(10, 1), 0, 0);
+	assert_true(isnan(stats_kstwo_sf(0, 0.5)));
+	assert_true(isnan(stats_kstwo_sf(10, NAN)));
+}
+
+static void
+test_ks_pvalue_rounding(void **state)
+{
+	(void)state;
+	/* n1 = n2 = 1: n = 0.5 rounds half to even, to 0: no p-value. */
+	assert_true(isnan(stats_ks_pvalue(1.0, 1, 1)));
+	/* n1 = 1, n2 = 3: n = 0.75 rounds to 1. */
+	assert_double_near(stats_ks_pvalue(0.6, 1, 3), stats_kstwo_sf(1, 0.6), 0);
+	/* 3 * 5 / 8 = 1.875 rounds to 2. */
+	assert_double_near(stats_ks_pvalue(0.6, 3, 5), stats_kstwo_sf(2, 0.6), 0);
+	/* 2 * 2 / 4 = 1; 6 * 2 / 8 = 1.5 rounds to 2; 10 * 2 / 12 = 1.67. */
+	assert_double_near(stats_ks_pvalue(0.6, 6, 2), stats_kstwo_sf(2, 0.6), 0);
+}
+
+struct ccase {
+	double x;
+	double df;
+	double sf;
+};
+
+static const struct ccase chi2_cases[] = {
+	{ 0.0, 1, 1.0 },
+	{ 1e-300, 1, 1.0 },
+	{ 0.5, 1, 0.47950012218695337 },
+	{ 3.84, 1, 0.05004352124870519 },
+	{ 100, 1, 1.5239706048320995e-23 },
+	{ 1500, 1, 0.0 },
+	{ 10, 5, 0.07523524614651217 },
+	{ 10000.0, 9999, 0.4952983945386835 },
+	{ 9999, 10000, 0.5009403844126935 },
+	{ 20000, 10000, 0.0 },
+	{ 700, 3, 2.0991308534204487e-151 },
+};
+
+static void
+test_chi2_sf(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(chi2_cases) / sizeof(chi2_cases[0]); i++) {
+		const struct ccase *c = &chi2_cases[i];
+		double got = stats_chi2_sf(c->x, c->df);
+
+		if (!(fabs(got - c->sf) <= 1e-12 ||
+		    (c->sf > 0 && fabs(got - c->sf) <= 1e-9 * c->sf)))
+			fail_msg("chi2.sf(%g, %g) = %.17g, want %.17g", c->x,
+			    c->df, got, c->sf);
+	}
+}
+
+static void
+test_chi2_statistic(void **state)
+{
+	double obs[] = { 10, 20, 30 }, exp[] = { 20, 20, 20 }, p;
+	double stat = stats_chi2(obs, exp, 3, &p);
+
+	(void)state;
+	assert_double_near(stat, 10.0, 1e-15);
+	assert_double_near(p, stats_chi2_sf(10.0, 2), 1e-15);
+	stat = stats_chi2(obs, exp, 1, &p);
+	assert_true(isnan(p));
+}
+
+static void
+test_sum_and_moments_like_numpy(void **state)
+{
+	double *x = malloc(10000 * sizeof(double)), mean, std;
+	double tenth[1000];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10000; i++)
+		x[i] = 0.1 * i;
+	assert_true(stats_sum(x, 10000) == 4999500.0);
+	stats_mean_std(x, 10000, &mean, &std);
+	assert_true(mean == 499.95);
+	assert_true(std == 288.6751331514372);
+	for (i = 0; i < 1000; i++)
+		tenth[i] = 0.1;
+	assert_true(stats_sum(tenth, 10) == 1.0);
+	/* numpy's pairwise sum of a constant is not exact, and neither is
+	 * its std: the same two numbers, to the bit. */
+	stats_mean_std(tenth, 1000, &mean, &std);
+	assert_true(mean == 0.10000000000000002);
+	assert_true(std == 1.3877787807814457e-17);
+	assert_true(stats_sum(x, 0) == 0);
+	free(x);
+}
+
+static void
+test_quantiles_and_edges(void **state)
+{
+	double z[] = { 1, 2, 2, 2, 3, 7, 7, 10.5 };
+	double want[] = { 1.7000000000000002, 2.0, 2.0, 2.0, 2.5,
+	    3.8000000000000007, 6.599999999999998, 7.0, 8.049999999999999 };
+	double edges[9], one = 5.0;
+	size_t k, n;
+
+	(void)state;
+	for (k = 1; k < 10; k++)
+		assert_true(stats_quantile(z, 8, (double)k / 10) == want[k - 1]);
+	assert_true(stats_quantile(&one, 1, 0.3) == 5.0);
+	/* Three quantiles fall on 2.0: they merge into one edge. */
+	n = stats_quantile_edges(z, 8, 10, edges);
+	assert_int_equal(n, 7);
+	assert_true(edges[1] == 2.0 && edges[2] == 2.5);
+	assert_int_equal(stats_upper_bound(z, 8, 2.0), 4);
+	assert_int_equal(stats_upper_bound(z, 8, 0.5), 0);
+	assert_int_equal(stats_upper_bound(z, 8, 11), 8);
+}
+
+static void
+test_psi_and_js(void **state)
+{
+	double w[] = { 0.5, 0.5, 0 }, r[] = { 0.25, 0.25, 0.5 };
+	double want = (0.5 - 0.25) * log(2) * 2 + (1e-4 - 0.5) * log(1e-4 / 0.5);
+
+	(void)state;
+	assert_double_near(stats_psi(w, r, 3), want, 1e-14);
+	assert_double_near(stats_psi(r, r, 3), 0, 0);
+	assert_double_near(stats_js(r, r, 3), 0, 0);
+	/* Disjoint supports: sqrt(ln 2). */
+	{
+		double p[] = { 1, 0 }, q[] = { 0, 1 };
+
+		assert_double_near(stats_js(p, q, 2), sqrt(log(2)), 1e-15);
+	}
+}
+
+static void
+test_ks_d_and_wasserstein_with_ties(void **state)
+{
+	double a[] = { 1, 1, 2, 3 }, b[] = { 1, 2, 2, 2, 4 }, scratch[9];
+
+	(void)state;
+	/* At 1: 2/4 - 1/5 = 0.3; at 2: 3/4 - 4/5; at 3: 1 - 4/5 = 0.2. */
+	assert_double_near(stats_ks_d(a, 4, b, 5), 0.3, 1e-15);
+	assert_double_near(stats_ks_d(a, 4, a, 4), 0, 0);
+	/* |F_a - F_b| over [1,2): 0.3; [2,3): 0.05; [3,4): 0.2. */
+	assert_double_near(stats_wasserstein(a, 4, b, 5, scratch),
+	    0.3 + 0.05 + 0.2, 1e-15);
+	assert_double_near(stats_wasserstein(a, 4, a, 4, scratch), 0, 0);
+}
+
+static void
+test_bh_cutoff(void **state)
+{
+	double p[] = { 0.01, 0.04, 0.03, 0.2 }, scratch[4];
+
+	(void)state;
+	/* m = 4, alpha 0.05: sorted 0.01 <= .0125, 0.03 <= .025? no,
+	 * 0.04 <= .0375? no, 0.2 <= 0.05? no -> cut-off 0.01. */
+	assert_double_near(stats_bh_cutoff(p, 4, 4, 0.05, scratch), 0.01, 0);
+	/* With more hypotheses than known p-values the bar is lower. */
+	assert_double_near(stats_bh_cutoff(p, 4, 10, 0.05, scratch), -1, 0);
+	/* 0.03 <= 3 * 0.05 / 4 = 0.0375 once 0.04 is gone. */
+	p[1] = 0.5;
+	assert_double_near(stats_bh_cutoff(p, 4, 4, 0.1, scratch), 0.03, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kstwo_sf),
+		cmocka_unit_test(test_ks_pvalue_rounding),
+		cmocka_unit_test(test_chi2_sf),
+		cmocka_unit_test(test_chi2_statistic),
+		cmocka_unit_test(test_sum_and_moments_like_numpy),
+		cmocka_unit_test(test_quantiles_and_edges),
+		cmocka_unit_test(test_psi_and_js),
+		cmocka_unit_test(test_ks_d_and_wasserstein_with_ties),
+		cmocka_unit_test(test_bh_cutoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,179 @@
+"""Drift in the running daemon: evaluations on a timer, drift flipping on
+and off with events counted, captured references that survive restarts,
+discovered columns, age-bounded windows, and reference errors."""
+
+import json
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+
+def conf(log, extra="", state="", model_extra="", features="features.x = numeric\n"):
+    return (f"[global]\nstate_dir = {state}\ncheckpoint_interval = 200ms\n"
+            f"[input]\npath = {log}\nstart_at = beginning\npoll_interval = 100ms\n"
+            f"[model]\nname = m\nconfidence =\n{model_extra}"
+            f"[features]\n{features}"
+            f"[window]\nsize = 200\nmin_samples = 50\nevaluate_every = 200ms\n"
+            f"{extra}")
+
+
+def write(path, xs, cls="a", extra=None):
+    with open(path, "a") as f:
+        for x in xs:
+            rec = {"prediction": cls, "features": {"x": x}}
+            if extra:
+                rec.update(extra(x))
+            f.write(json.dumps(rec) + "\n")
+
+
+def normal(n, mu, seed):
+    r = random.Random(seed)
+    return [r.gauss(mu, 1) for _ in range(n)]
+
+
+def write_ref(path, xs):
+    with open(path, "w") as f:
+        f.write("x,prediction\n")
+        for i, x in enumerate(xs):
+            f.write(f"{x!r},{'a' if i % 2 else 'b'}\n")
+
+
+def detected(d, col="features.x"):
+    return d.sample("prediction_drift_detected", model="m", column=col)
+
+
+def test_drift_flips_on_and_off():
+    with h.Daemon() as d:
+        log, ref = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "ref.csv")
+        write_ref(ref, normal(500, 0, 1))
+        open(log, "w").close()
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n"))
+        d.start()
+        h.check_eq(d.request("/-/ready")[0], 200, "ready")
+        write(log, normal(30, 0, 2))
+        d.wait_sample("prediction_window_samples", 30, model="m",
+                      column="features.x")
+        # Below min_samples nothing is tested: the series are absent.
+        h.check(detected(d) is None, "detected before min_samples")
+        # Seeds chosen so that the same distribution gives p > 0.3.
+        write(log, normal(200, 0, 4))
+        h.wait_for(lambda: detected(d) == 0, what="no drift")
+        write(log, normal(200, 1.5, 5))
+        h.wait_for(lambda: detected(d) == 1, what="drift")
+        h.check_eq(d.sample("prediction_drift_events_total", model="m",
+                            column="features.x"), 1.0, "one event")
+        write(log, normal(200, 0, 6))
+        h.wait_for(lambda: detected(d) == 0, what="drift gone")
+        write(log, normal(200, 2, 7))
+        h.wait_for(lambda: detected(d) == 1, what="drift again")
+        h.check_eq(d.sample("prediction_drift_events_total", model="m",
+                            column="features.x"), 2.0, "two events")
+        s = h.parse_metrics(d.metrics())
+        h.check(h.sample(s, "driftd_evaluation_duration_seconds_count") >= 3,
+                "evaluations counted")
+        h.check(h.sample(s, "prediction_reference_info", model="m", source=ref,
+                         sha256=__import__("hashlib").sha256(
+                             open(ref, "rb").read()).hexdigest()) == 1.0,
+                "reference_info with the file's sha256")
+        h.promtool_check(d.metrics())
+        d.stop()
+
+
+def test_capture_survives_restart():
+    with h.Daemon() as d:
+        log, state = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "st")
+        open(log, "w").close()
+        d.write_config(conf(log, "[reference]\ncapture = 100\n", state=state))
+        d.start()
+        h.check_eq(d.request("/-/ready")[0], 200, "ready while capturing")
+        write(log, normal(100, 0, 7))
+        d.wait_log("reference captured")
+        # Captured records do not enter the window.
+        d.wait_sample("prediction_window_samples", 0, model="m",
+                      column="features.x")
+        write(log, normal(100, 3, 8))
+        h.wait_for(lambda: detected(d) == 1, what="drift against capture")
+        s = h.parse_metrics(d.metrics())
+        info = [k for k in s if k[0] == "prediction_reference_info"]
+        h.check_eq(len(info), 1, "one reference_info")
+        d.stop()
+        h.check(os.path.exists(os.path.join(state, "reference.capture")),
+                "capture saved")
+        d.start()
+        d.wait_log("captured earlier")
+        s2 = h.parse_metrics(d.metrics())
+        h.check_eq([k for k in s2 if k[0] == "prediction_reference_info"],
+                   info, "same reference after restart")
+        d.stop()
+
+
+def test_discovered_columns():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        with open(log, "w") as f:
+            for i in range(60):
+                f.write(json.dumps({"prediction": "a", "features": {
+                    "x": i, "age": 30 + i % 7, "city": "c%d" % (i % 3),
+                    "nested": {"no": 1}, "flag": i % 2 == 0}}) + "\n")
+        d.write_config(conf(log, features="discover = features\n"
+                            "max_features = 4\nfeatures.x = numeric\n"))
+        d.start()
+        for col in ("features.age", "features.city", "features.flag"):
+            d.wait_sample("prediction_window_samples", 60, model="m", column=col)
+        s = h.parse_metrics(d.metrics())
+        h.check(h.sample(s, "prediction_window_samples", model="m",
+                         column="features.nested") is None,
+                "objects are not columns")
+        cols = {dict(k[1])["column"] for k in s
+                if k[0] == "prediction_window_samples"}
+        h.check_eq(sorted(c for c in cols if c.startswith("features.")),
+                   ["features.age", "features.city", "features.flag",
+                    "features.x"], "at most max_features feature columns")
+        d.stop()
+
+
+def test_window_bounded_by_event_age():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        t0 = 1_800_000_000
+        write(log, range(100), extra=lambda x: {"ts": t0 + x})
+        d.write_config(conf(log, model_extra="timestamp = ts\n").replace(
+            "evaluate_every = 200ms\n", "evaluate_every = 200ms\nduration = 30s\n"))
+        d.start()
+        # Events 0..99 s: those older than 99 - 30 are gone.
+        d.wait_sample("prediction_window_samples", 31, model="m",
+                      column="features.x")
+        d.stop()
+
+
+def test_missing_reference_file_stops_startup():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        d.write_config(conf(log, "[reference]\nfile = /nonexistent/ref.csv\n"))
+        d.start(wait=False)
+        d.proc.wait(timeout=10)
+        err = d.stop(expect=1)
+        h.check("/nonexistent/ref.csv" in err, err)
+
+
+def test_reload_keeps_serving_and_bad_reference_keeps_old():
+    with h.Daemon() as d:
+        log, ref = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "ref.csv")
+        write_ref(ref, normal(300, 0, 9))
+        write(log, normal(200, 2, 10))
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n"))
+        d.start()
+        h.wait_for(lambda: detected(d) == 1, what="drift")
+        d.write_config(conf(log, "[reference]\nfile = /nonexistent.csv\n"))
+        d.send_signal(__import__("signal").SIGHUP)
+        d.wait_log("previous configuration stays in force")
+        h.check_eq(d.sample("driftd_config_last_reload_successful"), 0.0,
+                   "reload failed")
+        h.check_eq(detected(d), 1.0, "old pipeline still evaluated")
+        d.stop()
+
+
+h.main(globals())

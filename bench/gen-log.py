@@ -150,14 +150,17 @@ def main():
         device = devices[int(rand() * nd)]
 
         # The predicted class gets the largest probability, skewed towards
-        # 1 (mean ~0.83); the other two share the rest at random.  These are
-        # computed per line, so confidence and probabilities are all distinct.
+        # 1 (mean ~0.83); the other two share the rest at random, each
+        # getting no more than the top one.  These are computed per line,
+        # so confidence and probabilities are all distinct.
         # confidence = max(probabilities).
         k = class_table[int(rand() * nk)]
         u = rand()
         top = 0.34 + 0.66 * (1.0 - u * u * u)
         rest = 1.0 - top
-        split = rand()
+        # Each share of the rest must stay <= top: split in [lo, 1 - lo].
+        lo = max(0.0, 1.0 - top / rest) if rest > 0 else 0.0
+        split = lo + (1.0 - 2.0 * lo) * rand()
         probs = [rest * split, rest * (1.0 - split)]
         probs.insert(k, top)
         latency = latencies[int(rand() * POOL)]

@@ -20,7 +20,8 @@
 # Each is run --runs times (default 3, rounds interleaved so that a noisy
 # moment of the machine hits every tool alike) and the median wall time,
 # CPU time (user + sys) and peak RSS are reported, as a Markdown table per
-# file, with driftd's ratios to the baselines against the targets:
+# file (with the lines/s of the slowest and the fastest run, to show the
+# noise), followed by driftd's ratios to the baselines against the targets:
 # driftd >= 0.40 x simdjson's lines/s, >= 20 x mtail's, peak RSS < 16 MiB.
 # Only ratios within one run mean anything; the machine is shared and noisy.
 # The benchmark never fails on a figure: it reports.
@@ -42,7 +43,7 @@ lines=1000000
 jq_lines=200000
 runs=3
 shapes="4 20"
-driftd=$here/../_build/default/src/driftd
+driftd=$(dirname "$here")/_build/default/src/driftd
 
 usage() {
 	echo "usage: $0 [--lines N] [--jq-lines N] [--runs N]" \
@@ -116,7 +117,14 @@ case $driftd in
 esac
 if [ ! -x "$driftd" ]; then
 	missing_driftd="not built ($driftd)"
+elif [ "$(head -c 4 "$driftd")" = "$(printf '\177ELF')" ]; then
+	# Measure a copy, so that a rebuild of the tree during the run (make
+	# in another terminal) cannot change the program between rounds.
+	cp "$driftd" "$out/driftd.tmp"
+	mv "$out/driftd.tmp" "$out/driftd"
+	driftd_cmd=$out/driftd
 fi
+driftd_cmd=${driftd_cmd:-$driftd}
 
 # mtail loads every program in a directory: give it one holding only ours.
 mkdir -p "$out/mtail-progs"
@@ -151,7 +159,7 @@ md "# driftd ingest benchmark"
 md ""
 md "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 md "- machine: $cpu, $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
-md "- driftd: ${missing_driftd:-$driftd ($(ver "$driftd" --version))}"
+md "- driftd: ${missing_driftd:-$driftd ($(ver "$driftd_cmd" --version))}"
 md "- simdjson: ${missing_simdjson:-$(sed -n 's/^#define SIMDJSON_VERSION //p' /usr/include/simdjson.h) (On-Demand iterate_many, g++ -O2 -march=native)}"
 md "- jsmn: ${missing_jsmn:-libjsmn-dev $(dpkg-query -W -f='${Version}' libjsmn-dev 2>/dev/null || echo '?') (strict mode) + strtod, gcc -O2}"
 md "- mtail: ${missing_mtail:-$(ver mtail --version | awk '{ print $3 }') (-one_shot)}"
@@ -227,7 +235,7 @@ for shape in $shapes; do
 			say "$shape features, round $round/$runs: $tool"
 			case $tool in
 			driftd) measure driftd "$out/driftd.out" \
-				"$driftd" --once -c "$conf" "$log" ;;
+				"$driftd_cmd" --once -c "$conf" "$log" ;;
 			simdjson) measure simdjson "$out/simdjson.out" "$sj" "$log" ;;
 			jsmn) measure jsmn "$out/jsmn.out" "$jm" "$log" ;;
 			# -port 0 on 127.0.0.1: one-shot mode still opens its
@@ -256,20 +264,20 @@ for shape in $shapes; do
 	md "$lines lines, $(calc "printf \"%.1f\", $bytes / 1e6") MB," \
 		"$(calc "printf \"%.0f\", $bytes / $lines") bytes/line"
 	md ""
-	md "| tool | lines/s | MB/s | CPU s | peak RSS MiB | note |"
-	md "|---|---:|---:|---:|---:|---|"
+	md "| tool | lines/s | range of runs | MB/s | CPU s | peak RSS MiB | note |"
+	md "|---|---:|---:|---:|---:|---:|---|"
 	rate_driftd='' rate_simdjson='' rate_mtail='' rss_driftd=''
 	for tool in $tools; do
 		eval "miss=\$missing_$tool"
 		if [ -n "$miss" ]; then
-			md "| $tool | – | – | – | – | $miss |"
+			md "| $tool | – | – | – | – | – | $miss |"
 			continue
 		fi
 		fails=$(awk '$4 != 0 { n++; rc = $4 } END { if (n) print rc }' "$res.$tool")
 		if [ -n "$fails" ]; then
 			why=$(grep -v '^[[:space:]]*$' "$out/$tool.err" | head -n 1 |
 				cut -c 1-100 | tr '|' '/')
-			md "| $tool | failed | – | – | – | exit $fails: ${why:-no message} |"
+			md "| $tool | failed | – | – | – | – | exit $fails: ${why:-no message} |"
 			continue
 		fi
 		wall=$(median 1 "$res.$tool")
@@ -279,6 +287,9 @@ for shape in $shapes; do
 		if [ "$tool" = jq ] && [ "$jq_n" != "$lines" ]; then
 			n=$jq_n b=$jq_bytes
 			note="run on the first $jq_n lines; CPU s scaled to $lines"
+		fi
+		if [ "$tool" = simdjson ]; then
+			note="On-Demand kernel: $(sed -n 's/.* kernel=//p' "$out/simdjson.out")"
 		fi
 		if [ -f "$res.$tool.count" ]; then
 			c=$(cat "$res.$tool.count")
@@ -290,7 +301,11 @@ for shape in $shapes; do
 			note="${note:+$note; }$c"
 		fi
 		rate=$(calc "print $n / $wall")
+		# The slowest and the fastest run, to show how noisy this was.
+		slow=$(sort -g "$res.$tool" | tail -n 1 | awk '{ print $1 }')
+		fast=$(sort -g "$res.$tool" | head -n 1 | awk '{ print $1 }')
 		md "| $tool | $(group "$rate") |" \
+			"$(group "$n / $slow")–$(group "$n / $fast") |" \
 			"$(calc "printf \"%.0f\", $b / $wall / 1e6") |" \
 			"$(calc "printf \"%.2f\", $cpus * $lines / $n") |" \
 			"$(calc "printf \"%.1f\", $rss / 1024") | $note |"
@@ -309,14 +324,14 @@ for shape in $shapes; do
 	fi
 	verdict() { calc "print ($1) ? \"met\" : \"NOT met\""; }
 	if [ -n "$rate_simdjson" ]; then
-		r=$(calc "printf \"%.2f\", $rate_driftd / $rate_simdjson")
-		md "- driftd / simdjson lines/s: **$r** (target >= 0.40: $(verdict "$r >= 0.40"))"
+		r=$(calc "print $rate_driftd / $rate_simdjson")
+		md "- driftd / simdjson lines/s: **$(calc "printf \"%.2f\", $r")** (target >= 0.40: $(verdict "$r >= 0.40"))"
 	else
 		md "- driftd / simdjson lines/s: no simdjson figure in this run"
 	fi
 	if [ -n "$rate_mtail" ]; then
-		r=$(calc "printf \"%.1f\", $rate_driftd / $rate_mtail")
-		md "- driftd / mtail lines/s: **$r** (target >= 20: $(verdict "$r >= 20"))"
+		r=$(calc "print $rate_driftd / $rate_mtail")
+		md "- driftd / mtail lines/s: **$(calc "printf \"%.1f\", $r")** (target >= 20: $(verdict "$r >= 20"))"
 	else
 		md "- driftd / mtail lines/s: no mtail figure in this run"
 	fi

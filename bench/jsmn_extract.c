@@ -36,7 +36,7 @@
 #define MAX_CLASSES 16
 
 struct totals {
-	size_t lines, errors, numbers, strings, string_bytes;
+	size_t lines, errors, numbers, strings, string_bytes, key_bytes;
 	double sum; /* confidence + latency + numeric features */
 	size_t nclasses;
 	struct {
@@ -107,6 +107,8 @@ static int extract(const char *line, size_t len, struct totals *tt)
 		if (tok_is(line, k, "features") && v->type == JSMN_OBJECT) {
 			for (j = i + 2, f = 0; f < v->size && j + 1 < n; f++) {
 				const jsmntok_t *fv = &tok[j + 1];
+				/* the feature's name, tok[j] (used raw) */
+				tt->key_bytes += tok[j].end - tok[j].start;
 				if (fv->type == JSMN_STRING) {
 					tt->string_bytes += fv->end - fv->start;
 					tt->strings++;
@@ -180,8 +182,8 @@ int main(int argc, char **argv)
 	close(fd);
 
 	printf("lines %zu errors %zu numbers %zu strings %zu string_bytes %zu "
-	       "sum %.17g", tt.lines, tt.errors, tt.numbers, tt.strings,
-	       tt.string_bytes, tt.sum);
+	       "key_bytes %zu sum %.17g", tt.lines, tt.errors, tt.numbers,
+	       tt.strings, tt.string_bytes, tt.key_bytes, tt.sum);
 	for (i = 0; i < tt.nclasses; i++)
 		printf(" %s=%zu", tt.classes[i].name, tt.classes[i].count);
 	printf("\n");

@@ -5,8 +5,8 @@
 // Reads a JSON-lines prediction log with simdjson's On-Demand document
 // stream (parser.iterate_many) and extracts from every line what driftd's
 // bench configuration monitors: prediction (string), confidence and
-// latency_ms (doubles) and every member of "features" (numbers as double,
-// strings as string_view).  The values are summed and counted, and the
+// latency_ms (doubles) and every member of "features" (its name, and its
+// value: numbers as double, strings as string_view).  The values are summed and counted, and the
 // totals printed at the end, so that the compiler cannot drop the work.
 //
 // By default the file is read in chunks (4 MiB), and each chunk's complete
@@ -50,6 +50,7 @@ namespace {
 
 struct Totals {
 	size_t docs = 0, errors = 0, numbers = 0, strings = 0;
+	size_t key_bytes = 0;    // lengths of the feature names
 	double sum = 0;          // confidence + latency + numeric features
 	size_t string_bytes = 0; // lengths of categorical values
 	// Predictions per class.  A handful of classes: a linear scan is the
@@ -88,6 +89,12 @@ simdjson::error_code extract(od::document_reference doc, Totals &t)
 			if ((err = v.get_object().get(feats)))
 				return err;
 			for (auto f : feats) {
+				// The name says which column a value
+				// belongs to: a real ingest has to read it.
+				std::string_view name;
+				if ((err = f.unescaped_key().get(name)))
+					return err;
+				t.key_bytes += name.size();
 				od::value fv;
 				if ((err = f.value().get(fv)))
 					return err;
@@ -234,9 +241,9 @@ int main(int argc, char **argv)
 		return rc;
 
 	std::printf("lines %zu errors %zu numbers %zu strings %zu "
-		    "string_bytes %zu sum %.17g",
+		    "string_bytes %zu key_bytes %zu sum %.17g",
 		    t.docs, t.errors, t.numbers, t.strings, t.string_bytes,
-		    t.sum);
+		    t.key_bytes, t.sum);
 	for (auto &kv : t.classes)
 		std::printf(" %s=%zu", kv.first.c_str(), kv.second);
 	std::printf(" kernel=%s\n", SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION));

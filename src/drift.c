@@ -248,6 +248,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 	d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2, sizeof(uint32_t));
 	win = d->sorted;
 	nw = window_sorted(d->w, col, win, d->counts);
+	win[nw] = INFINITY;          /* the sentinel stats' merges expect */
 	res->samples = nw;
 
 	if (res->tests & (1u << CONF_TEST_KS)) {

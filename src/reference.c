@@ -196,9 +196,11 @@ finalize_column(struct raw *c, const struct column *col)
 		double mean;
 
 		stats_mean_std(c->num, c->n, &mean, &f->std);
-		f->sorted = xreallocarray(NULL, c->n, sizeof(double));
+		/* One more for the +inf sentinel the merges stop at. */
+		f->sorted = xreallocarray(NULL, c->n + 1, sizeof(double));
 		memcpy(f->sorted, c->num, c->n * sizeof(double));
 		stats_sort(f->sorted, c->n);
+		f->sorted[c->n] = INFINITY;
 		f->edges = xreallocarray(NULL, col->drift.bins, sizeof(double));
 		f->nedges = stats_quantile_edges(f->sorted, c->n,
 		    (unsigned)col->drift.bins, f->edges);

@@ -57,15 +57,22 @@ name(const double *a, size_t n, double m)                                    \
 			res += F(a[i]);                                      \
 		return res;                                                  \
 	} else if (n <= NP_PW_BLOCKSIZE) {                                   \
-		double r[8], res;                                            \
-		size_t i, j;                                                 \
-		for (j = 0; j < 8; j++)                                      \
-			r[j] = F(a[j]);                                      \
-		for (i = 8; i < n - (n % 8); i += 8)                         \
-			for (j = 0; j < 8; j++)                              \
-				r[j] += F(a[i + j]);                         \
-		res = ((r[0] + r[1]) + (r[2] + r[3])) +                      \
-		    ((r[4] + r[5]) + (r[6] + r[7]));                         \
+		/* Eight accumulators, in registers. */                      \
+		double r0 = F(a[0]), r1 = F(a[1]), r2 = F(a[2]), r3 = F(a[3]); \
+		double r4 = F(a[4]), r5 = F(a[5]), r6 = F(a[6]), r7 = F(a[7]); \
+		double res;                                                  \
+		size_t i;                                                    \
+		for (i = 8; i < n - (n % 8); i += 8) {                       \
+			r0 += F(a[i + 0]);                                   \
+			r1 += F(a[i + 1]);                                   \
+			r2 += F(a[i + 2]);                                   \
+			r3 += F(a[i + 3]);                                   \
+			r4 += F(a[i + 4]);                                   \
+			r5 += F(a[i + 5]);                                   \
+			r6 += F(a[i + 6]);                                   \
+			r7 += F(a[i + 7]);                                   \
+		}                                                            \
+		res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));     \
 		for (; i < n; i++)                                           \
 			res += F(a[i]);                                      \
 		return res;                                                  \
@@ -224,26 +231,45 @@ stats_js(const double *p, const double *q, size_t k)
 double
 stats_ks_d(const double *a, size_t na, const double *b, size_t nb)
 {
-	double maxd = -INFINITY, mind = INFINITY;
-	size_t i = 0, j = 0;
+	/*
+	 * Walk the merged samples one value at a time.  The empirical CDFs
+	 * are compared after the last of a run of equal values (as
+	 * searchsorted(side=right) counts), and i/na - j/nb is compared
+	 * exactly as the integer i nb - j na, so the walk divides nothing;
+	 * the extremes are then computed as SciPy computes every point,
+	 * quotient minus quotient.  The +inf sentinels end both samples.
+	 */
+	int64_t best = INT64_MIN, worst = INT64_MAX;
+	size_t i = 0, j = 0, bi = 0, bj = 0, wi = 0, wj = 0, p, total = na + nb;
+	double x, maxd, mind;
 
-	/* The empirical CDFs change only at sample values; at each distinct
-	 * value take both after all their ties, as searchsorted(side=right). */
-	while (i < na || j < nb) {
-		double v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
-		double diff;
+	x = a[0] <= b[0] ? a[i++] : b[j++];
+	for (p = 1; p <= total; p++) {
+		double next = a[i] <= b[j] ? a[i] : b[j];
+		int64_t diff = (int64_t)i * (int64_t)nb - (int64_t)j * (int64_t)na;
 
-		while (i < na && a[i] == v)
+		if (next != x) {
+			if (diff > best) {
+				best = diff;
+				bi = i;
+				bj = j;
+			}
+			if (diff < worst) {
+				worst = diff;
+				wi = i;
+				wj = j;
+			}
+		}
+		if (p == total)
+			break;
+		if (a[i] <= b[j])
 			i++;
-		while (j < nb && b[j] == v)
+		else
 			j++;
-		diff = (double)i / (double)na - (double)j / (double)nb;
-		if (diff > maxd)
-			maxd = diff;
-		if (diff < mind)
-			mind = diff;
+		x = next;
 	}
-	mind = -mind;
+	maxd = (double)bi / (double)na - (double)bj / (double)nb;
+	mind = -((double)wi / (double)na - (double)wj / (double)nb);
 	if (mind < 0)
 		mind = 0;
 	if (mind > 1)
@@ -318,7 +344,7 @@ stats_smirnov(long n, double d)
 			if (t > -745)
 				p += exp(t);
 		}
-		logc += log(nn - (double)v) - log((double)v + 1);
+		logc += log((nn - (double)v) / ((double)v + 1));
 	}
 	return clip01(p * d);
 }
@@ -582,33 +608,28 @@ double
 stats_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
     double *terms)
 {
-	size_t i = 0, j = 0, k = 0, total = nu + nv;
+	size_t i = 0, j = 0, p, total = nu + nv;
+	double inv = 1.0 / ((double)nu * (double)nv), x;
 
 	/*
-	 * Walk the merged sorted values.  At position p the term is
-	 * |U(x_p) - V(x_p)| (x_(p+1) - x_p) with both CDFs counting every
-	 * value <= x_p; inside a run of equal values the width is zero.
+	 * Walk the merged values (the +inf sentinels end both samples).  The
+	 * term at position p is |U(x_p) - V(x_p)| (x_(p+1) - x_p), both
+	 * CDFs counting the values taken up to x_p: inside a run of equal
+	 * values the width is 0, and where the width is not 0 every value
+	 * <= x_p has been taken.  |i/nu - j/nv| is the exact integer
+	 * |i nv - j nu| over nu nv.
 	 */
-	while (i < nu || j < nv) {
-		double x = j >= nv || (i < nu && u[i] <= v[j]) ? u[i] : v[j];
-		size_t run = 0, r;
-		double next, diff;
+	x = u[0] <= v[0] ? u[i++] : v[j++];
+	for (p = 0; p + 1 < total; p++) {
+		int take_u = u[i] <= v[j];
+		double next = take_u ? u[i] : v[j];
+		double gap = fabs((double)((int64_t)i * (int64_t)nv -
+		    (int64_t)j * (int64_t)nu)) * inv;
 
-		while (i < nu && u[i] == x) {
-			i++;
-			run++;
-		}
-		while (j < nv && v[j] == x) {
-			j++;
-			run++;
-		}
-		for (r = 1; r < run && k < total - 1; r++)
-			terms[k++] = 0.0;
-		if (k >= total - 1)
-			break;
-		next = j >= nv || (i < nu && u[i] <= v[j]) ? u[i] : v[j];
-		diff = fabs((double)i / (double)nu - (double)j / (double)nv);
-		terms[k++] = diff * (next - x);
+		terms[p] = gap * (next - x);
+		i += (size_t)take_u;
+		j += (size_t)!take_u;
+		x = next;
 	}
 	return stats_sum(terms, total - 1);
 }

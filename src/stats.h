@@ -64,6 +64,8 @@ double stats_js(const double *p, const double *q, size_t k);
 /*
  * Two-sample Kolmogorov-Smirnov statistic D of sorted samples a and b, as
  * scipy.stats.ks_2samp computes it from the empirical CDFs at every point.
+ * Both samples are non-empty and end in a +INFINITY sentinel: a[na] and
+ * b[nb] must be readable and +INFINITY.
  */
 double stats_ks_d(const double *a, size_t na, const double *b, size_t nb);
 
@@ -89,7 +91,8 @@ double stats_smirnov(long n, double d);
 /*
  * First Wasserstein distance between the empirical distributions of
  * sorted samples u and v, summed as scipy.stats.wasserstein_distance does.
- * `scratch` must hold nu + nv doubles.
+ * Both end in a +INFINITY sentinel, as for stats_ks_d().  `scratch` must
+ * hold nu + nv doubles.
  */
 double stats_wasserstein(const double *u, size_t nu, const double *v,
     size_t nv, double *scratch);

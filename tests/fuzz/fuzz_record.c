@@ -2,16 +2,18 @@
  * libFuzzer target for the record parser: any line must give a record, a
  * skip or a bad-line verdict, never a crash, a leak or a read out of
  * bounds, and a record must only hold what driftd.conf(5) promises:
- * labels of 1 to RECORD_MAX_LABEL_BYTES bytes of UTF-8 without NUL,
- * confidences in [0, 1], finite non-negative latencies, finite numbers,
- * and missing[] flags that match the fields' presence.
+ * labels of at most RECORD_MAX_LABEL_BYTES bytes of UTF-8 without NUL
+ * (classes not empty), confidences in [0, 1], finite non-negative
+ * latencies, finite numbers, and missing[] flags that match the fields'
+ * presence.
  *
  * Three fixed configurations are read once (through conf_parse(), as the
  * daemon does): the contract's iris example, with a match field and the
  * class also watched as a categorical feature; a regression model with a
- * numeric match value; and a class watched as its only feature.  Each input gets fresh parsers, so that a
- * crash reproduces from its input alone, and is split at newlines into
- * lines parsed in turn, as the daemon parses a log.
+ * numeric match value; and a class watched as its only feature.  Each
+ * input gets fresh parsers, so that a crash reproduces from its input
+ * alone, and is split at newlines into lines parsed in turn, as the
+ * daemon parses a log.
  */
 #include "config.h"
 

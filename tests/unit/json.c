@@ -433,7 +433,8 @@ static void
 test_extract(void **state)
 {
 	struct scan sc = { 0 };
-	int abc, p1, p21, p5, sepal, dotted, ab, t, f, n, nan, inf, ninf, s, o, arr;
+	int abc, p1, p21, p5, sepal, dotted, ab, t, f, n, nan, inf, ninf, s;
+	int o, arr;
 
 	(void)state;
 	sc.q = json_query_create();
@@ -689,7 +690,8 @@ test_similar_keys(void **state)
 		for (i = 0; i < members; i++) {
 			int key = (int)rng_below(NKEYS);
 
-			buf_printf(&line, "%s\"%s\":%d", i ? "," : "", keys[key], i);
+			buf_printf(&line, "%s\"%s\":%d", i ? "," : "", keys[key],
+			    i);
 			/* Equal spellings count as the same key. */
 			for (k = 0; k < NQUERY; k++)
 				if (strcmp(keys[k], keys[key]) == 0)
@@ -780,8 +782,10 @@ expect_decode_len(const char *body, size_t bodylen, const char *want,
 	int r = decode_body(body, bodylen, &out);
 
 	if (r != 0)
-		fail_msg("decoding \"%s\" failed: %d", unit_show(body, bodylen), r);
-	if (out.len != wantlen || memcmp(out.data ? out.data : "", want, wantlen) != 0)
+		fail_msg("decoding \"%s\" failed: %d", unit_show(body, bodylen),
+		    r);
+	if (out.len != wantlen ||
+	    memcmp(out.data ? out.data : "", want, wantlen) != 0)
 		fail_msg("\"%s\" decodes to \"%s\", want \"%s\"",
 		    unit_show(body, bodylen), unit_show(out.data, out.len),
 		    unit_show(want, wantlen));

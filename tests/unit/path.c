@@ -39,11 +39,13 @@ check_segs(const char *input, size_t len, const struct path *p,
 
 		if (got->is_index != want[i].is_index)
 			fail_msg("%s: segment %zu is_index = %d, want %d",
-			    unit_show(input, len), i, got->is_index, want[i].is_index);
+			    unit_show(input, len), i, got->is_index,
+			    want[i].is_index);
 		if (want[i].is_index) {
 			if (got->index != want[i].index)
 				fail_msg("%s: segment %zu index = %u, want %u",
-				    unit_show(input, len), i, got->index, want[i].index);
+				    unit_show(input, len), i, got->index,
+				    want[i].index);
 			continue;
 		}
 		if (got->keylen != want[i].keylen ||
@@ -101,9 +103,11 @@ expect_bad_len(const char *input, size_t len)
 		path_free(&p);
 	}
 	if (r != -EINVAL)
-		fail_msg("%s: returned %d, want -EINVAL", unit_show(input, len), r);
+		fail_msg("%s: returned %d, want -EINVAL", unit_show(input, len),
+		    r);
 	if (err == NULL || err[0] == '\0')
-		fail_msg("%s: rejected without a message", unit_show(input, len));
+		fail_msg("%s: rejected without a message",
+		    unit_show(input, len));
 }
 
 #define expect_bad(input) expect_bad_len((input), strlen(input))
@@ -350,7 +354,8 @@ expect_key_len(const char *key, size_t keylen, const char *want,
 	if (b.len != 7 + wantlen || memcmp(b.data, "prefix:", 7) != 0 ||
 	    memcmp(b.data + 7, want, wantlen) != 0)
 		fail_msg("key %s formats as %s, want prefix:%s",
-		    unit_show(key, keylen), unit_show(b.data, b.len), unit_show(want, wantlen));
+		    unit_show(key, keylen), unit_show(b.data, b.len),
+		    unit_show(want, wantlen));
 	buf_free(&b);
 }
 

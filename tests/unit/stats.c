@@ -203,7 +203,8 @@ test_psi_and_js(void **state)
 static void
 test_ks_d_and_wasserstein_with_ties(void **state)
 {
-	double a[] = { 1, 1, 2, 3 }, b[] = { 1, 2, 2, 2, 4 }, scratch[9];
+	double a[] = { 1, 1, 2, 3, INFINITY }, b[] = { 1, 2, 2, 2, 4, INFINITY };
+	double scratch[9];
 
 	(void)state;
 	/* At 1: 2/4 - 1/5 = 0.3; at 2: 3/4 - 4/5; at 3: 1 - 4/5 = 0.2. */

@@ -65,6 +65,7 @@ struct conn {
 	int writing;
 	int close_after_write;
 	int lingering;                 /* response sent, draining input */
+	struct buf *offline;           /* http_serve_buffer(): responses go here */
 	uv_write_t wreq;
 	uv_shutdown_t sreq;
 	struct buf head;
@@ -147,7 +148,8 @@ on_timeout(uv_timer_t *t)
 static void
 conn_timer_set(struct conn *c, uint64_t ms)
 {
-	uv_timer_start(&c->timer, on_timeout, ms, 0);
+	if (c->offline == NULL)
+		uv_timer_start(&c->timer, on_timeout, ms, 0);
 }
 
 static void
@@ -192,6 +194,8 @@ conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->offline != NULL)
+		return;
 	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
 }
@@ -387,6 +391,12 @@ conn_respond(struct conn *c, int is_head)
 		buf_append(&c->head, r->headers.data, r->headers.len);
 	buf_puts(&c->head, "\r\n");
 
+	if (c->offline != NULL) {
+		buf_append(c->offline, c->head.data, c->head.len);
+		if (!is_head)
+			buf_append(c->offline, r->body.data, r->body.len);
+		return;
+	}
 	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
 	if (!is_head && r->body.len > 0) {
 		bufs[1] = uv_buf_init(r->body.data, (unsigned int)r->body.len);
@@ -685,4 +695,69 @@ http_server_close(struct http_server *s)
 		conn_close(c);
 	}
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}
+
+int
+http_serve_buffer(const char *data, size_t len, http_handler_cb handler,
+    void *arg, struct buf *out)
+{
+	struct http_server s;
+	struct conn *c;
+	int requests = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.handler = handler;
+	s.arg = arg;
+	s.settings.on_message_begin = on_message_begin;
+	s.settings.on_url = on_url;
+	s.settings.on_header_field = on_header_field;
+	s.settings.on_header_value = on_header_value;
+	s.settings.on_headers_complete = on_headers_complete;
+	s.settings.on_body = on_body;
+	s.settings.on_message_complete = on_message_complete;
+	c = xcalloc(1, sizeof(*c));
+	c->server = &s;
+	c->offline = out;
+	http_parser_init(&c->parser, HTTP_REQUEST);
+	c->parser.data = c;
+
+	/* The same steps as a connection takes, without the sockets: parse
+	 * until a request is complete, answer it, go on with the rest. */
+	while (len > 0 && !c->closing) {
+		size_t n = http_parser_execute(&c->parser, &s.settings, data, len);
+		enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
+
+		if (err == HPE_PAUSED) {
+			conn_dispatch(c);
+			requests++;
+			if (c->close_after_write)
+				break;
+			request_reset(c);
+			http_parser_pause(&c->parser, 0);
+			data += n;
+			len -= n;
+			continue;
+		}
+		if (err != HPE_OK || c->parser.upgrade) {
+			int status = c->error_status;
+
+			if (status == 0)
+				status = err == HPE_HEADER_OVERFLOW ? 431 : 400;
+			conn_fail(c, status);
+			break;
+		}
+		data += n;
+		len -= n;
+	}
+	buf_free(&c->url);
+	buf_free(&c->field);
+	buf_free(&c->value);
+	buf_free(&c->accept);
+	buf_free(&c->accept_encoding);
+	buf_free(&c->head);
+	buf_free(&c->resp.headers);
+	buf_free(&c->resp.body);
+	free(c->pending);
+	free(c);
+	return requests;
 }

@@ -70,6 +70,14 @@ int http_server_port(const struct http_server *s);
  */
 void http_server_close(struct http_server *s);
 
+/*
+ * Handle `len` bytes as if one client had sent them on one connection,
+ * appending every response to `out`, without any sockets (for fuzzing and
+ * tests).  Returns how many requests were answered.
+ */
+int http_serve_buffer(const char *data, size_t len, http_handler_cb handler,
+    void *arg, struct buf *out);
+
 /* The reason phrase for a status code. */
 const char *http_status_text(int status);
 

@@ -414,6 +414,7 @@ daemon_reload(struct daemon *d)
 		conf_free(d->conf);
 		d->conf = c;
 	}
+	d->web.conf = d->conf;
 	uv_timer_set_repeat(&d->checkpoint_timer, c->checkpoint_interval_ms);
 	uv_timer_start(&d->eval_timer, on_eval_timer, c->evaluate_every_ms,
 	    c->evaluate_every_ms);
@@ -522,6 +523,7 @@ daemon_run(struct daemon *d)
 	}
 
 	d->web.registry = d->registry;
+	d->web.conf = d->conf;
 	r = http_server_start(&d->loop, d->conf->listen, web_handle, &d->web,
 	    &d->http);
 	if (r != 0) {
@@ -564,6 +566,7 @@ out:
 	if (uv_loop_close(&d->loop) != 0)
 		log_warn("event loop closed with handles still open");
 	ingest_destroy(d->ingest);
+	web_free(&d->web);
 	metrics_destroy(d->registry);
 	return status;
 }

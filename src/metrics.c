@@ -25,6 +25,7 @@ struct metrics_series {
 	uint64_t hash;
 	char *labels;                      /* escaped: a="x",b="y" (no braces) */
 	size_t labels_len;
+	char **values;                     /* the label values as given */
 	double value;                      /* counter or gauge */
 	uint64_t *buckets;                 /* histogram: per-bucket counts, nbounds+1 */
 	uint64_t count;
@@ -33,6 +34,11 @@ struct metrics_series {
 
 struct metrics_family {
 	struct metrics_registry *registry;
+	/* Bumped on every change to a series of the family; a rendering is
+	 * reused while the version it was made from is current. */
+	uint64_t version;
+	uint64_t cached_version[2];
+	struct buf cached[2];              /* per metrics_format */
 	const struct metrics_desc *desc;
 	size_t nlabels;
 	double *bounds;
@@ -65,6 +71,11 @@ metrics_create(void)
 static void
 series_free(struct metrics_series *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->family->nlabels; i++)
+		free(s->values[i]);
+	free(s->values);
 	free(s->labels);
 	free(s->buckets);
 	free(s);
@@ -81,6 +92,7 @@ metrics_family_clear(struct metrics_family *f)
 	}
 	f->head = f->tail = NULL;
 	f->nseries = 0;
+	f->version++;
 	if (f->table != NULL)
 		memset(f->table, 0, f->tablesize * sizeof(*f->table));
 }
@@ -98,6 +110,8 @@ metrics_destroy(struct metrics_registry *r)
 		metrics_family_clear(f);
 		free(f->table);
 		free(f->bounds);
+		buf_free(&f->cached[0]);
+		buf_free(&f->cached[1]);
 		free(f);
 	}
 	free(r->families);
@@ -119,6 +133,7 @@ metrics_family_add(struct metrics_registry *r, const struct metrics_desc *desc,
 	f = xcalloc(1, sizeof(*f));
 	f->registry = r;
 	f->desc = desc;
+	f->version = 1;
 	while (f->nlabels < METRICS_MAX_LABELS && desc->labels[f->nlabels] != NULL)
 		f->nlabels++;
 	if (desc->type == METRICS_HISTOGRAM && nbounds > 0) {
@@ -241,6 +256,10 @@ metrics_series_get(struct metrics_family *f, const char *const *values)
 	s->hash = h;
 	s->labels = xstrndup(key->data ? key->data : "", key->len);
 	s->labels_len = key->len;
+	s->values = xcalloc(f->nlabels + 1, sizeof(char *));
+	for (i = 0; i < f->nlabels; i++)
+		s->values[i] = xstrdup(values[i]);
+	f->version++;
 	if (f->desc->type == METRICS_HISTOGRAM)
 		s->buckets = xcalloc(f->nbounds + 1, sizeof(uint64_t));
 	s->prev = f->tail;
@@ -287,19 +306,25 @@ metrics_series_remove(struct metrics_series *s)
 	else
 		f->tail = s->prev;
 	f->nseries--;
+	f->version++;
 	series_free(s);
 }
 
 void
 metrics_set(struct metrics_series *s, double v)
 {
-	s->value = v;
+	/* Unchanged values keep the family's cached rendering. */
+	if (s->value != v || isnan(v)) {
+		s->value = v;
+		s->family->version++;
+	}
 }
 
 void
 metrics_add(struct metrics_series *s, double v)
 {
 	s->value += v;
+	s->family->version++;
 }
 
 double
@@ -327,6 +352,7 @@ metrics_observe(struct metrics_series *s, double v)
 	s->buckets[lo]++;
 	s->count++;
 	s->sum += v;
+	s->family->version++;
 }
 
 void
@@ -431,9 +457,53 @@ metrics_render(struct metrics_registry *r, enum metrics_format fmt,
 
 	for (i = 0; i < r->ncollectors; i++)
 		r->collectors[i].cb(r->collectors[i].arg);
-	for (i = 0; i < r->nfamilies; i++)
-		if (r->families[i]->nseries > 0)
-			render_family(r->families[i], fmt, out, &r->scratch);
+	for (i = 0; i < r->nfamilies; i++) {
+		struct metrics_family *f = r->families[i];
+
+		if (f->nseries == 0)
+			continue;
+		if (f->cached_version[fmt] != f->version) {
+			buf_reset(&f->cached[fmt]);
+			render_family(f, fmt, &f->cached[fmt], &r->scratch);
+			f->cached_version[fmt] = f->version;
+		}
+		buf_append(out, f->cached[fmt].data, f->cached[fmt].len);
+	}
 	if (fmt == METRICS_FORMAT_OPENMETRICS)
 		buf_puts(out, "# EOF\n");
+}
+
+const struct metrics_series *
+metrics_family_first(const struct metrics_family *f)
+{
+	return f->head;
+}
+
+const struct metrics_series *
+metrics_series_next(const struct metrics_series *s)
+{
+	return s->next;
+}
+
+const char *
+metrics_series_label(const struct metrics_series *s, size_t i)
+{
+	return i < s->family->nlabels ? s->values[i] : NULL;
+}
+
+void
+metrics_series_histogram(const struct metrics_series *s, uint64_t *count,
+    double *sum)
+{
+	*count = s->count;
+	*sum = s->sum;
+}
+
+void
+metrics_collect(struct metrics_registry *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncollectors; i++)
+		r->collectors[i].cb(r->collectors[i].arg);
 }

@@ -100,6 +100,19 @@ void metrics_on_collect(struct metrics_registry *r, metrics_collect_cb cb,
 void metrics_render(struct metrics_registry *r, enum metrics_format fmt,
     struct buf *out);
 
+/*
+ * Reading the registry (for the landing page and /status): the series of a
+ * family in creation order, their label values and values.  Call
+ * metrics_collect() first for values computed on demand.
+ */
+const struct metrics_series *metrics_family_first(const struct metrics_family *f);
+const struct metrics_series *metrics_series_next(const struct metrics_series *s);
+/* Label value i (in the family's label order), or NULL. */
+const char *metrics_series_label(const struct metrics_series *s, size_t i);
+void metrics_series_histogram(const struct metrics_series *s, uint64_t *count,
+    double *sum);
+void metrics_collect(struct metrics_registry *r);
+
 /* Escape a label value as both formats require (\\, \" and \n). */
 void metrics_escape_label(struct buf *out, const char *s, size_t len);
 

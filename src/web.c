@@ -3,20 +3,232 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "util.h"
 #include "web.h"
 
 #define CONTENT_TYPE_TEXT   "text/plain; charset=utf-8"
 #define CONTENT_TYPE_PROM   "text/plain; version=0.0.4; charset=utf-8"
+#define CONTENT_TYPE_OM     "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CONTENT_TYPE_HTML   "text/html; charset=utf-8"
+#define CONTENT_TYPE_JSON   "application/json"
+
+/* Bodies smaller than this are not worth compressing. */
+#define GZIP_MIN_BYTES 512
+
+/* ------------------------------------------------------- negotiation */
+
+struct range {
+	char type[64];
+	char subtype[64];
+	char version[32];
+	double q;
+};
+
+/* Parse the next comma-separated media range (or coding) of a header. */
+static const char *
+next_range(const char *p, struct range *r)
+{
+	const char *end;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->q = 1;
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	end = p + strcspn(p, ",");
+	/* type/subtype, or a single token (codings) */
+	n = strcspn(p, "/;, \t");
+	if (p + n > end)
+		n = (size_t)(end - p);
+	util_strlcpy(r->type, p, n + 1 < sizeof(r->type) ? n + 1 : sizeof(r->type));
+	p += n;
+	if (*p == '/') {
+		p++;
+		n = strcspn(p, ";, \t");
+		if (p + n > end)
+			n = (size_t)(end - p);
+		util_strlcpy(r->subtype, p, n + 1 < sizeof(r->subtype) ?
+		    n + 1 : sizeof(r->subtype));
+		p += n;
+	}
+	while (p < end) {
+		const char *name, *val;
+		size_t nl, vl;
+
+		p += strspn(p, " \t;");
+		if (p >= end)
+			break;
+		name = p;
+		nl = strcspn(p, "=;,");
+		p += nl;
+		if (*p != '=')
+			continue;
+		val = ++p;
+		vl = strcspn(p, ";,");
+		p += vl;
+		while (nl > 0 && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+			nl--;
+		while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t'))
+			vl--;
+		if (nl == 1 && (name[0] == 'q' || name[0] == 'Q')) {
+			char tmp[16];
+
+			util_strlcpy(tmp, val, vl + 1 < sizeof(tmp) ? vl + 1 : sizeof(tmp));
+			r->q = strtod(tmp, NULL);
+			if (!(r->q >= 0 && r->q <= 1))
+				r->q = 0;
+		} else if (nl == 7 && strncasecmp(name, "version", 7) == 0) {
+			util_strlcpy(r->version, val, vl + 1 < sizeof(r->version) ?
+			    vl + 1 : sizeof(r->version));
+		}
+	}
+	return end;
+}
+
+/*
+ * The q-value the Accept header gives type/subtype: from the most specific
+ * range that matches (exact over type/ over slash-star), -1 if none.  A
+ * range naming a version we do not speak does not match.
+ */
+static double
+accept_q(const char *accept, const char *type, const char *subtype,
+    const char *version)
+{
+	struct range r;
+	const char *p = accept;
+	double q = -1;
+	int best = -1;
+
+	while ((p = next_range(p, &r)) != NULL) {
+		int spec;
+
+		if (strcasecmp(r.type, type) == 0 &&
+		    strcasecmp(r.subtype, subtype) == 0) {
+			if (r.version[0] != '\0' && version != NULL &&
+			    strcmp(r.version, version) != 0)
+				continue;
+			spec = 2;
+		} else if (strcasecmp(r.type, type) == 0 &&
+		    strcmp(r.subtype, "*") == 0) {
+			spec = 1;
+		} else if (strcmp(r.type, "*") == 0 && strcmp(r.subtype, "*") == 0) {
+			spec = 0;
+		} else {
+			continue;
+		}
+		if (spec > best || (spec == best && r.q > q)) {
+			best = spec;
+			q = r.q;
+		}
+	}
+	return q;
+}
+
+enum metrics_format
+web_negotiate_format(const char *accept)
+{
+	double om, text;
+
+	if (accept == NULL || accept[0] == '\0')
+		return METRICS_FORMAT_TEXT;
+	om = accept_q(accept, "application", "openmetrics-text", "1.0.0");
+	text = accept_q(accept, "text", "plain", "0.0.4");
+	/* On a tie, or when nothing is acceptable, the classic format. */
+	return om > 0 && om > text ? METRICS_FORMAT_OPENMETRICS :
+	    METRICS_FORMAT_TEXT;
+}
+
+int
+web_accepts_gzip(const char *accept_encoding)
+{
+	struct range r;
+	const char *p = accept_encoding;
+	double gzip = -1, star = -1;
+
+	if (p == NULL)
+		return 0;
+	while ((p = next_range(p, &r)) != NULL) {
+		if (strcasecmp(r.type, "gzip") == 0 || strcasecmp(r.type, "x-gzip") == 0)
+			gzip = r.q;
+		else if (strcmp(r.type, "*") == 0)
+			star = r.q;
+	}
+	return gzip > 0 || (gzip < 0 && star > 0);
+}
+
+/* Replace the body by its gzip compression. */
+static int
+gzip_body(struct web *w, struct http_response *resp)
+{
+	z_stream *z = &w->z;
+	int r;
+
+	if (!w->z_ready) {
+		memset(z, 0, sizeof(*z));
+		/* Level 1: a scrape is compressed every time it is served,
+		 * and most of the gain comes at the first level. */
+		if (deflateInit2(z, 1, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK)
+			return -1;
+		w->z_ready = 1;
+	} else if (deflateReset(z) != Z_OK) {
+		return -1;
+	}
+	buf_reset(&w->gz);
+	buf_reserve(&w->gz, deflateBound(z, (uLong)resp->body.len));
+	z->next_in = (Bytef *)resp->body.data;
+	z->avail_in = (uInt)resp->body.len;
+	z->next_out = (Bytef *)w->gz.data;
+	z->avail_out = (uInt)(w->gz.cap - 1);
+	r = deflate(z, Z_FINISH);
+	if (r != Z_STREAM_END)
+		return -1;
+	w->gz.len = w->gz.cap - 1 - z->avail_out;
+	/* Swap buffers: the response takes the compressed bytes, and the
+	 * old body's memory is reused for the next compression. */
+	{
+		struct buf tmp = resp->body;
+
+		resp->body = w->gz;
+		w->gz = tmp;
+	}
+	buf_puts(&resp->headers, "Content-Encoding: gzip\r\n");
+	return 0;
+}
+
+void
+web_free(struct web *w)
+{
+	if (w->z_ready)
+		deflateEnd(&w->z);
+	w->z_ready = 0;
+	buf_free(&w->gz);
+}
+
+/* ----------------------------------------------------------- /metrics */
 
 static void
 serve_metrics(struct web *w, const struct http_request *req,
     struct http_response *resp)
 {
-	(void)req;
-	resp->content_type = CONTENT_TYPE_PROM;
-	metrics_render(w->registry, METRICS_FORMAT_TEXT, &resp->body);
+	enum metrics_format fmt = web_negotiate_format(req->accept);
+
+	resp->content_type = fmt == METRICS_FORMAT_OPENMETRICS ?
+	    CONTENT_TYPE_OM : CONTENT_TYPE_PROM;
+	buf_puts(&resp->headers, "Vary: Accept, Accept-Encoding\r\n");
+	metrics_render(w->registry, fmt, &resp->body);
+	if (resp->body.len >= GZIP_MIN_BYTES &&
+	    web_accepts_gzip(req->accept_encoding))
+		gzip_body(w, resp);
 }
 
 static void
@@ -43,12 +255,505 @@ serve_ready(struct web *w, const struct http_request *req,
 	}
 }
 
+/* ------------------------------------------------- the state, read back */
+
+struct test_view {
+	int on;
+	double score, pvalue, threshold;
+};
+
+struct col_view {
+	const char *name;
+	double samples, ref_samples, missing, mean, std, detected, events;
+	struct test_view t[CONF_TEST_COUNT];
+};
+
+struct input_view {
+	const char *path;
+	double lines, bytes, json, too_long, rotations, lag;
+};
+
+struct view {
+	const char *version;
+	double start;
+	const char *model;
+	double records;
+	double dataset, drifted, ratio, eval_time;
+	const char *ref_source, *ref_sha;
+	struct input_view *in;
+	size_t nin;
+	struct col_view *cols;
+	size_t ncols;
+};
+
+static const struct metrics_series *
+first(struct metrics_registry *r, const char *name)
+{
+	const struct metrics_family *f = metrics_family_find(r, name);
+
+	return f != NULL ? metrics_family_first(f) : NULL;
+}
+
+static double
+single(struct metrics_registry *r, const char *name)
+{
+	const struct metrics_series *s = first(r, name);
+
+	return s != NULL ? metrics_value(s) : NAN;
+}
+
+static struct col_view *
+col_of(struct view *v, const char *name, int add)
+{
+	size_t i, t;
+
+	for (i = 0; i < v->ncols; i++)
+		if (strcmp(v->cols[i].name, name) == 0)
+			return &v->cols[i];
+	if (!add)
+		return NULL;
+	v->cols = xreallocarray(v->cols, v->ncols + 1, sizeof(*v->cols));
+	memset(&v->cols[v->ncols], 0, sizeof(v->cols[0]));
+	v->cols[v->ncols].name = name;
+	v->cols[v->ncols].ref_samples = NAN;
+	v->cols[v->ncols].missing = NAN;
+	v->cols[v->ncols].mean = NAN;
+	v->cols[v->ncols].std = NAN;
+	v->cols[v->ncols].detected = NAN;
+	v->cols[v->ncols].events = NAN;
+	for (t = 0; t < CONF_TEST_COUNT; t++) {
+		v->cols[v->ncols].t[t].score = NAN;
+		v->cols[v->ncols].t[t].pvalue = NAN;
+		v->cols[v->ncols].t[t].threshold = NAN;
+	}
+	return &v->cols[v->ncols++];
+}
+
+static struct input_view *
+input_of(struct view *v, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < v->nin; i++)
+		if (strcmp(v->in[i].path, path) == 0)
+			return &v->in[i];
+	v->in = xreallocarray(v->in, v->nin + 1, sizeof(*v->in));
+	memset(&v->in[v->nin], 0, sizeof(v->in[0]));
+	v->in[v->nin].path = path;
+	return &v->in[v->nin++];
+}
+
+/* A per-column family: store each series' value through `field`. */
+static void
+per_column(struct view *v, struct metrics_registry *r, const char *name,
+    size_t field_offset, int add)
+{
+	const struct metrics_series *s;
+
+	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
+		struct col_view *c = col_of(v, metrics_series_label(s, 1), add);
+
+		if (c != NULL)
+			*(double *)((char *)c + field_offset) = metrics_value(s);
+	}
+}
+
+static int
+test_index(const char *name)
+{
+	int t;
+
+	for (t = 0; t < CONF_TEST_COUNT; t++)
+		if (strcmp(conf_test_name((enum conf_test)t), name) == 0)
+			return t;
+	return -1;
+}
+
+static void
+per_test(struct view *v, struct metrics_registry *r, const char *name,
+    size_t field_offset)
+{
+	const struct metrics_series *s;
+
+	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
+		struct col_view *c = col_of(v, metrics_series_label(s, 1), 0);
+		int t = test_index(metrics_series_label(s, 2));
+
+		if (c == NULL || t < 0)
+			continue;
+		c->t[t].on = 1;
+		*(double *)((char *)&c->t[t] + field_offset) = metrics_value(s);
+	}
+}
+
+static void
+per_input(struct view *v, struct metrics_registry *r, const char *name,
+    size_t field_offset, const char *reason)
+{
+	const struct metrics_series *s;
+
+	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
+		struct input_view *in;
+
+		if (reason != NULL && strcmp(metrics_series_label(s, 1), reason) != 0)
+			continue;
+		in = input_of(v, metrics_series_label(s, 0));
+		*(double *)((char *)in + field_offset) = metrics_value(s);
+	}
+}
+
+static void
+view_build(struct web *w, struct view *v)
+{
+	struct metrics_registry *r = w->registry;
+	const struct metrics_series *s;
+
+	memset(v, 0, sizeof(*v));
+	metrics_collect(r);
+	s = first(r, "driftd_build_info");
+	v->version = s != NULL ? metrics_series_label(s, 0) : "";
+	v->start = single(r, "process_start_time_seconds");
+	s = first(r, "prediction_records_total");
+	v->model = s != NULL ? metrics_series_label(s, 0) : NULL;
+	v->records = s != NULL ? metrics_value(s) : NAN;
+	v->dataset = single(r, "prediction_dataset_drift_detected");
+	v->drifted = single(r, "prediction_drifted_columns");
+	v->ratio = single(r, "prediction_drifted_columns_ratio");
+	v->eval_time = single(r, "prediction_drift_evaluation_timestamp_seconds");
+	s = first(r, "prediction_reference_info");
+	v->ref_source = s != NULL ? metrics_series_label(s, 1) : NULL;
+	v->ref_sha = s != NULL ? metrics_series_label(s, 2) : NULL;
+
+	per_input(v, r, "driftd_log_lines_total", offsetof(struct input_view, lines), NULL);
+	per_input(v, r, "driftd_log_bytes_total", offsetof(struct input_view, bytes), NULL);
+	per_input(v, r, "driftd_log_errors_total", offsetof(struct input_view, json), "json");
+	per_input(v, r, "driftd_log_errors_total", offsetof(struct input_view, too_long), "too_long");
+	per_input(v, r, "driftd_log_rotations_total", offsetof(struct input_view, rotations), NULL);
+	per_input(v, r, "driftd_log_lag_bytes", offsetof(struct input_view, lag), NULL);
+
+	per_column(v, r, "prediction_window_samples", offsetof(struct col_view, samples), 1);
+	per_column(v, r, "prediction_reference_samples", offsetof(struct col_view, ref_samples), 0);
+	per_column(v, r, "prediction_window_missing_ratio", offsetof(struct col_view, missing), 0);
+	per_column(v, r, "prediction_window_mean", offsetof(struct col_view, mean), 0);
+	per_column(v, r, "prediction_window_stddev", offsetof(struct col_view, std), 0);
+	per_column(v, r, "prediction_drift_detected", offsetof(struct col_view, detected), 0);
+	per_column(v, r, "prediction_drift_events_total", offsetof(struct col_view, events), 0);
+	per_test(v, r, "prediction_drift_score", offsetof(struct test_view, score));
+	per_test(v, r, "prediction_drift_pvalue", offsetof(struct test_view, pvalue));
+	per_test(v, r, "prediction_drift_threshold", offsetof(struct test_view, threshold));
+}
+
+static void
+view_free(struct view *v)
+{
+	free(v->in);
+	free(v->cols);
+}
+
+/* ------------------------------------------------------------ /status */
+
+static void
+json_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (s == NULL) {
+		buf_puts(b, "null");
+		return;
+	}
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)c);
+		} else if (c < 0x20) {
+			buf_puts(b, "\\u00");
+			buf_putc(b, hex[c >> 4]);
+			buf_putc(b, hex[c & 15]);
+		} else {
+			buf_putc(b, (char)c);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+static void
+json_number(struct buf *b, double v)
+{
+	if (!isfinite(v))
+		buf_puts(b, "null");
+	else
+		buf_put_double(b, v);
+}
+
+static void
+json_bool(struct buf *b, double v)
+{
+	buf_puts(b, isnan(v) ? "null" : v != 0 ? "true" : "false");
+}
+
+static void
+serve_status(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct buf *b = &resp->body;
+	struct view v;
+	size_t i;
+	int t;
+
+	(void)req;
+	view_build(w, &v);
+	resp->content_type = CONTENT_TYPE_JSON;
+	buf_puts(b, "{\"version\":");
+	json_string(b, v.version);
+	buf_puts(b, ",\"start_time_seconds\":");
+	json_number(b, v.start);
+	buf_printf(b, ",\"ready\":%s", w->ready ? "true" : "false");
+	buf_puts(b, ",\"model\":");
+	json_string(b, v.model);
+	buf_puts(b, ",\"records\":");
+	json_number(b, v.records);
+	buf_puts(b, ",\"window_size\":");
+	json_number(b, w->conf != NULL ? (double)w->conf->window_size : NAN);
+	buf_puts(b, ",\"reference\":{\"source\":");
+	json_string(b, v.ref_source);
+	buf_puts(b, ",\"sha256\":");
+	json_string(b, v.ref_sha);
+	buf_puts(b, "},\"evaluation_timestamp_seconds\":");
+	json_number(b, v.eval_time);
+	buf_puts(b, ",\"dataset_drift\":");
+	json_bool(b, v.dataset);
+	buf_puts(b, ",\"drifted_columns\":");
+	json_number(b, v.drifted);
+	buf_puts(b, ",\"drifted_columns_ratio\":");
+	json_number(b, v.ratio);
+	buf_puts(b, ",\"inputs\":[");
+	for (i = 0; i < v.nin; i++) {
+		const struct input_view *in = &v.in[i];
+
+		buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
+		json_string(b, in->path);
+		buf_puts(b, ",\"lines\":");
+		json_number(b, in->lines);
+		buf_puts(b, ",\"bytes\":");
+		json_number(b, in->bytes);
+		buf_puts(b, ",\"errors\":{\"json\":");
+		json_number(b, in->json);
+		buf_puts(b, ",\"too_long\":");
+		json_number(b, in->too_long);
+		buf_puts(b, "},\"rotations\":");
+		json_number(b, in->rotations);
+		buf_puts(b, ",\"lag_bytes\":");
+		json_number(b, in->lag);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, "],\"columns\":[");
+	for (i = 0; i < v.ncols; i++) {
+		const struct col_view *c = &v.cols[i];
+		int first_test = 1;
+
+		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+		json_string(b, c->name);
+		buf_puts(b, ",\"samples\":");
+		json_number(b, c->samples);
+		buf_puts(b, ",\"reference_samples\":");
+		json_number(b, c->ref_samples);
+		buf_puts(b, ",\"missing_ratio\":");
+		json_number(b, c->missing);
+		buf_puts(b, ",\"mean\":");
+		json_number(b, c->mean);
+		buf_puts(b, ",\"stddev\":");
+		json_number(b, c->std);
+		buf_puts(b, ",\"drift_detected\":");
+		json_bool(b, c->detected);
+		buf_puts(b, ",\"drift_events\":");
+		json_number(b, c->events);
+		buf_puts(b, ",\"tests\":{");
+		for (t = 0; t < CONF_TEST_COUNT; t++) {
+			if (!c->t[t].on)
+				continue;
+			buf_puts(b, first_test ? "" : ",");
+			first_test = 0;
+			json_string(b, conf_test_name((enum conf_test)t));
+			buf_puts(b, ":{\"score\":");
+			json_number(b, c->t[t].score);
+			buf_puts(b, ",\"pvalue\":");
+			json_number(b, c->t[t].pvalue);
+			buf_puts(b, ",\"threshold\":");
+			json_number(b, c->t[t].threshold);
+			buf_putc(b, '}');
+		}
+		buf_puts(b, "}}");
+	}
+	buf_puts(b, "]}\n");
+	view_free(&v);
+}
+
+/* ------------------------------------------------------------------ / */
+
+static void
+html_text(struct buf *b, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '&': buf_puts(b, "&amp;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default: buf_putc(b, *s); break;
+		}
+	}
+}
+
+static void
+html_number(struct buf *b, double v)
+{
+	if (isnan(v)) {
+		buf_puts(b, "&ndash;");
+		return;
+	}
+	if (v == floor(v) && fabs(v) < 1e15)
+		buf_printf(b, "%.0f", v);
+	else
+		buf_printf(b, "%.4g", v);
+}
+
+static void
+serve_page(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct buf *b = &resp->body;
+	double size = w->conf != NULL ? (double)w->conf->window_size : NAN;
+	struct view v;
+	size_t i;
+	int t;
+
+	(void)req;
+	view_build(w, &v);
+	resp->content_type = CONTENT_TYPE_HTML;
+	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>driftd");
+	if (v.model != NULL) {
+		buf_puts(b, " &middot; ");
+		html_text(b, v.model);
+	}
+	buf_puts(b, "</title><style>"
+	    "body{font-family:sans-serif;margin:2em;color:#222}"
+	    "table{border-collapse:collapse;margin:1em 0}"
+	    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
+	    "td:first-child,th:first-child{text-align:left}"
+	    ".drift{background:#fdd;font-weight:bold}.ok{background:#dfd}"
+	    "</style></head><body>\n<h1>driftd ");
+	html_text(b, v.version);
+	buf_puts(b, "</h1>\n<p>");
+	if (v.model != NULL) {
+		buf_puts(b, "Model <b id=\"model\">");
+		html_text(b, v.model);
+		buf_puts(b, "</b>: ");
+		html_number(b, v.records);
+		buf_puts(b, " records. ");
+	}
+	buf_puts(b, "Dataset drift: <b id=\"dataset-drift\">");
+	buf_puts(b, isnan(v.dataset) ? "not evaluated yet" :
+	    v.dataset != 0 ? "yes" : "no");
+	buf_puts(b, "</b>");
+	if (!isnan(v.drifted)) {
+		buf_puts(b, " (");
+		html_number(b, v.drifted);
+		buf_puts(b, " columns drifted)");
+	}
+	buf_puts(b, ". Reference: ");
+	html_text(b, v.ref_source != NULL ? v.ref_source : "none");
+	buf_puts(b, ".</p>\n<h2>Inputs</h2>\n<table id=\"inputs\"><tr><th>input</th>"
+	    "<th>lines</th><th>bytes</th><th>bad JSON</th><th>too long</th>"
+	    "<th>rotations</th><th>lag (bytes)</th></tr>\n");
+	for (i = 0; i < v.nin; i++) {
+		const struct input_view *in = &v.in[i];
+
+		buf_puts(b, "<tr><td>");
+		html_text(b, in->path);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->lines);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->bytes);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->json);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->too_long);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->rotations);
+		buf_puts(b, "</td><td>");
+		html_number(b, in->lag);
+		buf_puts(b, "</td></tr>\n");
+	}
+	buf_puts(b, "</table>\n<h2>Drift by column</h2>\n"
+	    "<table id=\"columns\"><tr><th>column</th><th>window</th>"
+	    "<th>reference</th><th>missing</th><th>mean</th><th>stddev</th>"
+	    "<th>tests: score (p-value) / threshold</th><th>drift</th></tr>\n");
+	for (i = 0; i < v.ncols; i++) {
+		const struct col_view *c = &v.cols[i];
+		int any = 0;
+
+		buf_puts(b, "<tr><td>");
+		html_text(b, c->name);
+		buf_puts(b, "</td><td>");
+		html_number(b, c->samples);
+		if (!isnan(size)) {
+			buf_puts(b, " / ");
+			html_number(b, size);
+		}
+		buf_puts(b, "</td><td>");
+		html_number(b, c->ref_samples);
+		buf_puts(b, "</td><td>");
+		html_number(b, c->missing);
+		buf_puts(b, "</td><td>");
+		html_number(b, c->mean);
+		buf_puts(b, "</td><td>");
+		html_number(b, c->std);
+		buf_puts(b, "</td><td>");
+		for (t = 0; t < CONF_TEST_COUNT; t++) {
+			if (!c->t[t].on)
+				continue;
+			if (any++)
+				buf_puts(b, "<br>");
+			buf_printf(b, "%s ", conf_test_name((enum conf_test)t));
+			html_number(b, c->t[t].score);
+			if (!isnan(c->t[t].pvalue)) {
+				buf_puts(b, " (p ");
+				html_number(b, c->t[t].pvalue);
+				buf_puts(b, ")");
+			}
+			buf_puts(b, " / ");
+			html_number(b, c->t[t].threshold);
+		}
+		if (!any)
+			buf_puts(b, "not tested");
+		buf_printf(b, "</td><td class=\"%s\">", isnan(c->detected) ? "" :
+		    c->detected != 0 ? "drift" : "ok");
+		buf_puts(b, isnan(c->detected) ? "&ndash;" :
+		    c->detected != 0 ? "drift" : "no drift");
+		buf_puts(b, "</td></tr>\n");
+	}
+	buf_puts(b, "</table>\n<p><a href=\"/metrics\">/metrics</a> &middot; "
+	    "<a href=\"/status\">/status</a> &middot; "
+	    "<a href=\"/-/healthy\">/-/healthy</a> &middot; "
+	    "<a href=\"/-/ready\">/-/ready</a></p>\n</body></html>\n");
+	view_free(&v);
+}
+
+/* ------------------------------------------------------------ routing */
+
 static const struct route {
 	const char *path;
 	void (*serve)(struct web *, const struct http_request *,
 	    struct http_response *);
 } routes[] = {
 	{ "/metrics", serve_metrics },
+	{ "/", serve_page },
+	{ "/status", serve_status },
 	{ "/-/healthy", serve_healthy },
 	{ "/-/ready", serve_ready },
 };

@@ -1,27 +1,50 @@
 /*
  * web.h - driftd's HTTP endpoints.
  *
- *   GET /metrics    the registry in the Prometheus text format
+ *   GET /metrics    Prometheus text 0.0.4, or OpenMetrics 1.0.0 when the
+ *                   Accept header prefers it; gzip when Accept-Encoding
+ *                   allows it
+ *   GET /           an HTML page: version, inputs, windows, drift per column
+ *   GET /status     the same as JSON
  *   GET /-/healthy  200 while the event loop runs
- *   GET /-/ready    200 once the daemon is ready to serve results, else 503
+ *   GET /-/ready    200 once the pipeline is built (reference loaded or
+ *                   being captured), else 503
  *
  * HEAD works wherever GET does; other methods get 405 with an Allow header
- * and unknown paths 404.  Scrapes are rendered from the registry as it is;
- * nothing here waits on computation.
+ * and unknown paths 404.  Everything is rendered from the metrics registry
+ * as the last evaluation left it; nothing here waits on computation.
  */
 #ifndef DRIFTD_WEB_H
 #define DRIFTD_WEB_H
 
+#include <zlib.h>
+
+#include "conf.h"
 #include "http.h"
 #include "metrics.h"
 
 struct web {
 	struct metrics_registry *registry;
+	const struct conf *conf;     /* the configuration in force */
 	int ready;
+	/* internal */
+	z_stream z;
+	int z_ready;
+	struct buf gz;
 };
 
 /* An http_handler_cb; `arg` is a struct web. */
 void web_handle(const struct http_request *req, struct http_response *resp,
     void *arg);
+
+/* Release what web_handle() allocated. */
+void web_free(struct web *w);
+
+/*
+ * Content negotiation, exposed for tests: which exposition format an
+ * Accept header prefers, and whether Accept-Encoding allows gzip.
+ */
+enum metrics_format web_negotiate_format(const char *accept);
+int web_accepts_gzip(const char *accept_encoding);
 
 #endif

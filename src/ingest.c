@@ -124,9 +124,29 @@ save_capture(struct ingest *g)
 	buf_free(&b);
 }
 
+static struct ingest *create(const struct conf *c,
+    struct metrics_registry *reg, struct buf *err, int lenient);
+
 struct ingest *
 ingest_create(const struct conf *c, struct metrics_registry *reg,
     struct buf *err)
+{
+	return create(c, reg, err, 0);
+}
+
+struct ingest *
+ingest_create_lenient(const struct conf *c, struct metrics_registry *reg)
+{
+	struct buf err = BUF_INIT;
+	struct ingest *g = create(c, reg, &err, 1);
+
+	buf_free(&err);
+	return g;
+}
+
+static struct ingest *
+create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
+    int lenient)
 {
 	struct ingest *g = xcalloc(1, sizeof(*g));
 
@@ -151,7 +171,9 @@ ingest_create(const struct conf *c, struct metrics_registry *reg,
 		int r = reference_load(g->reference, c->reference_file, c,
 		    g->columns, g->parser, &msg);
 
-		if (r != 0) {
+		if (r != 0 && lenient) {
+			log_error("%s; running without a reference", msg.data);
+		} else if (r != 0) {
 			buf_append(err, msg.data, msg.len);
 			buf_free(&msg);
 			ingest_destroy(g);
@@ -281,4 +303,196 @@ ingest_evaluate(struct ingest *g)
 	ingest_begin_evaluation(g);
 	while (!ingest_step(g, 3600))
 		;
+}
+
+/* ---------------------------------------------------- window transfer */
+
+void
+ingest_save_windows(struct ingest *g, struct state_writer *w)
+{
+	size_t n = window_records(g->window), nc = window_columns(g->window);
+	double *t = xreallocarray(NULL, n + 1, sizeof(double));
+	size_t i, c, k;
+
+	window_times(g->window, t);
+	state_begin_section(w, STATE_TAG_WINDOWS);
+	state_put_u64(w, n);
+	for (i = 0; i < n; i++)
+		state_put_double(w, t[i]);
+	state_put_u32(w, (uint32_t)nc);
+	for (c = 0; c < nc; c++) {
+		const struct column *col = columns_get(g->columns, c);
+
+		state_put_bytes(w, col->name, strlen(col->name));
+		state_put_u32(w, (uint32_t)col->kind);
+		if (col->kind == CONF_NUMERIC) {
+			for (i = 0; i < n; i++)
+				state_put_double(w, window_num_at(g->window, c, i));
+			continue;
+		}
+		state_put_u32(w, (uint32_t)col->nlabels);
+		for (k = 0; k < col->nlabels; k++)
+			state_put_bytes(w, col->labels[k], strlen(col->labels[k]));
+		for (i = 0; i < n; i++)
+			state_put_u32(w, window_cat_at(g->window, c, i));
+	}
+	state_end_section(w);
+	free(t);
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static double
+le_double(const unsigned char *p)
+{
+	uint64_t u = le64(p);
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* A length-prefixed string from a section (not NUL-terminated). */
+static const char *
+get_str(struct state_reader *r, size_t *len)
+{
+	uint64_t n = state_get_u64(r);
+
+	if (n > 65536) {
+		r->bad = 1;
+		return NULL;
+	}
+	*len = (size_t)n;
+	return state_get_bytes(r, (size_t)n);
+}
+
+struct restore_col {
+	long col;                /* new column, or -1 to drop */
+	enum conf_column_kind kind;
+	const unsigned char *values;   /* start of the per-record values */
+	uint32_t *map;           /* categorical: saved id -> new id */
+	uint32_t nlabels;
+};
+
+long
+ingest_restore_windows(struct ingest *g, const struct buf *file)
+{
+	struct state_reader r;
+	struct restore_col *rc = NULL;
+	uint64_t n, i;
+	uint32_t nc, c, k;
+	const unsigned char *times;
+	long restored = -EBADMSG;
+
+	if (state_section(file, STATE_TAG_WINDOWS, &r) != 0)
+		return 0;
+	n = state_get_u64(&r);
+	if (r.bad || n > WINDOW_MAX_SIZE)
+		return -EBADMSG;
+	times = state_get_bytes(&r, (size_t)n * 8);
+	nc = state_get_u32(&r);
+	if (r.bad || nc > CONF_MAX_FEATURES + 2)
+		return -EBADMSG;
+	rc = xcalloc(nc + 1, sizeof(*rc));
+	/* First the columns: find (or discover) each, and map categories. */
+	for (c = 0; c < nc && !r.bad; c++) {
+		size_t len;
+		const char *name = get_str(&r, &len);
+		uint32_t kind = state_get_u32(&r);
+		long col;
+
+		if (name == NULL || kind > CONF_CATEGORICAL) {
+			r.bad = 1;
+			break;
+		}
+		col = columns_find(g->columns, name, len);
+		if (col < 0) {
+			char *tmp = xstrndup(name, len);
+
+			col = columns_add_discovered(g->columns, tmp,
+			    (enum conf_column_kind)kind);
+			free(tmp);
+		}
+		if (col >= 0 && columns_get(g->columns, (size_t)col)->kind !=
+		    (enum conf_column_kind)kind)
+			col = -1;        /* same name, other kind: start afresh */
+		rc[c].col = col;
+		rc[c].kind = (enum conf_column_kind)kind;
+		if (kind == CONF_NUMERIC) {
+			rc[c].values = state_get_bytes(&r, (size_t)n * 8);
+			continue;
+		}
+		rc[c].nlabels = state_get_u32(&r);
+		if (rc[c].nlabels > 1000000) {
+			r.bad = 1;
+			break;
+		}
+		rc[c].map = xcalloc(rc[c].nlabels + 1, sizeof(uint32_t));
+		for (k = 0; k < rc[c].nlabels && !r.bad; k++) {
+			const char *l = get_str(&r, &len);
+
+			if (l != NULL && col >= 0)
+				rc[c].map[k] = columns_category(g->columns,
+				    (size_t)col, l, len);
+		}
+		rc[c].values = state_get_bytes(&r, (size_t)n * 4);
+	}
+	if (r.bad)
+		goto out;
+	sync_columns(g);
+	/* Then the records, oldest first, as if they had just been read. */
+	for (i = 0; i < n; i++) {
+		double t = le_double(times + 8 * i);
+
+		window_push(g->window, t);
+		for (c = 0; c < nc; c++) {
+			if (rc[c].col < 0)
+				continue;
+			if (rc[c].kind == CONF_NUMERIC) {
+				double v = le_double(rc[c].values + 8 * i);
+
+				if (!isnan(v))
+					window_set_num(g->window, (size_t)rc[c].col, v);
+			} else {
+				uint32_t id = le32(rc[c].values + 4 * i);
+
+				if (id != WINDOW_MISSING && id < rc[c].nlabels)
+					window_set_cat(g->window, (size_t)rc[c].col,
+					    rc[c].map[id]);
+			}
+		}
+		if (g->event_time && t > g->newest_event)
+			g->newest_event = t;
+	}
+	restored = (long)n;
+out:
+	for (c = 0; c < nc; c++)
+		free(rc[c].map);
+	free(rc);
+	return restored;
+}
+
+void
+ingest_windows_snapshot(struct ingest *g, struct state_writer *w)
+{
+	state_writer_init(w);
+	ingest_save_windows(g, w);
+	/* The section count in the header, as state_save() would set it. */
+	w->b.data[12] = 1;
 }

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "metrics.h"
+#include "state.h"
 #include "tail.h"
 
 #define INGEST_CAPTURE_FILE "reference.capture"
@@ -28,10 +29,30 @@ struct ingest;
  */
 struct ingest *ingest_create(const struct conf *c, struct metrics_registry *reg,
     struct buf *err);
+/* The same, but a reference that cannot be loaded is logged and left
+ * out rather than failing: the pipeline always comes up. */
+struct ingest *ingest_create_lenient(const struct conf *c,
+    struct metrics_registry *reg);
 void ingest_destroy(struct ingest *g);
 
 /* A tail_line_cb; `arg` is the struct ingest. */
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);
+
+/*
+ * Window contents in a checkpoint section (STATE_TAG_WINDOWS): record
+ * times and each column's values by name, so that they can be restored
+ * into a pipeline built from another configuration.
+ */
+void ingest_save_windows(struct ingest *g, struct state_writer *w);
+/* Refill the windows from a loaded checkpoint; columns that no longer exist
+ * are dropped.  Returns the number of records restored, or -EBADMSG. */
+long ingest_restore_windows(struct ingest *g, const struct buf *file);
+/*
+ * The windows alone as a checkpoint in memory (initialises w), for a
+ * reload: take it from the old pipeline, destroy that, build the new one
+ * and restore into it with ingest_restore_windows(&w->b).
+ */
+void ingest_windows_snapshot(struct ingest *g, struct state_writer *w);
 
 /* Evaluate drift now, to completion (--once). */
 void ingest_evaluate(struct ingest *g);

@@ -221,10 +221,13 @@ checkpoint(struct daemon *d)
 
 	if (d->conf->state_dir[0] == '\0' || d->tail == NULL)
 		return;
+	/* Positions and windows at the same instant: every line before the
+	 * positions is in the windows, none after. */
 	n = tail_positions(d->tail, &pos);
 	state_writer_init(&w);
 	state_put_positions(&w, pos, n);
 	tail_positions_free(pos, n);
+	ingest_save_windows(d->ingest, &w);
 	r = state_save(d->conf->state_dir, &w);
 	state_writer_free(&w);
 	if (r != 0) {
@@ -293,11 +296,18 @@ restore_positions(struct daemon *d, struct tail_position **pos, size_t *n)
 			    uv_strerror(r));
 		return;
 	}
-	if (state_get_positions(&file, pos, n) == -EBADMSG)
+	if (state_get_positions(&file, pos, n) == -EBADMSG) {
 		log_warn("%s: checkpoint has unreadable positions; ignoring "
-		    "them", dir);
-	else
-		log_info("%s: resuming %zu file position(s)", dir, *n);
+		    "it", dir);
+	} else {
+		long w = ingest_restore_windows(d->ingest, &file);
+
+		if (w < 0)
+			log_warn("%s: checkpoint has unreadable windows; they "
+			    "start empty", dir);
+		log_info("%s: resuming %zu file position(s) and %ld window "
+		    "record(s)", dir, *n, w < 0 ? 0 : w);
+	}
 	buf_free(&file);
 }
 
@@ -341,6 +351,7 @@ static void
 daemon_reload(struct daemon *d)
 {
 	struct conf *c = NULL;
+	struct state_writer snapshot;
 	struct ingest *g;
 	int restart_tail;
 
@@ -379,8 +390,10 @@ daemon_reload(struct daemon *d)
 		}
 		buf_free(&err);
 	}
-	/* The old model's series go before the new model makes its own. */
+	/* The old model's series go before the new model makes its own;
+	 * the windows move across in a snapshot. */
 	uv_idle_stop(&d->eval_idle);
+	ingest_windows_snapshot(d->ingest, &snapshot);
 	ingest_destroy(d->ingest);
 	d->ingest = NULL;
 	{
@@ -388,15 +401,19 @@ daemon_reload(struct daemon *d)
 
 		g = ingest_create(c, d->registry, &err);
 		if (g == NULL) {
-			/* The files changed between the two loads. */
+			/* The files changed between the two loads: back to
+			 * the old configuration, with its windows. */
 			log_error("reload failed: %s", err.data ? err.data : "");
 			buf_free(&err);
 			conf_free(c);
 			metrics_set(d->m[M_RELOAD_OK], 0);
-			d->ingest = ingest_create(d->conf, d->registry, &err);
-			buf_free(&err);
+			d->ingest = ingest_create_lenient(d->conf, d->registry);
+			ingest_restore_windows(d->ingest, &snapshot.b);
+			state_writer_free(&snapshot);
 			return;
 		}
+		ingest_restore_windows(g, &snapshot.b);
+		state_writer_free(&snapshot);
 		buf_free(&err);
 	}
 	d->ingest = g;

@@ -441,6 +441,10 @@ conn_dispatch(struct conn *c)
 	struct http_request req;
 	char *q;
 
+	if (c->parser.http_major != 1) {
+		conn_fail(c, 505);
+		return;
+	}
 	c->close_after_write = !http_should_keep_alive(&c->parser) ||
 	    s->closing;
 	buf_putc(&c->url, '\0');   /* make sure data is non-NULL */

@@ -247,9 +247,9 @@ on_checkpoint_timer(uv_timer_t *h)
 	checkpoint(h->data);
 }
 
-/* An evaluation proceeds in slices of at most this much work, so that
- * reading logs and answering scrapes never waits longer. */
-#define EVAL_SLICE_SECONDS 0.002
+/* An evaluation proceeds in slices of about this much work (a column is
+ * never split), so that reading logs and answering scrapes wait little. */
+#define EVAL_SLICE_SECONDS 0.0005
 
 static void
 on_eval_idle(uv_idle_t *h)

@@ -52,10 +52,15 @@ static struct procstat the_procstat;
 static double
 boot_time(void)
 {
+	static double cached;
 	char line[256];
 	double bt = 0;
-	FILE *fp = fopen("/proc/stat", "re");
+	FILE *fp;
 
+	/* The boot time does not change; read it once. */
+	if (cached > 0)
+		return cached;
+	fp = fopen("/proc/stat", "re");
 	if (fp == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -65,6 +70,7 @@ boot_time(void)
 		}
 	}
 	fclose(fp);
+	cached = bt;
 	return bt;
 }
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "procstat.h"
 #include "state.h"
 #include "tail.h"
@@ -78,6 +80,7 @@ struct daemon {
 	uv_timer_t checkpoint_timer;
 	uv_timer_t eval_timer;
 	uv_idle_t eval_idle;              /* steps an evaluation under way */
+	uv_timer_t notify_timer;          /* systemd watchdog and status */
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_signal_t sighup;
@@ -323,6 +326,44 @@ start_tail(struct daemon *d, const struct tail_position *pos, size_t n)
 		log_warn("no [input] path configured; nothing to follow");
 }
 
+/* The first series of a family, by name, or NaN. */
+static double
+first_value(struct metrics_registry *r, const char *name)
+{
+	const struct metrics_family *f = metrics_family_find(r, name);
+	const struct metrics_series *s = f != NULL ? metrics_family_first(f) : NULL;
+
+	return s != NULL ? metrics_value(s) : NAN;
+}
+
+/* A one-line summary for systemctl status. */
+static void
+notify_status(struct daemon *d, const char *prefix)
+{
+	struct buf b = BUF_INIT;
+	double records = first_value(d->registry, "prediction_records_total");
+	double drifted = first_value(d->registry, "prediction_drifted_columns");
+
+	buf_printf(&b, "%sSTATUS=following %zu input(s), %.0f records", prefix,
+	    d->conf->inputs.n, isnan(records) ? 0 : records);
+	if (!isnan(drifted))
+		buf_printf(&b, ", %.0f feature(s) drifted", drifted);
+	notify_send(b.data);
+	buf_free(&b);
+}
+
+static void
+on_notify_timer(uv_timer_t *h)
+{
+	struct daemon *d = h->data;
+
+	/* Sent from the loop: a stuck loop stops the pings, and systemd
+	 * restarts the service. */
+	if (notify_watchdog_ms() > 0)
+		notify_send("WATCHDOG=1");
+	notify_status(d, "");
+}
+
 static void
 daemon_stop(struct daemon *d)
 {
@@ -330,6 +371,7 @@ daemon_stop(struct daemon *d)
 		return;
 	d->stopping = 1;
 	log_info("shutting down");
+	notify_send("STOPPING=1");
 	checkpoint(d);
 	if (d->tail != NULL) {
 		tail_close(d->tail);
@@ -341,6 +383,7 @@ daemon_stop(struct daemon *d)
 	}
 	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->eval_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->notify_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->eval_idle, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
@@ -356,10 +399,12 @@ daemon_reload(struct daemon *d)
 	int restart_tail;
 
 	log_info("reloading configuration from %s", d->opts.conf_path);
+	notify_send("RELOADING=1");
 	if (load_config(&d->opts, &c) != 0) {
 		log_error("reload failed; the previous configuration stays "
 		    "in force");
 		metrics_set(d->m[M_RELOAD_OK], 0);
+		notify_send("READY=1\nSTATUS=reload failed; previous configuration in force");
 		return;
 	}
 	if (strcmp(c->listen, d->conf->listen) != 0)
@@ -386,6 +431,8 @@ daemon_reload(struct daemon *d)
 			buf_free(&err);
 			conf_free(c);
 			metrics_set(d->m[M_RELOAD_OK], 0);
+			notify_send("READY=1\nSTATUS=reload failed; previous "
+			    "configuration in force");
 			return;
 		}
 		buf_free(&err);
@@ -438,6 +485,7 @@ daemon_reload(struct daemon *d)
 	log_set_level(c->log_level);
 	metrics_set(d->m[M_RELOAD_OK], 1);
 	log_info("configuration reloaded");
+	notify_status(d, "READY=1\n");
 }
 
 static void
@@ -522,6 +570,9 @@ daemon_run(struct daemon *d)
 	size_t npos;
 
 	uv_loop_init(&d->loop);
+	r = notify_init();
+	if (r != 0)
+		log_warn("NOTIFY_SOCKET unusable: %s", uv_strerror(r));
 	d->registry = metrics_create();
 	register_self_metrics(d);
 	tail_register_metrics(d->registry);
@@ -574,6 +625,16 @@ daemon_run(struct daemon *d)
 	uv_timer_start(&d->eval_timer, on_eval_timer, d->conf->evaluate_every_ms,
 	    d->conf->evaluate_every_ms);
 	d->web.ready = 1;
+	/* Ready: systemd (Type=notify) starts what waits for driftd. */
+	uv_timer_init(&d->loop, &d->notify_timer);
+	d->notify_timer.data = d;
+	{
+		uint64_t wd = notify_watchdog_ms();
+		uint64_t every = wd > 0 ? wd / 2 : 10000;
+
+		uv_timer_start(&d->notify_timer, on_notify_timer, every, every);
+	}
+	notify_status(d, "READY=1\n");
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	log_info("stopped");
@@ -585,6 +646,7 @@ out:
 	ingest_destroy(d->ingest);
 	web_free(&d->web);
 	metrics_destroy(d->registry);
+	notify_close();
 	return status;
 }
 

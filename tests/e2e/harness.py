@@ -73,7 +73,8 @@ def sanitizer_clean(text, what="stderr"):
 class Daemon:
     """A driftd process with its own configuration in a temporary directory."""
 
-    def __init__(self, config="", args=(), tmpdir=None, listen="127.0.0.1:0"):
+    def __init__(self, config="", args=(), tmpdir=None, listen="127.0.0.1:0",
+                 env=None):
         self._tmp = None
         if tmpdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="driftd-e2e-")
@@ -83,6 +84,7 @@ class Daemon:
         self.write_config(config)
         self.args = list(args)
         self.listen = listen
+        self.env = env
         self.proc = None
         self.port = None
         self.stderr_path = os.path.join(tmpdir, "stderr.log")
@@ -97,9 +99,13 @@ class Daemon:
         if self.listen is not None:
             cmd += ["--listen", self.listen]
         cmd += self.args
+        env = None
+        if self.env is not None:
+            env = dict(os.environ)
+            env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
-                                     stderr=self._stderr)
+                                     stderr=self._stderr, env=env)
         if wait:
             wait_for(lambda: self._listening() or self.proc.poll() is not None,
                      what="driftd to listen")

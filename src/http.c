@@ -59,8 +59,8 @@ struct conn {
 	struct buf accept;
 	struct buf accept_encoding;
 
-	char *pending;                 /* unparsed bytes while a response is out */
-	size_t npending;
+	struct buf pending;            /* unparsed bytes while a response is out */
+	struct buf feeding;            /* the pending bytes being parsed */
 
 	int writing;
 	int close_after_write;
@@ -174,7 +174,8 @@ conn_free(struct conn *c)
 	buf_free(&c->head);
 	buf_free(&c->resp.headers);
 	buf_free(&c->resp.body);
-	free(c->pending);
+	buf_free(&c->pending);
+	buf_free(&c->feeding);
 	free(c);
 	server_maybe_free(s);
 }
@@ -333,8 +334,7 @@ static void
 on_write_done(uv_write_t *req, int status)
 {
 	struct conn *c = req->data;
-	char *pending;
-	size_t npending;
+	struct buf tmp;
 
 	c->writing = 0;
 	if (c->closing)
@@ -361,13 +361,15 @@ on_write_done(uv_write_t *req, int status)
 	http_parser_pause(&c->parser, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	/* Bytes of pipelined requests that arrived with the previous one. */
-	pending = c->pending;
-	npending = c->npending;
-	c->pending = NULL;
-	c->npending = 0;
-	if (npending > 0)
-		conn_feed(c, pending, npending);
-	free(pending);
+	/* Two buffers take turns, so that pipelining allocates nothing
+	 * after the first requests. */
+	tmp = c->feeding;
+	c->feeding = c->pending;
+	c->pending = tmp;
+	buf_reset(&c->pending);
+	if (c->feeding.len > 0)
+		conn_feed(c, c->feeding.data, c->feeding.len);
+	buf_reset(&c->feeding);
 }
 
 static void
@@ -474,9 +476,8 @@ conn_feed(struct conn *c, const char *data, size_t len)
 	err = HTTP_PARSER_ERRNO(&c->parser);
 	if (err == HPE_PAUSED) {
 		if (n < len) {
-			c->pending = xmalloc(len - n);
-			memcpy(c->pending, data + n, len - n);
-			c->npending = len - n;
+			buf_reset(&c->pending);
+			buf_append(&c->pending, data + n, len - n);
 		}
 		conn_dispatch(c);
 		return;
@@ -761,7 +762,8 @@ http_serve_buffer(const char *data, size_t len, http_handler_cb handler,
 	buf_free(&c->head);
 	buf_free(&c->resp.headers);
 	buf_free(&c->resp.body);
-	free(c->pending);
+	buf_free(&c->pending);
+	buf_free(&c->feeding);
 	free(c);
 	return requests;
 }

@@ -135,6 +135,8 @@ struct drift {
 	double *bins_w, *bins_r, *expected;
 	size_t nbins_w, nbins_r, nexpected;
 	double alpha;                 /* [drift] p_value */
+	int phase;                    /* of column `next` */
+	size_t cur_nw;                /* values in d->sorted */
 	size_t drifted_now, tested_now;
 };
 
@@ -235,29 +237,50 @@ nominal_threshold(const struct conf_drift *cd, int test)
 	return NAN;
 }
 
-static void
+/*
+ * A numeric column is evaluated in phases, each a fraction of a
+ * millisecond even for large windows, so that the loop gets control back
+ * between them: the sorted window (phase 1) is kept in d->sorted for the
+ * tests that follow.
+ */
+enum {
+	PHASE_START,
+	PHASE_KS,
+	PHASE_BINS,
+	PHASE_WASSERSTEIN,
+	PHASE_DONE,
+};
+
+static int
 eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
-    struct result *res)
+    struct result *res, int phase)
 {
-	const struct column *c = columns_get(d->cs, col);
-	size_t nw, i, k, nb = rc->nedges + 1;
-	double *win;
+	size_t nw = d->cur_nw, i, k, nb = rc->nedges + 1;
+	double *win = d->sorted;
 
-	d->sorted = grow(d->sorted, &d->nsorted, window_records(d->w) + 1,
-	    sizeof(double));
-	d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2, sizeof(uint32_t));
-	win = d->sorted;
-	nw = window_sorted(d->w, col, win, d->counts);
-	win[nw] = INFINITY;          /* the sentinel stats' merges expect */
-	res->samples = nw;
+	switch (phase) {
+	case PHASE_START:
+		d->sorted = grow(d->sorted, &d->nsorted, window_records(d->w) + 1,
+		    sizeof(double));
+		d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2,
+		    sizeof(uint32_t));
+		win = d->sorted;
+		nw = window_sorted(d->w, col, win, d->counts);
+		win[nw] = INFINITY;      /* the sentinel stats' merges expect */
+		d->cur_nw = nw;
+		res->samples = nw;
+		return PHASE_KS;
+	case PHASE_KS:
+		if (res->tests & (1u << CONF_TEST_KS)) {
+			double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
 
-	if (res->tests & (1u << CONF_TEST_KS)) {
-		double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
-
-		res->score[CONF_TEST_KS] = dd;
-		res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
-	}
-	if (res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))) {
+			res->score[CONF_TEST_KS] = dd;
+			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
+		}
+		return PHASE_BINS;
+	case PHASE_BINS:
+		if (!(res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))))
+			return PHASE_WASSERSTEIN;
 		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
 		/* Merge the sorted window with the edges: a value equal to an
 		 * edge belongs to the bin starting there. */
@@ -273,16 +296,20 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, rc->props, nb);
 		if (res->tests & (1u << CONF_TEST_JS))
 			res->score[CONF_TEST_JS] = stats_js(d->bins_w, rc->props, nb);
-	}
-	if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
-		double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
-		    STATS_WASSERSTEIN_MIN_STD;
+		return PHASE_WASSERSTEIN;
+	case PHASE_WASSERSTEIN:
+		if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
+			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
+			    STATS_WASSERSTEIN_MIN_STD;
 
-		d->terms = grow(d->terms, &d->nterms, rc->n + nw, sizeof(double));
-		res->score[CONF_TEST_WASSERSTEIN] = stats_wasserstein(rc->sorted,
-		    rc->n, win, nw, d->terms) / std;
+			d->terms = grow(d->terms, &d->nterms, rc->n + nw,
+			    sizeof(double));
+			res->score[CONF_TEST_WASSERSTEIN] = stats_wasserstein(
+			    rc->sorted, rc->n, win, nw, d->terms) / std;
+		}
+		return PHASE_DONE;
 	}
-	(void)c;
+	return PHASE_DONE;
 }
 
 static void
@@ -339,45 +366,51 @@ eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
 	}
 }
 
-static void
-eval_column(struct drift *d, size_t col)
+/* Evaluate `phase` of column `col`; returns the next phase, or
+ * PHASE_DONE when the column is complete. */
+static int
+eval_column(struct drift *d, size_t col, int phase)
 {
 	struct column *c = columns_get(d->cs, col);
 	const struct reference_column *rc = reference_column(d->r, col);
 	struct result *res = &d->res[col];
-	size_t t, nvalid = window_valid(d->w, col);
+	size_t t, nvalid;
 
-	memset(res, 0, sizeof(*res));
-	res->records = window_records(d->w);
-	res->samples = nvalid;
-	for (t = 0; t < CONF_TEST_COUNT; t++) {
-		res->score[t] = NAN;
-		res->pvalue[t] = NAN;
-		res->threshold[t] = NAN;
-	}
-	if (c->kind == CONF_NUMERIC && nvalid > 0) {
-		size_t n;
+	if (phase == PHASE_START) {
+		nvalid = window_valid(d->w, col);
+		memset(res, 0, sizeof(*res));
+		res->records = window_records(d->w);
+		res->samples = nvalid;
+		for (t = 0; t < CONF_TEST_COUNT; t++) {
+			res->score[t] = NAN;
+			res->pvalue[t] = NAN;
+			res->threshold[t] = NAN;
+		}
+		if (c->kind == CONF_NUMERIC && nvalid > 0) {
+			size_t n;
 
-		d->values = grow(d->values, &d->nvalues, window_records(d->w) + 1,
-		    sizeof(double));
-		n = window_values(d->w, col, d->values);
-		stats_mean_std(d->values, n, &res->mean, &res->std);
+			d->values = grow(d->values, &d->nvalues,
+			    window_records(d->w) + 1, sizeof(double));
+			n = window_values(d->w, col, d->values);
+			stats_mean_std(d->values, n, &res->mean, &res->std);
+		}
+		res->has_ref = rc != NULL;
+		res->ref_samples = rc != NULL ? rc->n : 0;
+		if (rc == NULL || nvalid < d->min_samples || rc->n < d->min_samples)
+			return PHASE_DONE;
+		res->tested = 1;
+		res->decide = c->drift.decide == CONF_DECIDE_AUTO ?
+		    auto_test(c, rc->n) : c->drift.decide;
+		res->tests = c->drift.tests | (1u << res->decide);
+		for (t = 0; t < CONF_TEST_COUNT; t++)
+			if (res->tests & (1u << t))
+				res->threshold[t] = nominal_threshold(&c->drift, (int)t);
+		if (c->kind == CONF_CATEGORICAL) {
+			eval_categorical(d, col, rc, res);
+			return PHASE_DONE;
+		}
 	}
-	res->has_ref = rc != NULL;
-	res->ref_samples = rc != NULL ? rc->n : 0;
-	if (rc == NULL || nvalid < d->min_samples || rc->n < d->min_samples)
-		return;
-	res->tested = 1;
-	res->decide = c->drift.decide == CONF_DECIDE_AUTO ?
-	    auto_test(c, rc->n) : c->drift.decide;
-	res->tests = c->drift.tests | (1u << res->decide);
-	if (c->kind == CONF_NUMERIC)
-		eval_numeric(d, col, rc, res);
-	else
-		eval_categorical(d, col, rc, res);
-	for (t = 0; t < CONF_TEST_COUNT; t++)
-		if (res->tests & (1u << t))
-			res->threshold[t] = nominal_threshold(&c->drift, (int)t);
+	return eval_numeric(d, col, rc, res, phase);
 }
 
 /* ------------------------------------------------------------ deciding */
@@ -575,6 +608,7 @@ drift_begin(struct drift *d, struct columns *cs, struct window *w,
 	d->r = r;
 	d->now = now;
 	d->next = 0;
+	d->phase = 0;
 	d->spent_ns = 0;
 	if (d->nres < n) {
 		d->res = xreallocarray(d->res, n, sizeof(*d->res));
@@ -594,7 +628,11 @@ drift_step(struct drift *d, double budget)
 	/* Columns discovered during the evaluation wait for the next one. */
 	n = d->nres < columns_count(d->cs) ? d->nres : columns_count(d->cs);
 	while (d->next < n) {
-		eval_column(d, d->next++);
+		d->phase = eval_column(d, d->next, d->phase);
+		if (d->phase == PHASE_DONE) {
+			d->next++;
+			d->phase = PHASE_START;
+		}
 		if (uv_hrtime() - start >= limit)
 			break;
 	}

@@ -45,6 +45,7 @@ static const struct metrics_desc descs[PS_COUNT] = {
 
 struct procstat {
 	struct metrics_series *series[PS_COUNT];
+	double last;             /* when /proc was last read */
 };
 
 static struct procstat the_procstat;
@@ -130,12 +131,21 @@ procstat_read(struct procstat_sample *out)
 	return 0;
 }
 
+/* Scrapes closer together than this share one reading of /proc: the
+ * figures cannot change meaningfully in between, and busy scrapers should
+ * not cost a dozen system calls each. */
+#define PROCSTAT_MIN_INTERVAL 0.1
+
 static void
 collect(void *arg)
 {
 	struct procstat *ps = arg;
 	struct procstat_sample s;
+	double now = util_now();
 
+	if (now - ps->last < PROCSTAT_MIN_INTERVAL && now >= ps->last)
+		return;
+	ps->last = now;
 	if (procstat_read(&s) != 0)
 		return;
 	metrics_set(ps->series[PS_CPU], s.cpu_seconds);

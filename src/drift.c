@@ -136,6 +136,7 @@ struct drift {
 	size_t nbins_w, nbins_r, nexpected;
 	double alpha;                 /* [drift] p_value */
 	int phase;                    /* of column `next` */
+	int wasserstein_done;         /* computed with KS in one walk */
 	size_t cur_nw;                /* values in d->sorted */
 	size_t drifted_now, tested_now;
 };
@@ -268,10 +269,26 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		nw = window_sorted(d->w, col, win, d->counts);
 		win[nw] = INFINITY;      /* the sentinel stats' merges expect */
 		d->cur_nw = nw;
+		d->wasserstein_done = 0;
 		res->samples = nw;
 		return PHASE_KS;
 	case PHASE_KS:
-		if (res->tests & (1u << CONF_TEST_KS)) {
+		if ((res->tests & (1u << CONF_TEST_KS)) &&
+		    (res->tests & (1u << CONF_TEST_WASSERSTEIN))) {
+			/* Both want the same walk of window and reference. */
+			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
+			    STATS_WASSERSTEIN_MIN_STD, w;
+			double dd;
+
+			d->terms = grow(d->terms, &d->nterms, rc->n + nw,
+			    sizeof(double));
+			dd = stats_ks_d_wasserstein(rc->sorted, rc->n, win, nw,
+			    d->terms, &w);
+			res->score[CONF_TEST_KS] = dd;
+			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
+			res->score[CONF_TEST_WASSERSTEIN] = w / std;
+			d->wasserstein_done = 1;
+		} else if (res->tests & (1u << CONF_TEST_KS)) {
 			double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
 
 			res->score[CONF_TEST_KS] = dd;
@@ -298,7 +315,8 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			res->score[CONF_TEST_JS] = stats_js(d->bins_w, rc->props, nb);
 		return PHASE_WASSERSTEIN;
 	case PHASE_WASSERSTEIN:
-		if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
+		if ((res->tests & (1u << CONF_TEST_WASSERSTEIN)) &&
+		    !d->wasserstein_done) {
 			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 			    STATS_WASSERSTEIN_MIN_STD;
 

@@ -77,6 +77,14 @@ double stats_ks_d(const double *a, size_t na, const double *b, size_t nb);
 double stats_ks_pvalue(double d, size_t n1, size_t n2);
 
 /*
+ * Kolmogorov-Smirnov p-values below this are not computed exactly: for
+ * n > 140 the bound 2 exp(-2 n d^2) (Dvoretzky-Kiefer-Wolfowitz, with
+ * Massart's constant) is reported, which differs from SciPy's figure by
+ * less than this (SciPy's contract is 1e-6 absolute).
+ */
+#define STATS_P_EXACT_BELOW 1e-9
+
+/*
  * Survival function Pr(D_n >= d) of the two-sided one-sample
  * Kolmogorov-Smirnov statistic, choosing among exact and asymptotic
  * methods as Simard & L'Ecuyer (2011) recommend and SciPy's kstwo does:
@@ -96,6 +104,12 @@ double stats_smirnov(long n, double d);
  */
 double stats_wasserstein(const double *u, size_t nu, const double *v,
     size_t nv, double *scratch);
+
+/* Both at once, in one walk: returns D, stores the Wasserstein distance
+ * (summed with compensation rather than pairwise: equal to
+ * stats_wasserstein() to a few ulps).  `scratch` is not used. */
+double stats_ks_d_wasserstein(const double *u, size_t nu, const double *v,
+    size_t nv, double *scratch, double *wasserstein);
 
 /*
  * Pearson's chi-square statistic of observed counts against expected

@@ -98,12 +98,12 @@ window_columns(const struct window *w)
 	return w->ncols;
 }
 
+/* How many reference values are <= v: the gap between reference values
+ * that v falls in (a value equal to ref[s-1] starts gap s). */
 static uint32_t
 ref_code(const struct wcol *c, double v)
 {
-	size_t s = stats_upper_bound(c->ref, c->nref, v);
-
-	return (uint32_t)(2 * s + (s > 0 && c->ref[s - 1] == v ? 0 : 1));
+	return (uint32_t)stats_upper_bound(c->ref, c->nref, v);
 }
 
 void
@@ -240,22 +240,20 @@ window_sorted(const struct window *w, size_t col, double *out,
 		stats_sort(out, k);
 		return k;
 	}
-	/* Counting sort by code: codes order values by their place among
-	 * the reference values, equal values before the gap after them. */
-	ncodes = 2 * c->nref + 2;
-	memset(counts, 0, ncodes * sizeof(uint32_t));
+	/* Counting sort by gap: gaps order values by their place among the
+	 * reference values; inside a gap the few values are then sorted. */
+	ncodes = c->nref + 1;
+	memset(counts, 0, (ncodes + 1) * sizeof(uint32_t));
 	for (i = 0, slot = w->head; i < w->n; i++) {
 		if (c->code[slot] != CODE_NONE)
-			counts[c->code[slot]]++;
+			counts[c->code[slot] + 1]++;
 		if (++slot == w->size)
 			slot = 0;
 	}
-	for (i = 0, sum = 0; i < ncodes; i++) {
-		uint32_t n = counts[i];
-
-		counts[i] = (uint32_t)sum;
-		sum += n;
-	}
+	/* counts[g] becomes where gap g starts. */
+	for (i = 1; i <= ncodes; i++)
+		counts[i] += counts[i - 1];
+	sum = counts[ncodes];
 	for (i = 0, slot = w->head; i < w->n; i++) {
 		uint32_t code = c->code[slot];
 
@@ -264,14 +262,12 @@ window_sorted(const struct window *w, size_t col, double *out,
 		if (++slot == w->size)
 			slot = 0;
 	}
-	/* Values in the same gap between reference values still need
-	 * ordering among themselves; those groups are small. counts[i] now
-	 * holds the end of group i. */
-	for (i = 1, k = 0; i < ncodes; i += 2) {
-		size_t start = i == 1 ? 0 : counts[i - 1], end = counts[i];
+	/* Now counts[g] is where gap g ends, and gap g starts at
+	 * counts[g - 1] (gap 0 at 0). */
+	for (k = 0; k < ncodes; k++) {
+		size_t start = k == 0 ? 0 : counts[k - 1], end = counts[k];
 		size_t a, b;
 
-		(void)k;
 		if (end - start < 2)
 			continue;
 		if (end - start > 32) {

@@ -8,10 +8,9 @@
  * size x columns values, whatever the input.
  *
  * For a numeric column whose reference is known, each value also carries a
- * code locating it among the sorted reference values: 2s + 1 when exactly s
- * reference values are <= it and it equals none of them, 2s when it equals
- * the s-th.  Sorting the window for an evaluation then is a counting sort
- * over those codes plus tiny sorts inside each gap, O(size + reference).
+ * code locating it among the sorted reference values: how many of them are
+ * <= it.  Sorting the window for an evaluation then is a counting sort over
+ * those codes plus tiny sorts inside each gap, O(size + reference).
  *
  * Ownership: the window copies nothing it is given but the values; a
  * reference array passed to window_set_reference() must stay valid until
@@ -70,7 +69,7 @@ size_t window_values(const struct window *w, size_t col, double *out);
 
 /*
  * The valid values of a numeric column in ascending order, using the
- * reference codes.  `counts` must hold 2n + 2 entries (n = reference size)
+ * reference codes.  `counts` must hold n + 2 entries (n = reference size)
  * and is used as scratch.  Returns how many values were written; falls
  * back to a plain sort when the column has no reference.
  */

@@ -27,36 +27,8 @@
 #include "log.h"
 #include "strmap.h"
 #include "tail.h"
+#include "tail_internal.h"
 #include "util.h"
-
-enum {
-	M_LINES,
-	M_BYTES,
-	M_ERRORS,
-	M_ROTATIONS,
-	M_LAG,
-	M_COUNT
-};
-
-static const struct metrics_desc descs[M_COUNT] = {
-	[M_LINES] = { "driftd_log_lines_total", METRICS_COUNTER,
-	    "Lines read from the input's files.", { "input", NULL } },
-	[M_BYTES] = { "driftd_log_bytes_total", METRICS_COUNTER,
-	    "Bytes read from the input's files.", { "input", NULL } },
-	[M_ERRORS] = { "driftd_log_errors_total", METRICS_COUNTER,
-	    "Lines skipped, by reason: json (not a JSON object), too_long "
-	    "(longer than max_line_bytes).", { "input", "reason", NULL } },
-	[M_ROTATIONS] = { "driftd_log_rotations_total", METRICS_COUNTER,
-	    "Rotations and truncations of the input's files followed.",
-	    { "input", NULL } },
-	[M_LAG] = { "driftd_log_lag_bytes", METRICS_GAUGE,
-	    "Bytes written to the input's files but not yet read.",
-	    { "input", NULL } },
-};
-
-struct counters {
-	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag;
-};
 
 struct tfile {
 	struct tinput *in;
@@ -66,10 +38,7 @@ struct tfile {
 	uint64_t dev, ino;
 	uint64_t fp_hash;
 	uint32_t fp_len;
-	uint64_t offset;        /* read position */
-	uint64_t consumed;      /* end of the last complete line */
-	struct buf partial;     /* bytes of an incomplete line */
-	int skipping;           /* inside a too-long line: drop to newline */
+	struct tail_lines lines;   /* read position, partial line */
 	int detached;
 	uint64_t detached_at;   /* loop time, ms */
 	int eof;                /* the last read found no more data */
@@ -87,7 +56,7 @@ struct tinput {
 	int warned_missing;
 	struct tfile *files;
 	int dirty;
-	struct counters m;
+	struct tail_counters m;
 };
 
 struct tail {
@@ -110,116 +79,6 @@ struct tail {
 };
 
 static void tail_maybe_free(struct tail *t);
-
-/* ------------------------------------------------------------- metrics */
-
-void
-tail_register_metrics(struct metrics_registry *reg)
-{
-	size_t i;
-
-	for (i = 0; i < M_COUNT; i++)
-		if (metrics_family_find(reg, descs[i].name) == NULL)
-			metrics_family_add(reg, &descs[i], NULL, 0);
-}
-
-static void
-counters_init(struct counters *m, struct metrics_registry *reg,
-    const char *input)
-{
-	const char *lv[2] = { input, NULL };
-
-	tail_register_metrics(reg);
-	m->lines = metrics_series_get(metrics_family_find(reg, descs[M_LINES].name), lv);
-	m->bytes = metrics_series_get(metrics_family_find(reg, descs[M_BYTES].name), lv);
-	m->rotations = metrics_series_get(metrics_family_find(reg, descs[M_ROTATIONS].name), lv);
-	m->lag = metrics_series_get(metrics_family_find(reg, descs[M_LAG].name), lv);
-	lv[1] = "json";
-	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
-	lv[1] = "too_long";
-	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
-}
-
-/* --------------------------------------------------------------- lines */
-
-static void
-emit(tail_line_cb cb, void *arg, struct counters *m, const char *line,
-    size_t len)
-{
-	size_t i;
-
-	metrics_add(m->lines, 1);
-	/* Blank lines (whitespace only) carry nothing and are not errors. */
-	for (i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			break;
-	if (i == len)
-		return;
-	if (line[len - 1] == '\r')
-		len--;
-	if (cb(arg, line, len) == TAIL_LINE_BAD_JSON)
-		metrics_add(m->json, 1);
-}
-
-static void
-too_long(struct tfile *f, struct counters *m)
-{
-	metrics_add(m->too_long, 1);
-	log_debug("%s: skipping a line longer than the configured maximum",
-	    f->path);
-}
-
-/*
- * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
- * Complete lines go to cb; an incomplete tail waits in f->partial.
- */
-static void
-feed(struct tfile *f, const char *data, size_t n, size_t max_line,
-    struct counters *m, tail_line_cb cb, void *arg)
-{
-	const char *p = data, *end = data + n;
-	uint64_t base = f->offset - n;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t seg;
-
-		if (nl == NULL) {
-			seg = (size_t)(end - p);
-			if (f->skipping)
-				break;
-			if (f->partial.len + seg > max_line) {
-				too_long(f, m);
-				f->skipping = 1;
-				buf_reset(&f->partial);
-			} else {
-				buf_append(&f->partial, p, seg);
-			}
-			break;
-		}
-		seg = (size_t)(nl - p);
-		if (f->skipping) {
-			f->skipping = 0;
-			metrics_add(m->lines, 1);
-		} else if (f->partial.len > 0) {
-			if (f->partial.len + seg > max_line) {
-				too_long(f, m);
-				metrics_add(m->lines, 1);
-			} else {
-				buf_append(&f->partial, p, seg);
-				emit(cb, arg, m, f->partial.data, f->partial.len);
-			}
-			buf_reset(&f->partial);
-		} else if (seg > max_line) {
-			too_long(f, m);
-			metrics_add(m->lines, 1);
-		} else {
-			emit(cb, arg, m, p, seg);
-		}
-		p = nl + 1;
-		f->consumed = base + (uint64_t)(p - data);
-	}
-}
 
 /* --------------------------------------------------------- identities */
 
@@ -261,7 +120,7 @@ on_file_watch_closed(uv_handle_t *h)
 	struct tail *t = f->in->t;
 
 	free(f->path);
-	buf_free(&f->partial);
+	buf_free(&f->lines.partial);
 	free(f);
 	t->open_handles--;
 	tail_maybe_free(t);
@@ -377,20 +236,21 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	f->in = in;
 	f->fd = fd;
 	f->path = xstrdup(path);
+	f->lines.path = f->path;
 	f->dev = (uint64_t)fst.st_dev;
 	f->ino = (uint64_t)fst.st_ino;
 	fingerprint(fd, (uint64_t)fst.st_size, &f->fp_hash, &f->fp_len);
-	f->offset = f->consumed = start;
+	f->lines.offset = f->lines.consumed = start;
 	if (start > 0 && pos == NULL) {
 		/* Starting at the end of a file whose last line is still
 		 * being written: skip that line's rest quietly. */
 		char last;
 
 		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n')
-			f->skipping = 1;
+			f->lines.skipping = 1;
 	}
 	if (lseek(fd, (off_t)start, SEEK_SET) < 0) {
-		f->offset = f->consumed = 0;
+		f->lines.offset = f->lines.consumed = 0;
 	}
 	uv_fs_event_init(t->loop, &f->watch);
 	f->watch.data = f;
@@ -414,7 +274,7 @@ check_truncation(struct tfile *f)
 
 	if (fstat(f->fd, &st) != 0)
 		return;
-	truncated = (uint64_t)st.st_size < f->offset;
+	truncated = (uint64_t)st.st_size < f->lines.offset;
 	if (!truncated && f->fp_len > 0 && (uint64_t)st.st_size >= f->fp_len &&
 	    !fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
 		truncated = 1;
@@ -422,9 +282,9 @@ check_truncation(struct tfile *f)
 		log_info("%s: truncated; reading it from the beginning", f->path);
 		metrics_add(f->in->m.rotations, 1);
 		lseek(f->fd, 0, SEEK_SET);
-		f->offset = f->consumed = 0;
-		f->skipping = 0;
-		buf_reset(&f->partial);
+		f->lines.offset = f->lines.consumed = 0;
+		f->lines.skipping = 0;
+		buf_reset(&f->lines.partial);
 		f->eof = 0;
 		f->fp_len = 0;
 	}
@@ -553,10 +413,10 @@ file_read(struct tfile *f)
 		return 0;
 	}
 	f->eof = 0;
-	f->offset += (uint64_t)n;
+	f->lines.offset += (uint64_t)n;
 	metrics_add(f->in->m.bytes, (double)n);
-	feed(f, t->rbuf, (size_t)n, t->o.max_line_bytes, &f->in->m, t->cb,
-	    t->arg);
+	tail_lines_feed(&f->lines, t->rbuf, (size_t)n, t->o.max_line_bytes,
+	    &f->in->m, t->cb, t->arg);
 	return n == TAIL_SLICE_BYTES;
 }
 
@@ -680,8 +540,8 @@ collect_lag(void *arg)
 		for (f = in->files; f != NULL; f = f->next) {
 			struct stat st;
 
-			if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->offset)
-				lag += (double)((uint64_t)st.st_size - f->offset);
+			if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->lines.offset)
+				lag += (double)((uint64_t)st.st_size - f->lines.offset);
 		}
 		metrics_set(in->m.lag, lag);
 	}
@@ -722,7 +582,7 @@ tail_create(uv_loop_t *loop, const struct tail_options *o,
 		if (!has_glob_chars(dir))
 			in->dir = xstrdup(dir);
 		free(copy);
-		counters_init(&in->m, reg, in->pattern);
+		tail_counters_init(&in->m, reg, in->pattern);
 		uv_fs_event_init(loop, &in->dirwatch);
 		in->dirwatch.data = in;
 		t->open_handles++;
@@ -858,7 +718,7 @@ tail_positions(struct tail *t, struct tail_position **out)
 			p->ino = f->ino;
 			p->fp_hash = f->fp_hash;
 			p->fp_len = f->fp_len;
-			p->offset = f->consumed;
+			p->offset = f->lines.consumed;
 		}
 	}
 	*out = v;
@@ -921,94 +781,3 @@ tail_close(struct tail *t)
 	uv_close((uv_handle_t *)&t->idle, on_handle_closed);
 }
 
-/* ---------------------------------------------------------------- once */
-
-static int
-read_fd_once(int fd, const char *name, size_t max_line, char *rbuf,
-    struct counters *m, tail_line_cb cb, void *arg)
-{
-	struct tfile f;
-	int r = 0;
-
-	memset(&f, 0, sizeof(f));
-	f.fd = fd;
-	f.path = (char *)(uintptr_t)name;
-	for (;;) {
-		ssize_t n = read(fd, rbuf, TAIL_SLICE_BYTES);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			log_error("%s: read failed: %s", name, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		f.offset += (uint64_t)n;
-		metrics_add(m->bytes, (double)n);
-		feed(&f, rbuf, (size_t)n, max_line, m, cb, arg);
-	}
-	/* As when following, only newline-terminated lines count. */
-	if (f.partial.len > 0 || f.skipping)
-		log_warn("%s: ignoring an incomplete last line (no newline)",
-		    name);
-	buf_free(&f.partial);
-	return r;
-}
-
-int
-tail_read_once(const char *const *files, size_t n, size_t max_line_bytes,
-    struct metrics_registry *reg, tail_line_cb cb, void *arg)
-{
-	char *rbuf = xmalloc(TAIL_SLICE_BYTES);
-	int first_error = 0;
-	size_t i, k;
-
-	for (i = 0; i < n; i++) {
-		struct counters m;
-		glob_t g;
-		int r;
-
-		counters_init(&m, reg, files[i]);
-		if (strcmp(files[i], "-") == 0) {
-			r = read_fd_once(STDIN_FILENO, "(stdin)", max_line_bytes,
-			    rbuf, &m, cb, arg);
-			if (r != 0 && first_error == 0)
-				first_error = r;
-			continue;
-		}
-		if (has_glob_chars(files[i]) &&
-		    glob(files[i], 0, NULL, &g) == 0) {
-			for (k = 0; k < g.gl_pathc; k++) {
-				int fd = open(g.gl_pathv[k], O_RDONLY | O_CLOEXEC);
-
-				if (fd < 0)
-					continue;
-				read_fd_once(fd, g.gl_pathv[k], max_line_bytes,
-				    rbuf, &m, cb, arg);
-				close(fd);
-			}
-			globfree(&g);
-			continue;
-		}
-		{
-			int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-
-			if (fd < 0) {
-				r = -errno;
-				log_error("%s: %s", files[i], strerror(errno));
-				if (first_error == 0)
-					first_error = r;
-				continue;
-			}
-			r = read_fd_once(fd, files[i], max_line_bytes, rbuf, &m,
-			    cb, arg);
-			if (r != 0 && first_error == 0)
-				first_error = r;
-			close(fd);
-		}
-	}
-	free(rbuf);
-	return first_error;
-}

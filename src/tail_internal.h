@@ -1,0 +1,39 @@
+/*
+ * tail_internal.h - what tail.c, tail_lines.c and tail_once.c share.
+ */
+#ifndef DRIFTD_TAIL_INTERNAL_H
+#define DRIFTD_TAIL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "metrics.h"
+#include "tail.h"
+
+/* The driftd_log_* series of one input. */
+struct tail_counters {
+	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag;
+};
+
+
+/* Where a file's reading stands, in lines. */
+struct tail_lines {
+	const char *path;       /* for messages */
+	uint64_t offset;        /* bytes read */
+	uint64_t consumed;      /* end of the last complete line */
+	struct buf partial;     /* bytes of an incomplete line */
+	int skipping;           /* inside a too-long line: drop to newline */
+};
+
+void tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
+    const char *input);
+
+/*
+ * Cut `n` bytes just read (ending at l->offset) into lines: complete lines
+ * go to cb, an incomplete tail waits in l->partial, lines longer than
+ * max_line are skipped without being buffered and counted.
+ */
+void tail_lines_feed(struct tail_lines *l, const char *data, size_t n,
+    size_t max_line, struct tail_counters *m, tail_line_cb cb, void *arg);
+
+#endif

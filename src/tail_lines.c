@@ -1,0 +1,147 @@
+/*
+ * tail_lines.c - cutting bytes into complete lines, and the driftd_log_*
+ * counters; shared by following (tail.c) and --once (tail_once.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "tail.h"
+#include "tail_internal.h"
+
+enum {
+	M_LINES,
+	M_BYTES,
+	M_ERRORS,
+	M_ROTATIONS,
+	M_LAG,
+	M_COUNT
+};
+
+static const struct metrics_desc descs[M_COUNT] = {
+	[M_LINES] = { "driftd_log_lines_total", METRICS_COUNTER,
+	    "Lines read from the input's files.", { "input", NULL } },
+	[M_BYTES] = { "driftd_log_bytes_total", METRICS_COUNTER,
+	    "Bytes read from the input's files.", { "input", NULL } },
+	[M_ERRORS] = { "driftd_log_errors_total", METRICS_COUNTER,
+	    "Lines skipped, by reason: json (not a JSON object), too_long "
+	    "(longer than max_line_bytes).", { "input", "reason", NULL } },
+	[M_ROTATIONS] = { "driftd_log_rotations_total", METRICS_COUNTER,
+	    "Rotations and truncations of the input's files followed.",
+	    { "input", NULL } },
+	[M_LAG] = { "driftd_log_lag_bytes", METRICS_GAUGE,
+	    "Bytes written to the input's files but not yet read.",
+	    { "input", NULL } },
+};
+
+/* ------------------------------------------------------------- metrics */
+
+void
+tail_register_metrics(struct metrics_registry *reg)
+{
+	size_t i;
+
+	for (i = 0; i < M_COUNT; i++)
+		if (metrics_family_find(reg, descs[i].name) == NULL)
+			metrics_family_add(reg, &descs[i], NULL, 0);
+}
+
+void
+tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
+    const char *input)
+{
+	const char *lv[2] = { input, NULL };
+
+	tail_register_metrics(reg);
+	m->lines = metrics_series_get(metrics_family_find(reg, descs[M_LINES].name), lv);
+	m->bytes = metrics_series_get(metrics_family_find(reg, descs[M_BYTES].name), lv);
+	m->rotations = metrics_series_get(metrics_family_find(reg, descs[M_ROTATIONS].name), lv);
+	m->lag = metrics_series_get(metrics_family_find(reg, descs[M_LAG].name), lv);
+	lv[1] = "json";
+	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
+	lv[1] = "too_long";
+	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
+}
+
+/* --------------------------------------------------------------- lines */
+
+static void
+emit(tail_line_cb cb, void *arg, struct tail_counters *m, const char *line,
+    size_t len)
+{
+	size_t i;
+
+	metrics_add(m->lines, 1);
+	/* Blank lines (whitespace only) carry nothing and are not errors. */
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i == len)
+		return;
+	if (line[len - 1] == '\r')
+		len--;
+	if (cb(arg, line, len) == TAIL_LINE_BAD_JSON)
+		metrics_add(m->json, 1);
+}
+
+static void
+too_long(struct tail_lines *f, struct tail_counters *m)
+{
+	metrics_add(m->too_long, 1);
+	log_debug("%s: skipping a line longer than the configured maximum",
+	    f->path);
+}
+
+/*
+ * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
+ * Complete lines go to cb; an incomplete tail waits in f->partial.
+ */
+void
+tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_line,
+    struct tail_counters *m, tail_line_cb cb, void *arg)
+{
+	const char *p = data, *end = data + n;
+	uint64_t base = f->offset - n;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t seg;
+
+		if (nl == NULL) {
+			seg = (size_t)(end - p);
+			if (f->skipping)
+				break;
+			if (f->partial.len + seg > max_line) {
+				too_long(f, m);
+				f->skipping = 1;
+				buf_reset(&f->partial);
+			} else {
+				buf_append(&f->partial, p, seg);
+			}
+			break;
+		}
+		seg = (size_t)(nl - p);
+		if (f->skipping) {
+			f->skipping = 0;
+			metrics_add(m->lines, 1);
+		} else if (f->partial.len > 0) {
+			if (f->partial.len + seg > max_line) {
+				too_long(f, m);
+				metrics_add(m->lines, 1);
+			} else {
+				buf_append(&f->partial, p, seg);
+				emit(cb, arg, m, f->partial.data, f->partial.len);
+			}
+			buf_reset(&f->partial);
+		} else if (seg > max_line) {
+			too_long(f, m);
+			metrics_add(m->lines, 1);
+		} else {
+			emit(cb, arg, m, p, seg);
+		}
+		p = nl + 1;
+		f->consumed = base + (uint64_t)(p - data);
+	}
+}
+

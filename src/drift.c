@@ -138,6 +138,8 @@ struct drift {
 	int phase;                    /* of column `next` */
 	int wasserstein_done;         /* computed with KS in one walk */
 	size_t cur_nw;                /* values in d->sorted */
+	int cur_grouped;              /* d->sorted is grouped by gap, with
+	                               * the gaps' ends in d->counts */
 	size_t drifted_now, tested_now;
 };
 
@@ -241,8 +243,9 @@ nominal_threshold(const struct conf_drift *cd, int test)
 /*
  * A numeric column is evaluated in phases, each a fraction of a
  * millisecond even for large windows, so that the loop gets control back
- * between them: the sorted window (phase 1) is kept in d->sorted for the
- * tests that follow.
+ * between them: the window's values (phase 1), grouped by their gap among
+ * the reference values or sorted, are kept in d->sorted for the tests that
+ * follow.
  */
 enum {
 	PHASE_START,
@@ -266,7 +269,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2,
 		    sizeof(uint32_t));
 		win = d->sorted;
-		nw = window_sorted(d->w, col, win, d->counts);
+		nw = window_grouped(d->w, col, win, d->counts, &d->cur_grouped);
 		win[nw] = INFINITY;      /* the sentinel stats' merges expect */
 		d->cur_nw = nw;
 		d->wasserstein_done = 0;
@@ -280,16 +283,24 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			    STATS_WASSERSTEIN_MIN_STD, w;
 			double dd;
 
-			d->terms = grow(d->terms, &d->nterms, rc->n + nw,
-			    sizeof(double));
-			dd = stats_ks_d_wasserstein(rc->sorted, rc->n, win, nw,
-			    d->terms, &w);
+			if (d->cur_grouped) {
+				dd = stats_gap_ks_wasserstein(rc->sorted, rc->n,
+				    win, d->counts, &w);
+			} else {
+				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
+				    sizeof(double));
+				dd = stats_ks_d_wasserstein(rc->sorted, rc->n, win,
+				    nw, d->terms, &w);
+			}
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
 			res->score[CONF_TEST_WASSERSTEIN] = w / std;
 			d->wasserstein_done = 1;
 		} else if (res->tests & (1u << CONF_TEST_KS)) {
-			double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
+			double w, dd = d->cur_grouped ?
+			    stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
+			    d->counts, &w) :
+			    stats_ks_d(rc->sorted, rc->n, win, nw);
 
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
@@ -299,13 +310,18 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		if (!(res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))))
 			return PHASE_WASSERSTEIN;
 		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
-		/* Merge the sorted window with the edges: a value equal to an
-		 * edge belongs to the bin starting there. */
-		memset(d->bins_w, 0, nb * sizeof(double));
-		for (i = 0, k = 0; i < nw; i++) {
-			while (k < rc->nedges && rc->edges[k] <= win[i])
-				k++;
-			d->bins_w[k] += 1;
+		if (d->cur_grouped) {
+			stats_gap_bins(rc->sorted, rc->n, rc->edges, rc->nedges,
+			    win, d->counts, d->bins_w);
+		} else {
+			/* Merge the sorted window with the edges: a value
+			 * equal to an edge belongs to the bin starting there. */
+			memset(d->bins_w, 0, nb * sizeof(double));
+			for (i = 0, k = 0; i < nw; i++) {
+				while (k < rc->nedges && rc->edges[k] <= win[i])
+					k++;
+				d->bins_w[k] += 1;
+			}
 		}
 		for (k = 0; k < nb; k++)
 			d->bins_w[k] /= (double)nw;
@@ -320,10 +336,18 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 			    STATS_WASSERSTEIN_MIN_STD;
 
-			d->terms = grow(d->terms, &d->nterms, rc->n + nw,
-			    sizeof(double));
-			res->score[CONF_TEST_WASSERSTEIN] = stats_wasserstein(
-			    rc->sorted, rc->n, win, nw, d->terms) / std;
+			double w;
+
+			if (d->cur_grouped) {
+				stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
+				    d->counts, &w);
+			} else {
+				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
+				    sizeof(double));
+				w = stats_wasserstein(rc->sorted, rc->n, win, nw,
+				    d->terms);
+			}
+			res->score[CONF_TEST_WASSERSTEIN] = w / std;
 		}
 		return PHASE_DONE;
 	}

@@ -241,7 +241,7 @@ stats_ks_d(const double *a, size_t na, const double *b, size_t nb)
 	 */
 	int64_t best = INT64_MIN, worst = INT64_MAX;
 	size_t i = 0, j = 0, bi = 0, bj = 0, wi = 0, wj = 0, p, total = na + nb;
-	double x, maxd, mind;
+	double x;
 
 	x = a[0] <= b[0] ? a[i++] : b[j++];
 	for (p = 1; p <= total; p++) {
@@ -268,13 +268,8 @@ stats_ks_d(const double *a, size_t na, const double *b, size_t nb)
 			j++;
 		x = next;
 	}
-	maxd = (double)bi / (double)na - (double)bj / (double)nb;
-	mind = -((double)wi / (double)na - (double)wj / (double)nb);
-	if (mind < 0)
-		mind = 0;
-	if (mind > 1)
-		mind = 1;
-	return mind > maxd ? mind : maxd;
+	return stats_ks_from_extremes((double)bi, (double)bj, (double)wi,
+	    (double)wj, (double)na, (double)nb);
 }
 
 static double
@@ -661,7 +656,7 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 	int64_t best = INT64_MIN, worst = INT64_MAX;
 	size_t i = 0, j = 0, p, total = nu + nv;
 	size_t bi = 0, bj = 0, wi = 0, wj = 0;
-	double inv = 1.0 / ((double)nu * (double)nv), x, maxd, mind;
+	double inv = 1.0 / ((double)nu * (double)nv), x;
 	double sum = 0, comp = 0;
 
 	(void)terms;
@@ -706,8 +701,17 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 		wj = nv;
 	}
 	*wasserstein = sum + comp;
-	maxd = (double)bi / (double)nu - (double)bj / (double)nv;
-	mind = -((double)wi / (double)nu - (double)wj / (double)nv);
+	return stats_ks_from_extremes((double)bi, (double)bj, (double)wi,
+	    (double)wj, (double)nu, (double)nv);
+}
+
+double
+stats_ks_from_extremes(double bi, double bj, double wi, double wj, double nu,
+    double nv)
+{
+	/* The largest F_u - F_v is at (bi, bj), the smallest at (wi, wj). */
+	double maxd = bi / nu - bj / nv, mind = -(wi / nu - wj / nv);
+
 	if (mind < 0)
 		mind = 0;
 	if (mind > 1)

@@ -14,6 +14,7 @@
 #define DRIFTD_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Proportions of zero are replaced by this in PSI (not renormalised), and
  * categories missing from a reference get it as their chi-square share. */
@@ -110,6 +111,32 @@ double stats_wasserstein(const double *u, size_t nu, const double *v,
  * stats_wasserstein() to a few ulps).  `scratch` is not used. */
 double stats_ks_d_wasserstein(const double *u, size_t nu, const double *v,
     size_t nv, double *scratch, double *wasserstein);
+
+/* D from where F_u - F_v is largest, (bi, bj) values of each sample at or
+ * below the point, and smallest, (wi, wj): quotient minus quotient, as
+ * SciPy computes every point. */
+double stats_ks_from_extremes(double bi, double bj, double wi, double wj,
+    double nu, double nv);
+
+/*
+ * The same two statistics for a window grouped by the gaps of a sorted
+ * reference of nref values (see stats_gaps.c): gap g holds the window's
+ * values v with g reference values <= v, in any order, at
+ * vals[g ? ends[g-1] : 0 .. ends[g]); ends has nref + 1 entries and
+ * ends[nref] is the window's size.  Returns D, equal to stats_ks_d(), and
+ * stores the Wasserstein distance (to a few ulps of stats_wasserstein()).
+ * Sorts some gaps of vals in place.  NaN for an empty sample.
+ */
+double stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
+    const uint32_t *ends, double *wasserstein);
+
+/*
+ * Counts of a window grouped as above in the nedges + 1 bins that sorted
+ * edges delimit (a value equal to an edge belongs to the bin above it),
+ * as doubles.
+ */
+void stats_gap_bins(const double *ref, size_t nref, const double *edges,
+    size_t nedges, const double *vals, const uint32_t *ends, double *bins);
 
 /*
  * Pearson's chi-square statistic of observed counts against expected

@@ -227,62 +227,42 @@ window_values(const struct window *w, size_t col, double *out)
 }
 
 size_t
-window_sorted(const struct window *w, size_t col, double *out,
-    uint32_t *counts)
+window_grouped(const struct window *w, size_t col, double *out,
+    uint32_t *ends, int *grouped)
 {
 	const struct wcol *c = &w->cols[col];
-	size_t ncodes, i, k, slot, sum;
+	size_t ncodes, i, k, slot;
 
 	/* Counting by code costs O(reference); a small window against a
 	 * large reference sorts faster by comparison. */
 	if (c->ref == NULL || c->valid * 16 < c->nref) {
 		k = window_values(w, col, out);
 		stats_sort(out, k);
+		*grouped = 0;
 		return k;
 	}
-	/* Counting sort by gap: gaps order values by their place among the
-	 * reference values; inside a gap the few values are then sorted. */
+	/* A counting sort by gap: ends[g + 1] counts gap g, then ends[g] is
+	 * where gap g starts, and after the scatter where it ends. */
 	ncodes = c->nref + 1;
-	memset(counts, 0, (ncodes + 1) * sizeof(uint32_t));
+	memset(ends, 0, (ncodes + 1) * sizeof(uint32_t));
 	for (i = 0, slot = w->head; i < w->n; i++) {
 		if (c->code[slot] != CODE_NONE)
-			counts[c->code[slot] + 1]++;
+			ends[c->code[slot] + 1]++;
 		if (++slot == w->size)
 			slot = 0;
 	}
-	/* counts[g] becomes where gap g starts. */
 	for (i = 1; i <= ncodes; i++)
-		counts[i] += counts[i - 1];
-	sum = counts[ncodes];
+		ends[i] += ends[i - 1];
 	for (i = 0, slot = w->head; i < w->n; i++) {
 		uint32_t code = c->code[slot];
 
 		if (code != CODE_NONE)
-			out[counts[code]++] = c->num[slot];
+			out[ends[code]++] = c->num[slot];
 		if (++slot == w->size)
 			slot = 0;
 	}
-	/* Now counts[g] is where gap g ends, and gap g starts at
-	 * counts[g - 1] (gap 0 at 0). */
-	for (k = 0; k < ncodes; k++) {
-		size_t start = k == 0 ? 0 : counts[k - 1], end = counts[k];
-		size_t a, b;
-
-		if (end - start < 2)
-			continue;
-		if (end - start > 32) {
-			stats_sort(out + start, end - start);
-			continue;
-		}
-		for (a = start + 1; a < end; a++) {
-			double v = out[a];
-
-			for (b = a; b > start && out[b - 1] > v; b--)
-				out[b] = out[b - 1];
-			out[b] = v;
-		}
-	}
-	return sum;
+	*grouped = 1;
+	return ends[ncodes - 1];
 }
 
 const uint32_t *

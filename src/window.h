@@ -68,13 +68,17 @@ size_t window_valid(const struct window *w, size_t col);
 size_t window_values(const struct window *w, size_t col, double *out);
 
 /*
- * The valid values of a numeric column in ascending order, using the
- * reference codes.  `counts` must hold n + 2 entries (n = reference size)
- * and is used as scratch.  Returns how many values were written; falls
- * back to a plain sort when the column has no reference.
+ * The valid values of a numeric column, ready to be compared with its
+ * reference of n values.  When the window is not much smaller than the
+ * reference, they are grouped by reference code (the gaps of
+ * stats_gap_ks_wasserstein()): gap g, the values with g reference values
+ * <= them, is out[g ? ends[g-1] : 0 .. ends[g]), in no particular order,
+ * and *grouped is set to 1.  Otherwise (or without a reference) they are
+ * sorted ascending and *grouped is 0.  `ends` must hold n + 2 entries.
+ * Returns how many values were written.
  */
-size_t window_sorted(const struct window *w, size_t col, double *out,
-    uint32_t *counts);
+size_t window_grouped(const struct window *w, size_t col, double *out,
+    uint32_t *ends, int *grouped);
 
 /* Counts per category id of a categorical column; *n gets the number of
  * ids (the array is valid until the next push). */

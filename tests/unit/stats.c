@@ -10,6 +10,7 @@
 #include "unit.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -225,6 +226,91 @@ test_ks_d_and_wasserstein_with_ties(void **state)
 	}
 }
 
+/* A value from a small pool (ties with each other and with the other
+ * sample), or a continuous one, as `kind` says. */
+static double
+draw(unsigned *seed, int kind)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	switch (kind) {
+	case 0:
+		return (double)((*seed >> 16) % 7);
+	case 1:
+		return (double)((*seed >> 8) % 100000) / 997.0 - 40;
+	default:
+		return (*seed >> 16) % 3 == 0 ? 5.0 :
+		    (double)((*seed >> 8) % 1000) / 10.0;
+	}
+}
+
+/* The gap-grouped statistics against sorting and merging, on random
+ * samples of every shape: ties inside and across samples, repeated
+ * reference values, windows far larger and far smaller than the
+ * reference, all values beyond one end of it. */
+static void
+test_gap_statistics_equal_merged(void **state)
+{
+	static const size_t sizes[][2] = {
+		{ 1, 1 }, { 1, 50 }, { 50, 1 }, { 7, 7 }, { 100, 3000 },
+		{ 3000, 100 }, { 500, 500 }, { 2, 1000 },
+	};
+	unsigned seed = 12345;
+	size_t si, kind, shift;
+
+	(void)state;
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+	for (kind = 0; kind < 3; kind++)
+	for (shift = 0; shift < 3; shift++) {
+		size_t nr = sizes[si][0], nw = sizes[si][1], i;
+		double *ref = calloc(nr + 1, sizeof(double));
+		double *win = calloc(nw + 1, sizeof(double));
+		double *grouped = calloc(nw + 1, sizeof(double));
+		double *scratch = calloc(nr + nw, sizeof(double));
+		uint32_t *ends = calloc(nr + 2, sizeof(uint32_t));
+		double edges[9], bins_g[10], bins_m[10];
+		double off = shift == 0 ? 0 : shift == 1 ? 3.5 : -1000;
+		double w_g, w_m, d_g, d_m;
+		size_t ne, k;
+
+		for (i = 0; i < nr; i++)
+			ref[i] = draw(&seed, (int)kind);
+		for (i = 0; i < nw; i++)
+			win[i] = draw(&seed, (int)kind) + off;
+		stats_sort(ref, nr);
+		stats_sort(win, nw);
+		ref[nr] = win[nw] = INFINITY;
+		/* Group the window by gap, in reverse order within each. */
+		for (i = 0; i < nw; i++)
+			ends[stats_upper_bound(ref, nr, win[i]) + 1]++;
+		for (i = 1; i <= nr + 1; i++)
+			ends[i] += ends[i - 1];
+		for (i = nw; i-- > 0;)
+			grouped[ends[stats_upper_bound(ref, nr, win[i])]++] = win[i];
+
+		d_m = stats_ks_d(ref, nr, win, nw);
+		w_m = stats_wasserstein(ref, nr, win, nw, scratch);
+		d_g = stats_gap_ks_wasserstein(ref, nr, grouped, ends, &w_g);
+		assert_double_near(d_g, d_m, 0);
+		assert_double_near(w_g, w_m, 1e-12 * w_m + 1e-300);
+
+		ne = stats_quantile_edges(ref, nr, 10, edges);
+		memset(bins_m, 0, sizeof(bins_m));
+		for (i = 0, k = 0; i < nw; i++) {
+			while (k < ne && edges[k] <= win[i])
+				k++;
+			bins_m[k] += 1;
+		}
+		stats_gap_bins(ref, nr, edges, ne, grouped, ends, bins_g);
+		for (k = 0; k <= ne; k++)
+			assert_double_near(bins_g[k], bins_m[k], 0);
+		free(ref);
+		free(win);
+		free(grouped);
+		free(scratch);
+		free(ends);
+	}
+}
+
 static void
 test_bh_cutoff(void **state)
 {
@@ -253,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_quantiles_and_edges),
 		cmocka_unit_test(test_psi_and_js),
 		cmocka_unit_test(test_ks_d_and_wasserstein_with_ties),
+		cmocka_unit_test(test_gap_statistics_equal_merged),
 		cmocka_unit_test(test_bh_cutoff),
 	};
 

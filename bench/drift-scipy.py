@@ -48,4 +48,5 @@ def main():
     print(f"{sorted(times)[len(times) // 2]:.6f}")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -5,10 +5,11 @@
 #
 #   bench/drift.sh [--driftd PATH] [--runs N]
 #
-# driftd's time is its own driftd_evaluation_duration_seconds, warm, in the
-# daemon (the evaluation alone, not reading the log); SciPy's is
-# the median wall time of the same tests in bench/drift-scipy.py, both over
-# --runs runs.  Also reported: the evaluation of one column (an
+# bench/drift-pair.py times the two alternately, --runs pairs per point:
+# one warm evaluation of the daemon, from its own
+# driftd_evaluation_duration_seconds (the evaluation alone, not reading the
+# log), then one run of the same tests in bench/drift-scipy.py while the
+# daemon is stopped; the ratio is taken per pair.  Also reported: the evaluation of one column (an
 # evaluation yields to the event loop between columns, so this bounds how
 # long ingest can wait), and the resident memory the windows and references
 # of the largest case add, against their raw size.
@@ -17,7 +18,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 driftd=$top/_build/default/src/driftd
-runs=3
+runs=5
 py=/usr/bin/python3
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -30,58 +31,10 @@ out=$here/_out/drift
 mkdir -p "$out"
 R=10000
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
-# driftd's evaluation time, warm: the daemon reads the log, evaluates
-# every 200 ms, and the mean of evaluations 2 to RUNS+1 is taken from its
-# own driftd_evaluation_duration_seconds (the first one, on cold memory,
-# is left out, as SciPy's first run is not counted either: it reports the
-# median of warm runs).
+# driftd's evaluation time, warm, from its own
+# driftd_evaluation_duration_seconds, for the one-column case.
 driftd_eval() {	# dir -> seconds per evaluation
-	"$py" - "$driftd" "$1" "$runs" <<'PY'
-import os, re, signal, subprocess, sys, tempfile, time, urllib.request
-driftd, d, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-conf = open(os.path.join(d, "driftd.conf")).read().replace(
-    "evaluate_every = 1s", "evaluate_every = 200ms")
-conf += f"[input]\npath = {d}/log.jsonl\nstart_at = beginning\n"
-with tempfile.TemporaryDirectory() as t:
-    c = os.path.join(t, "c.conf")
-    open(c, "w").write(conf)
-    errpath = os.path.join(t, "err")
-    p = subprocess.Popen([driftd, "-c", c, "--listen", "127.0.0.1:0"],
-                         stderr=open(errpath, "w"))
-    try:
-        port = None
-        for _ in range(1200):
-            m = re.search(r"\(port (\d+)\)", open(errpath).read())
-            if m:
-                port = int(m.group(1))
-                break
-            time.sleep(0.05)
-        def hist():
-            text = urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/metrics").read().decode()
-            s = float(re.search(r"^driftd_evaluation_duration_seconds_sum (\S+)$", text, re.M).group(1))
-            n = float(re.search(r"^driftd_evaluation_duration_seconds_count (\S+)$", text, re.M).group(1))
-            lag = re.search(r"^driftd_log_lag_bytes\{[^}]*\} (\S+)$", text, re.M)
-            return s, n, float(lag.group(1)) if lag else 0
-        # Wait for the whole log, then one evaluation after that.
-        while True:
-            s0, n0, lag = hist()
-            if lag == 0 and n0 >= 1:
-                break
-            time.sleep(0.1)
-        while hist()[1] < n0 + 1:
-            time.sleep(0.05)
-        s1, n1, _ = hist()
-        while hist()[1] < n1 + runs:
-            time.sleep(0.05)
-        s2, n2, _ = hist()
-        print(f"{(s2 - s1) / (n2 - n1):.9f}")
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait()
-PY
+	"$py" "$here/drift-pair.py" "$driftd" "$1" "$runs" | cut -d' ' -f1
 }
 
 echo "# driftd drift evaluation benchmark"
@@ -89,17 +42,16 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 echo "- reference: $R values per column; default tests (ks, psi; wasserstein decides)"
-echo "- driftd: mean of $runs warm evaluations in the daemon (driftd_evaluation_duration_seconds); SciPy: median of $runs runs"
+echo "- $runs pairs per point, each one warm evaluation in the daemon (driftd_evaluation_duration_seconds) then one SciPy run while the daemon is stopped; medians, and the median, lowest and highest of the per-pair ratios"
 echo
-echo "| K | W | driftd ms | SciPy ms | SciPy / driftd |"
-echo "|---:|---:|---:|---:|---:|"
+echo "| K | W | driftd ms | SciPy ms | SciPy / driftd | lowest | highest |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
 for K in 4 20 100; do
 	for W in 1000 10000; do
 		d=$out/k$K-w$W
 		[ -f "$d/driftd.conf" ] || "$py" "$here/drift-gen.py" $K $W $R "$d"
-		t_d=$(driftd_eval "$d")
-		t_s=$("$py" "$here/drift-scipy.py" "$d" "$runs")
-		echo "$K $W $t_d $t_s" | awk '{ printf "| %d | %d | %.3f | %.1f | %.0f |\n", $1, $2, $3 * 1000, $4 * 1000, $4 / $3 }'
+		"$py" "$here/drift-pair.py" "$driftd" "$d" "$runs" |
+		    awk -v K=$K -v W=$W '{ printf "| %d | %d | %.3f | %.1f | %.0f | %.0f | %.0f |\n", K, W, $1 * 1000, $2 * 1000, $3, $4, $5 }'
 	done
 done
 

@@ -116,6 +116,36 @@ crossing(double *v, size_t k, double a, double b, int64_t s, int64_t g,
 	    hi * invw;
 }
 
+/*
+ * Gaps g0 .. g1 (all below the last) hold no window values, so the
+ * window's CDF stays at s / nw over them while the reference's climbs:
+ * the Wasserstein terms are |g nw - s nr| (ref[g] - ref[g-1]) / (nr nw),
+ * summed here without the division (the integers are exact in a double
+ * below 2^53), in four independent sums.  Gaps between equal reference
+ * values have width 0 and add nothing.
+ */
+static double
+empty_run(const double *ref, int64_t g0, int64_t g1, int64_t s, int64_t nr,
+    int64_t nw)
+{
+	double d = (double)(g0 * nw - s * nr), step = (double)nw;
+	double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+	int64_t g = g0;
+
+	for (; g + 3 <= g1; g += 4) {
+		p0 += fabs(d) * (ref[g] - ref[g - 1]);
+		p1 += fabs(d + step) * (ref[g + 1] - ref[g]);
+		p2 += fabs(d + 2 * step) * (ref[g + 2] - ref[g + 1]);
+		p3 += fabs(d + 3 * step) * (ref[g + 3] - ref[g + 2]);
+		d += 4 * step;
+	}
+	for (; g <= g1; g++) {
+		p0 += fabs(d) * (ref[g] - ref[g - 1]);
+		d += step;
+	}
+	return (p0 + p1) + (p2 + p3);
+}
+
 double
 stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
     const uint32_t *ends, double *wasserstein)
@@ -148,6 +178,29 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 		double a = ref[g - 1], b = g < nr ? ref[g] : INFINITY;
 		double lo = 0, hi = 0;
 
+		if (s == e && g < nr) {
+			/*
+			 * A run of empty gaps: over it the CDF difference
+			 * g nw - s nr only grows, so of its candidates (gaps
+			 * of nonzero width) the first is the smallest and the
+			 * last the largest.
+			 */
+			int64_t g1 = g, h;
+
+			while (g1 + 1 < nr && ends[g1 + 1] == (uint32_t)s)
+				g1++;
+			acc_add(&sum, empty_run(ref, g, g1, s, nr, nw) * inv);
+			for (h = g; h <= g1 && !(ref[h - 1] < ref[h]); h++)
+				;
+			if (h <= g1) {
+				candidate(&x, h, s, nr, nw);
+				for (h = g1; !(ref[h - 1] < ref[h]); h--)
+					;
+				candidate(&x, h, s, nr, nw);
+			}
+			g = g1;
+			continue;
+		}
 		if (!(a < b))
 			continue;       /* between equal reference values: empty */
 		for (i = (size_t)s; i < (size_t)e; i++) {

@@ -130,8 +130,10 @@ struct drift {
 	/* scratch, grown as needed */
 	double *sorted, *values, *terms;
 	size_t nsorted, nvalues, nterms;
-	uint32_t *counts;
-	size_t ncounts;
+	uint32_t *counts, *gaps;
+	size_t ncounts, ngaps;
+	double *gapwork;              /* zero between uses: see stats.h */
+	size_t ngapwork;
 	double *bins_w, *bins_r, *expected;
 	size_t nbins_w, nbins_r, nexpected;
 	double alpha;                 /* [drift] p_value */
@@ -139,7 +141,8 @@ struct drift {
 	int wasserstein_done;         /* computed with KS in one walk */
 	size_t cur_nw;                /* values in d->sorted */
 	int cur_grouped;              /* d->sorted is grouped by gap, with
-	                               * the gaps' ends in d->counts */
+	                               * the gaps' ends in d->counts and
+	                               * each value's gap in d->gaps */
 	size_t drifted_now, tested_now;
 };
 
@@ -185,6 +188,8 @@ drift_destroy(struct drift *d)
 	free(d->values);
 	free(d->terms);
 	free(d->counts);
+	free(d->gaps);
+	free(d->gapwork);
 	free(d->bins_w);
 	free(d->bins_r);
 	free(d->expected);
@@ -268,8 +273,16 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		    sizeof(double));
 		d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2,
 		    sizeof(uint32_t));
+		d->gaps = grow(d->gaps, &d->ngaps, window_records(d->w) + 1,
+		    sizeof(uint32_t));
+		if (d->ngapwork < 3 * (rc->n + 1)) {
+			free(d->gapwork);
+			d->ngapwork = 3 * (rc->n + 1);
+			d->gapwork = xcalloc(d->ngapwork, sizeof(double));
+		}
 		win = d->sorted;
-		nw = window_grouped(d->w, col, win, d->counts, &d->cur_grouped);
+		nw = window_grouped(d->w, col, win, d->gaps, d->counts,
+		    &d->cur_grouped);
 		win[nw] = INFINITY;      /* the sentinel stats' merges expect */
 		d->cur_nw = nw;
 		d->wasserstein_done = 0;
@@ -285,7 +298,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 
 			if (d->cur_grouped) {
 				dd = stats_gap_ks_wasserstein(rc->sorted, rc->n,
-				    win, d->counts, &w);
+				    win, d->gaps, d->counts, d->gapwork, &w);
 			} else {
 				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
 				    sizeof(double));
@@ -299,7 +312,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		} else if (res->tests & (1u << CONF_TEST_KS)) {
 			double w, dd = d->cur_grouped ?
 			    stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
-			    d->counts, &w) :
+			    d->gaps, d->counts, d->gapwork, &w) :
 			    stats_ks_d(rc->sorted, rc->n, win, nw);
 
 			res->score[CONF_TEST_KS] = dd;
@@ -340,7 +353,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 
 			if (d->cur_grouped) {
 				stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
-				    d->counts, &w);
+				    d->gaps, d->counts, d->gapwork, &w);
 			} else {
 				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
 				    sizeof(double));

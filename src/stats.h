@@ -123,12 +123,15 @@ double stats_ks_from_extremes(double bi, double bj, double wi, double wj,
  * reference of nref values (see stats_gaps.c): gap g holds the window's
  * values v with g reference values <= v, in any order, at
  * vals[g ? ends[g-1] : 0 .. ends[g]); ends has nref + 1 entries and
- * ends[nref] is the window's size.  Returns D, equal to stats_ks_d(), and
- * stores the Wasserstein distance (to a few ulps of stats_wasserstein()).
- * Sorts some gaps of vals in place.  NaN for an empty sample.
+ * ends[nref] is the window's size; gaps[i] is the gap of vals[i].  `work`
+ * holds 3 (nref + 1) doubles, all zero before the first call; every call
+ * leaves them zero.  Returns D, equal to stats_ks_d(), and stores the
+ * Wasserstein distance (to a few ulps of stats_wasserstein()).  Sorts
+ * some gaps of vals in place.  NaN for an empty sample.
  */
 double stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
-    const uint32_t *ends, double *wasserstein);
+    const uint32_t *gaps, const uint32_t *ends, double *work,
+    double *wasserstein);
 
 /*
  * Counts of a window grouped as above in the nedges + 1 bins that sorted

@@ -32,17 +32,18 @@
 
 #include "stats.h"
 
-/* Neumaier's compensated sum: all terms here are >= 0. */
+/* A compensated sum: each addition's rounding error, found exactly by
+ * Knuth's branch-free two-sum, is kept apart and added at the end. */
 struct acc {
 	double sum, comp;
 };
 
-static void
+static inline void
 acc_add(struct acc *a, double t)
 {
-	double y = a->sum + t;
+	double y = a->sum + t, bt = y - a->sum;
 
-	a->comp += fabs(a->sum) >= fabs(t) ? (a->sum - y) + t : (t - y) + a->sum;
+	a->comp += (a->sum - (y - bt)) + (t - bt);
 	a->sum = y;
 }
 
@@ -93,8 +94,9 @@ sort_small(double *v, size_t n)
  * the reference CDF there, for a gap whose values (sorted here) take the
  * window's CDF across c: from below c at the gap's start to above it at
  * its end.  `s` values come before the gap; `need` is g nw - s nr > 0.
+ * Few gaps cross; kept out of line, the loops over gaps stay small.
  */
-static double
+static __attribute__((noinline, cold)) double
 crossing(double *v, size_t k, double a, double b, int64_t s, int64_t g,
     int64_t nr, int64_t nw, double inv, double invw)
 {
@@ -146,22 +148,137 @@ empty_run(const double *ref, int64_t g0, int64_t g1, int64_t s, int64_t nr,
 	return (p0 + p1) + (p2 + p3);
 }
 
+/* What one gap [a, b) of nonzero width below the last adds: its KS
+ * candidates and its Wasserstein integral, from its values' count, their
+ * sums lo = sum (v - a) and hi = sum (b - v), and how many equal a. */
+struct gaps {
+	const double *ref;
+	double *vals;
+	int64_t nr, nw;
+	double inv, invw;
+	struct extremes x;
+	struct acc sum;
+};
+
+static inline __attribute__((always_inline)) void
+gap(struct gaps *c, int64_t g, int64_t s, int64_t e, int64_t t, double lo,
+    double hi)
+{
+	double a = c->ref[g - 1], b = c->ref[g];
+	int64_t nr = c->nr, nw = c->nw;
+
+	/* At a itself, then just before b. */
+	candidate(&c->x, g, s + t, nr, nw);
+	candidate(&c->x, g, e, nr, nw);
+	if (s * nr >= g * nw)           /* F_w >= F_r over the gap */
+		acc_add(&c->sum, (double)(s * nr - g * nw) * c->inv * (b - a) +
+		    hi * c->invw);
+	else if (e * nr <= g * nw)      /* F_w <= F_r over the gap */
+		acc_add(&c->sum, (double)(g * nw - e * nr) * c->inv * (b - a) +
+		    lo * c->invw);
+	else
+		acc_add(&c->sum, crossing(c->vals + s, (size_t)(e - s), a, b, s,
+		    g, nr, nw, c->inv, c->invw));
+}
+
+/*
+ * Gaps 1 .. nr - 1 of a window with few values per gap: the per-gap sums
+ * come from one pass over the values (each knows its gap), so that the
+ * pass over the gaps branches on nothing but the rare crossing.  `work`
+ * holds lo, hi and the count of ties for every gap; it is zero on entry
+ * and left zero.
+ */
+static void
+dense(struct gaps *c, const uint32_t *gaps, const uint32_t *ends,
+    double *work)
+{
+	struct gaps l = *c;     /* a local copy no store to work can alias */
+	const double *ref = l.ref;
+	size_t i;
+	int64_t g;
+
+	for (i = ends[0]; i < ends[l.nr - 1]; i++) {
+		double v = l.vals[i], a = ref[gaps[i] - 1];
+		double *w = work + 3 * (size_t)gaps[i];
+
+		w[0] += v - a;
+		w[1] += ref[gaps[i]] - v;
+		w[2] += v == a;
+	}
+	for (g = 1; g < l.nr; g++) {
+		double *w = work + 3 * (size_t)g, lo = w[0], hi = w[1];
+		int64_t t = (int64_t)w[2];
+
+		w[0] = w[1] = w[2] = 0;
+		if (ref[g - 1] < ref[g])
+			gap(&l, g, ends[g - 1], ends[g], t, lo, hi);
+	}
+	*c = l;
+}
+
+/*
+ * The same with many empty gaps: the values are summed gap by gap, and a
+ * run of empty gaps at once.
+ */
+static void
+sparse(struct gaps *c, const uint32_t *ends)
+{
+	const double *ref = c->ref;
+	int64_t g;
+
+	for (g = 1; g < c->nr; g++) {
+		int64_t s = ends[g - 1], e = ends[g], t = 0;
+		double a = ref[g - 1], b = ref[g], lo = 0, hi = 0;
+		size_t i;
+
+		if (s == e) {
+			/*
+			 * A run of empty gaps: over it the CDF difference
+			 * g nw - s nr only grows, so of its candidates (gaps
+			 * of nonzero width) the last is the largest, and none
+			 * is below the candidate (g - 1, s) already seen.
+			 */
+			int64_t g1 = g, h;
+
+			while (g1 + 1 < c->nr && ends[g1 + 1] == (uint32_t)s)
+				g1++;
+			acc_add(&c->sum, empty_run(ref, g, g1, s, c->nr, c->nw) *
+			    c->inv);
+			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)
+				;
+			if (h >= g)
+				candidate(&c->x, h, s, c->nr, c->nw);
+			g = g1;
+			continue;
+		}
+		for (i = (size_t)s; i < (size_t)e; i++) {
+			double v = c->vals[i];
+
+			t += v == a;
+			lo += v - a;
+			hi += b - v;
+		}
+		gap(c, g, s, e, t, lo, hi);
+	}
+}
+
 double
 stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
-    const uint32_t *ends, double *wasserstein)
+    const uint32_t *gaps, const uint32_t *ends, double *work,
+    double *wasserstein)
 {
-	int64_t nr = (int64_t)nref, nw = (int64_t)ends[nref], g;
-	struct extremes x = { INT64_MIN, INT64_MAX, 0, 0, 0, 0 };
-	struct acc sum = { 0, 0 };
-	double inv, invw;
+	struct gaps c = {
+		ref, vals, (int64_t)nref, (int64_t)ends[nref], 0, 0,
+		{ INT64_MIN, INT64_MAX, 0, 0, 0, 0 }, { 0, 0 },
+	};
 	size_t i;
 
-	if (nref == 0 || nw == 0) {
+	if (nref == 0 || c.nw == 0) {
 		*wasserstein = NAN;
 		return NAN;
 	}
-	inv = 1.0 / ((double)nr * (double)nw);
-	invw = 1.0 / (double)nw;
+	c.inv = 1.0 / ((double)c.nr * (double)c.nw);
+	c.invw = 1.0 / (double)c.nw;
 
 	/* Gap 0, below the reference: F_r = 0, and the window's CDF rises
 	 * from 0 to its count there. */
@@ -170,70 +287,33 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 
 		for (i = 0; i < ends[0]; i++)
 			hi += ref[0] - vals[i];
-		acc_add(&sum, hi * invw);
-		candidate(&x, 0, ends[0], nr, nw);
+		acc_add(&c.sum, hi * c.invw);
+		candidate(&c.x, 0, ends[0], c.nr, c.nw);
 	}
-	for (g = 1; g <= nr; g++) {
-		int64_t s = ends[g - 1], e = ends[g], t = 0;
-		double a = ref[g - 1], b = g < nr ? ref[g] : INFINITY;
-		double lo = 0, hi = 0;
+	/* A quarter of the gaps or more holding values is dense enough. */
+	if (4 * (size_t)c.nw >= nref)
+		dense(&c, gaps, ends, work);
+	else
+		sparse(&c, ends);
+	/* The last gap, from ref[nr-1] up: F_r = 1 there, and the window's
+	 * CDF climbs to 1 at its largest value.  It starts at ref[nr-1], a
+	 * candidate whatever the gap holds. */
+	{
+		int64_t s = ends[nref - 1], t = 0;
+		double a = ref[nref - 1], lo = 0;
 
-		if (s == e && g < nr) {
-			/*
-			 * A run of empty gaps: over it the CDF difference
-			 * g nw - s nr only grows, so of its candidates (gaps
-			 * of nonzero width) the first is the smallest and the
-			 * last the largest.
-			 */
-			int64_t g1 = g, h;
-
-			while (g1 + 1 < nr && ends[g1 + 1] == (uint32_t)s)
-				g1++;
-			acc_add(&sum, empty_run(ref, g, g1, s, nr, nw) * inv);
-			for (h = g; h <= g1 && !(ref[h - 1] < ref[h]); h++)
-				;
-			if (h <= g1) {
-				candidate(&x, h, s, nr, nw);
-				for (h = g1; !(ref[h - 1] < ref[h]); h--)
-					;
-				candidate(&x, h, s, nr, nw);
-			}
-			g = g1;
-			continue;
+		for (i = (size_t)s; i < (size_t)c.nw; i++) {
+			t += vals[i] == a;
+			lo += vals[i] - a;
 		}
-		if (!(a < b))
-			continue;       /* between equal reference values: empty */
-		for (i = (size_t)s; i < (size_t)e; i++) {
-			double v = vals[i];
-
-			t += v == a;
-			lo += v - a;
-			hi += b - v;
-		}
-		/* At a itself, then just before b. */
-		candidate(&x, g, s + t, nr, nw);
-		if (g == nr) {
-			/* Above the reference F_r = 1: the window's CDF climbs
-			 * to 1 at its largest value. */
-			acc_add(&sum, lo * invw);
-			break;
-		}
-		candidate(&x, g, e, nr, nw);
-		if (s * nr >= g * nw)           /* F_w >= F_r over the gap */
-			acc_add(&sum, (double)(s * nr - g * nw) * inv * (b - a) +
-			    hi * invw);
-		else if (e * nr <= g * nw)      /* F_w <= F_r over the gap */
-			acc_add(&sum, (double)(g * nw - e * nr) * inv * (b - a) +
-			    lo * invw);
-		else
-			acc_add(&sum, crossing(vals + s, (size_t)(e - s), a, b, s,
-			    g, nr, nw, inv, invw));
+		candidate(&c.x, c.nr, s + t, c.nr, c.nw);
+		acc_add(&c.sum, lo * c.invw);
 	}
 	/* After the last value both CDFs are 1. */
-	candidate(&x, nr, nw, nr, nw);
-	*wasserstein = sum.sum + sum.comp;
-	return stats_ks_from_extremes((double)x.bi, (double)x.bj, (double)x.wi,
-	    (double)x.wj, (double)nr, (double)nw);
+	candidate(&c.x, c.nr, c.nw, c.nr, c.nw);
+	*wasserstein = c.sum.sum + c.sum.comp;
+	return stats_ks_from_extremes((double)c.x.bi, (double)c.x.bj,
+	    (double)c.x.wi, (double)c.x.wj, (double)c.nr, (double)c.nw);
 }
 
 void

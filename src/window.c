@@ -228,7 +228,7 @@ window_values(const struct window *w, size_t col, double *out)
 
 size_t
 window_grouped(const struct window *w, size_t col, double *out,
-    uint32_t *ends, int *grouped)
+    uint32_t *gaps, uint32_t *ends, int *grouped)
 {
 	const struct wcol *c = &w->cols[col];
 	size_t ncodes, i, k, slot;
@@ -256,8 +256,10 @@ window_grouped(const struct window *w, size_t col, double *out,
 	for (i = 0, slot = w->head; i < w->n; i++) {
 		uint32_t code = c->code[slot];
 
-		if (code != CODE_NONE)
+		if (code != CODE_NONE) {
+			gaps[ends[code]] = code;
 			out[ends[code]++] = c->num[slot];
+		}
 		if (++slot == w->size)
 			slot = 0;
 	}

@@ -73,12 +73,13 @@ size_t window_values(const struct window *w, size_t col, double *out);
  * reference, they are grouped by reference code (the gaps of
  * stats_gap_ks_wasserstein()): gap g, the values with g reference values
  * <= them, is out[g ? ends[g-1] : 0 .. ends[g]), in no particular order,
- * and *grouped is set to 1.  Otherwise (or without a reference) they are
- * sorted ascending and *grouped is 0.  `ends` must hold n + 2 entries.
- * Returns how many values were written.
+ * gaps[i] is the gap of out[i], and *grouped is set to 1.  Otherwise (or
+ * without a reference) they are sorted ascending and *grouped is 0.
+ * `ends` must hold n + 2 entries, `gaps` as many as `out`.  Returns how
+ * many values were written.
  */
 size_t window_grouped(const struct window *w, size_t col, double *out,
-    uint32_t *ends, int *grouped);
+    uint32_t *gaps, uint32_t *ends, int *grouped);
 
 /* Counts per category id of a categorical column; *n gets the number of
  * ids (the array is valid until the next push). */

@@ -252,7 +252,8 @@ test_gap_statistics_equal_merged(void **state)
 {
 	static const size_t sizes[][2] = {
 		{ 1, 1 }, { 1, 50 }, { 50, 1 }, { 7, 7 }, { 100, 3000 },
-		{ 3000, 100 }, { 500, 500 }, { 2, 1000 },
+		{ 3000, 100 }, { 500, 500 }, { 2, 1000 }, { 1000, 249 },
+		{ 1000, 250 },
 	};
 	unsigned seed = 12345;
 	size_t si, kind, shift;
@@ -267,6 +268,8 @@ test_gap_statistics_equal_merged(void **state)
 		double *grouped = calloc(nw + 1, sizeof(double));
 		double *scratch = calloc(nr + nw, sizeof(double));
 		uint32_t *ends = calloc(nr + 2, sizeof(uint32_t));
+		uint32_t *gaps = calloc(nw + 1, sizeof(uint32_t));
+		double *work = calloc(3 * (nr + 1), sizeof(double));
 		double edges[9], bins_g[10], bins_m[10];
 		double off = shift == 0 ? 0 : shift == 1 ? 3.5 : -1000;
 		double w_g, w_m, d_g, d_m;
@@ -284,14 +287,22 @@ test_gap_statistics_equal_merged(void **state)
 			ends[stats_upper_bound(ref, nr, win[i]) + 1]++;
 		for (i = 1; i <= nr + 1; i++)
 			ends[i] += ends[i - 1];
-		for (i = nw; i-- > 0;)
-			grouped[ends[stats_upper_bound(ref, nr, win[i])]++] = win[i];
+		for (i = nw; i-- > 0;) {
+			size_t g = stats_upper_bound(ref, nr, win[i]);
+
+			gaps[ends[g]] = (uint32_t)g;
+			grouped[ends[g]++] = win[i];
+		}
 
 		d_m = stats_ks_d(ref, nr, win, nw);
 		w_m = stats_wasserstein(ref, nr, win, nw, scratch);
-		d_g = stats_gap_ks_wasserstein(ref, nr, grouped, ends, &w_g);
+		d_g = stats_gap_ks_wasserstein(ref, nr, grouped, gaps, ends,
+		    work, &w_g);
 		assert_double_near(d_g, d_m, 0);
 		assert_double_near(w_g, w_m, 1e-12 * w_m + 1e-300);
+		/* The work space is left zero for the next call. */
+		for (i = 0; i < 3 * (nr + 1); i++)
+			assert_double_near(work[i], 0, 0);
 
 		ne = stats_quantile_edges(ref, nr, 10, edges);
 		memset(bins_m, 0, sizeof(bins_m));
@@ -308,6 +319,8 @@ test_gap_statistics_equal_merged(void **state)
 		free(grouped);
 		free(scratch);
 		free(ends);
+		free(gaps);
+		free(work);
 	}
 }
 

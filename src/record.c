@@ -272,12 +272,23 @@ get_label(struct record_parser *p, const struct json_value *v,
 				return -EINVAL;
 			out->str = v->ptr;
 			out->len = v->len;
+			/* -0 is the class 0, as every JSON reader has it. */
+			if (v->len == 2 && v->ptr[0] == '-' && v->ptr[1] == '0') {
+				out->str = "0";
+				out->len = 1;
+			}
 			return 0;
 		}
 		/* 2.0 or 1e3: an integer spelled otherwise. */
 		d = json_parse_double(v->ptr, v->len);
 		if (!(d == floor(d) && fabs(d) < 9007199254740992.0))
 			return -EINVAL;
+		/* 1e-400 is no integer, though it rounds to 0. */
+		if (d == 0)
+			for (i = 0; i < v->len && v->ptr[i] != 'e' &&
+			    v->ptr[i] != 'E'; i++)
+				if (v->ptr[i] >= '1' && v->ptr[i] <= '9')
+					return -EINVAL;
 		start = p->scratch.len;
 		buf_printf(&p->scratch, "%.0f", d == 0 ? 0.0 : d);
 		out->str = p->scratch.data + start;

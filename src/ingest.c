@@ -467,7 +467,8 @@ ingest_restore_windows(struct ingest *g, const struct buf *file)
 			if (rc[c].kind == CONF_NUMERIC) {
 				double v = le_double(rc[c].values + 8 * i);
 
-				if (!isnan(v))
+				/* As from a log: only finite values. */
+				if (isfinite(v))
 					window_set_num(g->window, (size_t)rc[c].col, v);
 			} else {
 				uint32_t id = le32(rc[c].values + 4 * i);

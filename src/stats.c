@@ -633,7 +633,9 @@ stats_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 		double gap = fabs((double)((int64_t)i * (int64_t)nv -
 		    (int64_t)j * (int64_t)nu)) * inv;
 
-		terms[p] = gap * (next - x);
+		/* Where the CDFs agree, nothing: not 0 * inf = NaN for a
+		 * width beyond the largest double. */
+		terms[p] = gap != 0 ? gap * (next - x) : 0;
 		i += (size_t)take_u;
 		j += (size_t)!take_u;
 		x = next;
@@ -668,7 +670,8 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 		int64_t diff = (int64_t)i * (int64_t)nv - (int64_t)j * (int64_t)nu;
 
 		{
-			double t = fabs((double)diff) * inv * (next - x);
+			double t = diff != 0 ?
+			    fabs((double)diff) * inv * (next - x) : 0;
 			double y = sum + t;
 
 			comp += fabs(sum) >= fabs(t) ? (sum - y) + t : (t - y) + sum;
@@ -700,7 +703,8 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 		wi = nu;
 		wj = nv;
 	}
-	*wasserstein = sum + comp;
+	/* Past the largest double the error term is NaN: +inf then. */
+	*wasserstein = isinf(sum) ? sum : sum + comp;
 	return stats_ks_from_extremes((double)bi, (double)bj, (double)wi,
 	    (double)wj, (double)nu, (double)nv);
 }

@@ -47,6 +47,49 @@ acc_add(struct acc *a, double t)
 	a->sum = y;
 }
 
+/* The sum; past the largest double, +inf (the error term is NaN then). */
+static inline double
+acc_value(const struct acc *a)
+{
+	return isinf(a->sum) ? a->sum : a->sum + a->comp;
+}
+
+/*
+ * coef / (nr nw) times a width: the CDF difference coef, scaled to an
+ * integer, over an interval.  A width beyond the largest double is +inf,
+ * and where the CDFs agree it counts for nothing (not 0 * inf = NaN).
+ */
+static inline double
+scaled(int64_t coef, double inv, double width)
+{
+	return coef != 0 ? (double)coef * inv * width : 0;
+}
+
+/*
+ * The sums over k values of a gap [a, b), each term scaled by invw = 1/nw
+ * (so that no sum passes the largest double unless one term does):
+ * lo = sum (v - a) / nw and hi = sum (b - v) / nw, each compensated, so
+ * that a gap holding a whole window (a feature stuck at one value) keeps
+ * full precision; and how many values equal a.
+ */
+static void
+gap_sums(const double *v, size_t k, double a, double b, double invw,
+    double *lo, double *hi, int64_t *ties)
+{
+	struct acc l = { 0, 0 }, h = { 0, 0 };
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		acc_add(&l, (v[i] - a) * invw);
+		acc_add(&h, (b - v[i]) * invw);
+		t += v[i] == a;
+	}
+	*lo = acc_value(&l);
+	*hi = acc_value(&h);
+	*ties = t;
+}
+
 /* The CDF difference at one point, scaled to an integer:
  * (reference count) * nw - (window count) * nr. */
 struct extremes {
@@ -100,57 +143,56 @@ static __attribute__((noinline, cold)) double
 crossing(double *v, size_t k, double a, double b, int64_t s, int64_t g,
     int64_t nr, int64_t nw, double inv, double invw)
 {
-	int64_t need = g * nw - s * nr;
-	size_t j = (size_t)((need + nr - 1) / nr), i;   /* 1 <= j <= k */
-	double x, lo = 0, hi = 0;
+	int64_t need = g * nw - s * nr, t;
+	size_t j = (size_t)((need + nr - 1) / nr);      /* 1 <= j <= k */
+	double x, lo, hi, unused;
 
 	sort_small(v, k);
 	x = v[j - 1];
-	for (i = 0; i + 1 < j; i++)
-		lo += v[i] - a;
-	for (i = j; i < k; i++)
-		hi += b - v[i];
+	gap_sums(v, j - 1, a, a, invw, &lo, &unused, &t);
+	gap_sums(v + j, k - j, b, b, invw, &unused, &hi, &t);
 	/* Below x the window's CDF is at most (s + j - 1) / nw < c; from x
 	 * on it is at least (s + j) / nw >= c. */
-	return (double)(g * nw - (s + (int64_t)j - 1) * nr) * inv * (x - a) +
-	    lo * invw +
-	    (double)((s + (int64_t)j) * nr - g * nw) * inv * (b - x) +
-	    hi * invw;
+	return scaled(g * nw - (s + (int64_t)j - 1) * nr, inv, x - a) + lo +
+	    scaled((s + (int64_t)j) * nr - g * nw, inv, b - x) + hi;
 }
 
 /*
  * Gaps g0 .. g1 (all below the last) hold no window values, so the
  * window's CDF stays at s / nw over them while the reference's climbs:
- * the Wasserstein terms are |g nw - s nr| (ref[g] - ref[g-1]) / (nr nw),
- * summed here without the division (the integers are exact in a double
- * below 2^53), in four independent sums.  Gaps between equal reference
- * values have width 0 and add nothing.
+ * the Wasserstein terms are |g nw - s nr| (ref[g] - ref[g-1]) / (nr nw)
+ * (the integers are exact in a double below 2^53), summed in four
+ * independent sums.  Gaps between equal reference values have width 0
+ * and add nothing; the gap where the CDFs meet adds nothing either,
+ * whatever its width.
  */
 static double
 empty_run(const double *ref, int64_t g0, int64_t g1, int64_t s, int64_t nr,
-    int64_t nw)
+    int64_t nw, double inv)
 {
 	double d = (double)(g0 * nw - s * nr), step = (double)nw;
 	double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 	int64_t g = g0;
 
+#define TERM(dd, k) ((dd) != 0 ? fabs(dd) * inv * (ref[g + (k)] - ref[g + (k) - 1]) : 0)
 	for (; g + 3 <= g1; g += 4) {
-		p0 += fabs(d) * (ref[g] - ref[g - 1]);
-		p1 += fabs(d + step) * (ref[g + 1] - ref[g]);
-		p2 += fabs(d + 2 * step) * (ref[g + 2] - ref[g + 1]);
-		p3 += fabs(d + 3 * step) * (ref[g + 3] - ref[g + 2]);
+		p0 += TERM(d, 0);
+		p1 += TERM(d + step, 1);
+		p2 += TERM(d + 2 * step, 2);
+		p3 += TERM(d + 3 * step, 3);
 		d += 4 * step;
 	}
 	for (; g <= g1; g++) {
-		p0 += fabs(d) * (ref[g] - ref[g - 1]);
+		p0 += TERM(d, 0);
 		d += step;
 	}
+#undef TERM
 	return (p0 + p1) + (p2 + p3);
 }
 
 /* What one gap [a, b) of nonzero width below the last adds: its KS
  * candidates and its Wasserstein integral, from its values' count, their
- * sums lo = sum (v - a) and hi = sum (b - v), and how many equal a. */
+ * sums lo and hi (see gap_sums()), and how many equal a. */
 struct gaps {
 	const double *ref;
 	double *vals;
@@ -171,11 +213,9 @@ gap(struct gaps *c, int64_t g, int64_t s, int64_t e, int64_t t, double lo,
 	candidate(&c->x, g, s + t, nr, nw);
 	candidate(&c->x, g, e, nr, nw);
 	if (s * nr >= g * nw)           /* F_w >= F_r over the gap */
-		acc_add(&c->sum, (double)(s * nr - g * nw) * c->inv * (b - a) +
-		    hi * c->invw);
+		acc_add(&c->sum, scaled(s * nr - g * nw, c->inv, b - a) + hi);
 	else if (e * nr <= g * nw)      /* F_w <= F_r over the gap */
-		acc_add(&c->sum, (double)(g * nw - e * nr) * c->inv * (b - a) +
-		    lo * c->invw);
+		acc_add(&c->sum, scaled(g * nw - e * nr, c->inv, b - a) + lo);
 	else
 		acc_add(&c->sum, crossing(c->vals + s, (size_t)(e - s), a, b, s,
 		    g, nr, nw, c->inv, c->invw));
@@ -201,17 +241,23 @@ dense(struct gaps *c, const uint32_t *gaps, const uint32_t *ends,
 		double v = l.vals[i], a = ref[gaps[i] - 1];
 		double *w = work + 3 * (size_t)gaps[i];
 
-		w[0] += v - a;
-		w[1] += ref[gaps[i]] - v;
+		w[0] += (v - a) * l.invw;
+		w[1] += (ref[gaps[i]] - v) * l.invw;
 		w[2] += v == a;
 	}
 	for (g = 1; g < l.nr; g++) {
 		double *w = work + 3 * (size_t)g, lo = w[0], hi = w[1];
-		int64_t t = (int64_t)w[2];
+		int64_t t = (int64_t)w[2], s = ends[g - 1], e = ends[g];
 
 		w[0] = w[1] = w[2] = 0;
-		if (ref[g - 1] < ref[g])
-			gap(&l, g, ends[g - 1], ends[g], t, lo, hi);
+		if (!(ref[g - 1] < ref[g]))
+			continue;
+		/* Plain sums of a few values lose nothing worth having; a
+		 * crowded gap is summed again, with compensation. */
+		if (e - s > 16)
+			gap_sums(l.vals + s, (size_t)(e - s), ref[g - 1], ref[g],
+			    l.invw, &lo, &hi, &t);
+		gap(&l, g, s, e, t, lo, hi);
 	}
 	*c = l;
 }
@@ -227,9 +273,8 @@ sparse(struct gaps *c, const uint32_t *ends)
 	int64_t g;
 
 	for (g = 1; g < c->nr; g++) {
-		int64_t s = ends[g - 1], e = ends[g], t = 0;
-		double a = ref[g - 1], b = ref[g], lo = 0, hi = 0;
-		size_t i;
+		int64_t s = ends[g - 1], e = ends[g], t;
+		double lo, hi;
 
 		if (s == e) {
 			/*
@@ -242,8 +287,8 @@ sparse(struct gaps *c, const uint32_t *ends)
 
 			while (g1 + 1 < c->nr && ends[g1 + 1] == (uint32_t)s)
 				g1++;
-			acc_add(&c->sum, empty_run(ref, g, g1, s, c->nr, c->nw) *
-			    c->inv);
+			acc_add(&c->sum, empty_run(ref, g, g1, s, c->nr, c->nw,
+			    c->inv));
 			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)
 				;
 			if (h >= g)
@@ -251,13 +296,8 @@ sparse(struct gaps *c, const uint32_t *ends)
 			g = g1;
 			continue;
 		}
-		for (i = (size_t)s; i < (size_t)e; i++) {
-			double v = c->vals[i];
-
-			t += v == a;
-			lo += v - a;
-			hi += b - v;
-		}
+		gap_sums(c->vals + s, (size_t)(e - s), ref[g - 1], ref[g],
+		    c->invw, &lo, &hi, &t);
 		gap(c, g, s, e, t, lo, hi);
 	}
 }
@@ -271,7 +311,8 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 		ref, vals, (int64_t)nref, (int64_t)ends[nref], 0, 0,
 		{ INT64_MIN, INT64_MAX, 0, 0, 0, 0 }, { 0, 0 },
 	};
-	size_t i;
+	double lo, hi;
+	int64_t t;
 
 	if (nref == 0 || c.nw == 0) {
 		*wasserstein = NAN;
@@ -282,14 +323,9 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 
 	/* Gap 0, below the reference: F_r = 0, and the window's CDF rises
 	 * from 0 to its count there. */
-	{
-		double hi = 0;
-
-		for (i = 0; i < ends[0]; i++)
-			hi += ref[0] - vals[i];
-		acc_add(&c.sum, hi * c.invw);
-		candidate(&c.x, 0, ends[0], c.nr, c.nw);
-	}
+	gap_sums(vals, ends[0], ref[0], ref[0], c.invw, &lo, &hi, &t);
+	acc_add(&c.sum, hi);
+	candidate(&c.x, 0, ends[0], c.nr, c.nw);
 	/* A quarter of the gaps or more holding values is dense enough. */
 	if (4 * (size_t)c.nw >= nref)
 		dense(&c, gaps, ends, work);
@@ -298,20 +334,13 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 	/* The last gap, from ref[nr-1] up: F_r = 1 there, and the window's
 	 * CDF climbs to 1 at its largest value.  It starts at ref[nr-1], a
 	 * candidate whatever the gap holds. */
-	{
-		int64_t s = ends[nref - 1], t = 0;
-		double a = ref[nref - 1], lo = 0;
-
-		for (i = (size_t)s; i < (size_t)c.nw; i++) {
-			t += vals[i] == a;
-			lo += vals[i] - a;
-		}
-		candidate(&c.x, c.nr, s + t, c.nr, c.nw);
-		acc_add(&c.sum, lo * c.invw);
-	}
+	gap_sums(vals + ends[nref - 1], (size_t)c.nw - ends[nref - 1],
+	    ref[nref - 1], ref[nref - 1], c.invw, &lo, &hi, &t);
+	candidate(&c.x, c.nr, ends[nref - 1] + t, c.nr, c.nw);
+	acc_add(&c.sum, lo);
 	/* After the last value both CDFs are 1. */
 	candidate(&c.x, c.nr, c.nw, c.nr, c.nw);
-	*wasserstein = c.sum.sum + c.sum.comp;
+	*wasserstein = acc_value(&c.sum);
 	return stats_ks_from_extremes((double)c.x.bi, (double)c.x.bj,
 	    (double)c.x.wi, (double)c.x.wj, (double)c.nr, (double)c.nw);
 }

@@ -243,6 +243,64 @@ draw(unsigned *seed, int kind)
 	}
 }
 
+/*
+ * D and W of a reference and a window (in any order) both ways: grouped
+ * by gap, the window's values in reverse order within each gap (gd, gw),
+ * and sorted and merged (md, mw).  Keeps the sorted samples (with their
+ * +inf sentinels), the grouping and the work space for more checks.
+ */
+struct both {
+	double *ref, *win, *grouped, *work;
+	uint32_t *ends, *gaps;
+	double gd, gw, md, mw;
+};
+
+static void
+both_compute(struct both *b, const double *ref, size_t nr, const double *win,
+    size_t nw)
+{
+	double *scratch = calloc(nr + nw, sizeof(double));
+	size_t i;
+
+	b->ref = calloc(nr + 1, sizeof(double));
+	b->win = calloc(nw + 1, sizeof(double));
+	b->grouped = calloc(nw + 1, sizeof(double));
+	b->work = calloc(3 * (nr + 1), sizeof(double));
+	b->ends = calloc(nr + 2, sizeof(uint32_t));
+	b->gaps = calloc(nw + 1, sizeof(uint32_t));
+	memcpy(b->ref, ref, nr * sizeof(double));
+	memcpy(b->win, win, nw * sizeof(double));
+	stats_sort(b->ref, nr);
+	stats_sort(b->win, nw);
+	b->ref[nr] = b->win[nw] = INFINITY;
+	for (i = 0; i < nw; i++)
+		b->ends[stats_upper_bound(b->ref, nr, b->win[i]) + 1]++;
+	for (i = 1; i <= nr + 1; i++)
+		b->ends[i] += b->ends[i - 1];
+	for (i = nw; i-- > 0;) {
+		size_t g = stats_upper_bound(b->ref, nr, b->win[i]);
+
+		b->gaps[b->ends[g]] = (uint32_t)g;
+		b->grouped[b->ends[g]++] = b->win[i];
+	}
+	b->md = stats_ks_d(b->ref, nr, b->win, nw);
+	b->mw = stats_wasserstein(b->ref, nr, b->win, nw, scratch);
+	b->gd = stats_gap_ks_wasserstein(b->ref, nr, b->grouped, b->gaps,
+	    b->ends, b->work, &b->gw);
+	free(scratch);
+}
+
+static void
+both_free(struct both *b)
+{
+	free(b->ref);
+	free(b->win);
+	free(b->grouped);
+	free(b->work);
+	free(b->ends);
+	free(b->gaps);
+}
+
 /* The gap-grouped statistics against sorting and merging, on random
  * samples of every shape: ties inside and across samples, repeated
  * reference values, windows far larger and far smaller than the
@@ -262,65 +320,120 @@ test_gap_statistics_equal_merged(void **state)
 	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
 	for (kind = 0; kind < 3; kind++)
 	for (shift = 0; shift < 3; shift++) {
-		size_t nr = sizes[si][0], nw = sizes[si][1], i;
-		double *ref = calloc(nr + 1, sizeof(double));
-		double *win = calloc(nw + 1, sizeof(double));
-		double *grouped = calloc(nw + 1, sizeof(double));
-		double *scratch = calloc(nr + nw, sizeof(double));
-		uint32_t *ends = calloc(nr + 2, sizeof(uint32_t));
-		uint32_t *gaps = calloc(nw + 1, sizeof(uint32_t));
-		double *work = calloc(3 * (nr + 1), sizeof(double));
+		size_t nr = sizes[si][0], nw = sizes[si][1], i, ne, k;
+		double *ref = calloc(nr, sizeof(double));
+		double *win = calloc(nw, sizeof(double));
 		double edges[9], bins_g[10], bins_m[10];
 		double off = shift == 0 ? 0 : shift == 1 ? 3.5 : -1000;
-		double w_g, w_m, d_g, d_m;
-		size_t ne, k;
+		struct both b;
 
 		for (i = 0; i < nr; i++)
 			ref[i] = draw(&seed, (int)kind);
 		for (i = 0; i < nw; i++)
 			win[i] = draw(&seed, (int)kind) + off;
-		stats_sort(ref, nr);
-		stats_sort(win, nw);
-		ref[nr] = win[nw] = INFINITY;
-		/* Group the window by gap, in reverse order within each. */
-		for (i = 0; i < nw; i++)
-			ends[stats_upper_bound(ref, nr, win[i]) + 1]++;
-		for (i = 1; i <= nr + 1; i++)
-			ends[i] += ends[i - 1];
-		for (i = nw; i-- > 0;) {
-			size_t g = stats_upper_bound(ref, nr, win[i]);
-
-			gaps[ends[g]] = (uint32_t)g;
-			grouped[ends[g]++] = win[i];
-		}
-
-		d_m = stats_ks_d(ref, nr, win, nw);
-		w_m = stats_wasserstein(ref, nr, win, nw, scratch);
-		d_g = stats_gap_ks_wasserstein(ref, nr, grouped, gaps, ends,
-		    work, &w_g);
-		assert_double_near(d_g, d_m, 0);
-		assert_double_near(w_g, w_m, 1e-12 * w_m + 1e-300);
+		both_compute(&b, ref, nr, win, nw);
+		assert_double_near(b.gd, b.md, 0);
+		assert_double_near(b.gw, b.mw, 1e-12);
 		/* The work space is left zero for the next call. */
 		for (i = 0; i < 3 * (nr + 1); i++)
-			assert_double_near(work[i], 0, 0);
+			assert_double_near(b.work[i], 0, 0);
 
-		ne = stats_quantile_edges(ref, nr, 10, edges);
+		ne = stats_quantile_edges(b.ref, nr, 10, edges);
 		memset(bins_m, 0, sizeof(bins_m));
 		for (i = 0, k = 0; i < nw; i++) {
-			while (k < ne && edges[k] <= win[i])
+			while (k < ne && edges[k] <= b.win[i])
 				k++;
 			bins_m[k] += 1;
 		}
-		stats_gap_bins(ref, nr, edges, ne, grouped, ends, bins_g);
+		stats_gap_bins(b.ref, nr, edges, ne, b.grouped, b.ends, bins_g);
 		for (k = 0; k <= ne; k++)
 			assert_double_near(bins_g[k], bins_m[k], 0);
+		both_free(&b);
 		free(ref);
 		free(win);
-		free(grouped);
-		free(scratch);
-		free(ends);
-		free(gaps);
-		free(work);
+	}
+}
+
+/* A whole window in one gap (a feature stuck at one value) keeps full
+ * precision, in the last gap and in a gap of a dense window. */
+static void
+test_gap_statistics_stuck_feature(void **state)
+{
+	static const size_t n = 100000;
+	double *win = malloc(n * sizeof(double)), *ref = malloc(n * sizeof(double));
+	double zero = 0, r4[] = { 0, 1, 2000, 2001 };
+	struct both b;
+	size_t i;
+
+	(void)state;
+	/* Reference {0}, window all 1000.1: W is 1000.1 itself. */
+	for (i = 0; i < n; i++)
+		win[i] = 1000.1;
+	both_compute(&b, &zero, 1, win, n);
+	assert_double_near(b.gd, b.md, 0);
+	assert_double_near(b.gw, 1000.1, 1e-15);
+	assert_double_near(b.mw, 1000.1, 1e-15);
+	both_free(&b);
+	/* Reference 0 .. 9999, window all 5000.3: one crowded gap. */
+	for (i = 0; i < 10000; i++) {
+		ref[i] = (double)i;
+		win[i] = 5000.3;
+	}
+	both_compute(&b, ref, 10000, win, 10000);
+	assert_double_near(b.gd, b.md, 0);
+	assert_double_near(b.gw, b.mw, 1e-14);
+	both_free(&b);
+	/* A crowded gap that decides W: half the window at -5, half at
+	 * 1000.1 in [1, 2000), where the CDFs are level at the start. */
+	for (i = 0; i < 10000; i++)
+		win[i] = i % 2 ? 1000.1 : -5;
+	both_compute(&b, r4, 4, win, 10000);
+	assert_double_near(b.gd, b.md, 0);
+	assert_double_near(b.gw, b.mw, 1e-15);
+	both_free(&b);
+	free(win);
+	free(ref);
+}
+
+/* Values near the largest double: widths beyond it are +inf, but where
+ * the CDFs agree over such a width it adds nothing, and W is never NaN;
+ * past the largest double both ways give +inf. */
+static void
+test_gap_statistics_huge_values(void **state)
+{
+	static const struct {
+		double ref[10], win[2];
+		size_t nr, nw;
+		int inf;
+	} cases[] = {
+		{ { -1e308, 1e308 }, { -1.1e308, 0 }, 2, 2, 0 },
+		{ { -1e308, 1e308, 1.1e308, 1.2e308, 1.3e308, 1.4e308, 1.5e308,
+		    1.6e308, 1.7e308 }, { 0 }, 9, 1, 0 },
+		{ { -1e308, 0 }, { 1e308, 1.5e308 }, 2, 2, 0 },
+		{ { -1.7e308 }, { 1.7e308 }, 1, 1, 1 },
+		/* Level CDFs over an empty gap wider than the largest double,
+		 * inside a run of empty gaps. */
+		{ { -1.7e308, -1.6e308, -1.5e308, -1.4e308, -1e308, 1e308,
+		    1.1e308, 1.2e308, 1.3e308, 1.4e308 }, { -1.55e308, 1.45e308 },
+		    10, 2, 0 },
+	};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct both b;
+
+		both_compute(&b, cases[k].ref, cases[k].nr, cases[k].win,
+		    cases[k].nw);
+		assert_double_near(b.gd, b.md, 0);
+		if (cases[k].inf) {
+			assert_true(isinf(b.mw) && b.mw > 0);
+			assert_true(isinf(b.gw) && b.gw > 0);
+		} else {
+			assert_true(isfinite(b.mw));
+			assert_double_near(b.gw, b.mw, 1e-12);
+		}
+		both_free(&b);
 	}
 }
 
@@ -353,6 +466,8 @@ main(void)
 		cmocka_unit_test(test_psi_and_js),
 		cmocka_unit_test(test_ks_d_and_wasserstein_with_ties),
 		cmocka_unit_test(test_gap_statistics_equal_merged),
+		cmocka_unit_test(test_gap_statistics_stuck_feature),
+		cmocka_unit_test(test_gap_statistics_huge_values),
 		cmocka_unit_test(test_bh_cutoff),
 	};
 

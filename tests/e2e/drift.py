@@ -110,6 +110,48 @@ def test_capture_survives_restart():
         d.stop()
 
 
+def test_restored_window_takes_only_finite_values():
+    """A checkpoint that holds a non-finite window value (written by hand:
+    a log never yields one) restores it as missing, and the tests stay
+    finite."""
+    import struct
+    import zlib
+    marker = 1234.5678
+    with h.Daemon() as d:
+        log, ref = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "ref.csv")
+        state = os.path.join(d.dir, "st")
+        write_ref(ref, normal(500, 0, 1))
+        write(log, normal(57, 0, 2) + [marker] * 3)
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n", state=state))
+        d.start()
+        d.wait_sample("prediction_window_samples", 60, model="m",
+                      column="features.x")
+        d.stop()
+        packed = struct.pack("<d", marker)
+        found = 0
+        for name in os.listdir(state):
+            path = os.path.join(state, name)
+            data = open(path, "rb").read()
+            if packed not in data:
+                continue
+            found += data.count(packed)
+            data = data[:-4].replace(packed, struct.pack("<d", float("inf")))
+            data += struct.pack("<I", zlib.crc32(data) & 0xffffffff)
+            with open(path, "wb") as f:
+                f.write(data)
+        h.check_eq(found, 3, "window values found in the checkpoint")
+        d.start()
+        d.wait_sample("prediction_window_samples", 57, model="m",
+                      column="features.x")
+        h.wait_for(lambda: detected(d) is not None, what="an evaluation")
+        for test in ("ks", "psi"):
+            v = d.sample("prediction_drift_score", model="m",
+                         column="features.x", test=test)
+            h.check(v is not None and v == v and abs(v) != float("inf"),
+                    f"{test} score finite: {v}")
+        d.stop()
+
+
 def test_discovered_columns():
     with h.Daemon() as d:
         log = os.path.join(d.dir, "p.log")

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "stats_internal.h"
 #include "util.h"
 
 /* numpy reduces in buffers of this many elements. */
@@ -239,27 +240,17 @@ stats_ks_d(const double *a, size_t na, const double *b, size_t nb)
 	 * the extremes are then computed as SciPy computes every point,
 	 * quotient minus quotient.  The +inf sentinels end both samples.
 	 */
-	int64_t best = INT64_MIN, worst = INT64_MAX;
-	size_t i = 0, j = 0, bi = 0, bj = 0, wi = 0, wj = 0, p, total = na + nb;
+	struct ks_extremes ex = KS_EXTREMES_INIT;
+	size_t i = 0, j = 0, p, total = na + nb;
 	double x;
 
 	x = a[0] <= b[0] ? a[i++] : b[j++];
 	for (p = 1; p <= total; p++) {
 		double next = a[i] <= b[j] ? a[i] : b[j];
-		int64_t diff = (int64_t)i * (int64_t)nb - (int64_t)j * (int64_t)na;
 
-		if (next != x) {
-			if (diff > best) {
-				best = diff;
-				bi = i;
-				bj = j;
-			}
-			if (diff < worst) {
-				worst = diff;
-				wi = i;
-				wj = j;
-			}
-		}
+		if (next != x)
+			ks_extremes_add(&ex, (int64_t)i, (int64_t)j, (int64_t)na,
+			    (int64_t)nb);
 		if (p == total)
 			break;
 		if (a[i] <= b[j])
@@ -268,8 +259,7 @@ stats_ks_d(const double *a, size_t na, const double *b, size_t nb)
 			j++;
 		x = next;
 	}
-	return stats_ks_from_extremes((double)bi, (double)bj, (double)wi,
-	    (double)wj, (double)na, (double)nb);
+	return ks_extremes_d(&ex, (int64_t)na, (int64_t)nb);
 }
 
 static double
@@ -655,9 +645,8 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 	 * well inside the 1e-9 agreement with SciPy's pairwise sum, and no
 	 * array of terms is written.
 	 */
-	int64_t best = INT64_MIN, worst = INT64_MAX;
+	struct ks_extremes ex = KS_EXTREMES_INIT;
 	size_t i = 0, j = 0, p, total = nu + nv;
-	size_t bi = 0, bj = 0, wi = 0, wj = 0;
 	double inv = 1.0 / ((double)nu * (double)nv), x;
 	double sum = 0, comp = 0;
 
@@ -677,44 +666,27 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 			comp += fabs(sum) >= fabs(t) ? (sum - y) + t : (t - y) + sum;
 			sum = y;
 		}
-		if (next != x) {
-			if (diff > best) {
-				best = diff;
-				bi = i;
-				bj = j;
-			}
-			if (diff < worst) {
-				worst = diff;
-				wi = i;
-				wj = j;
-			}
-		}
+		if (next != x)
+			ks_extremes_add(&ex, (int64_t)i, (int64_t)j, (int64_t)nu,
+			    (int64_t)nv);
 		i += (size_t)take_u;
 		j += (size_t)!take_u;
 		x = next;
 	}
 	/* After the last value both CDFs are 1. */
-	if (0 > best) {
-		best = 0;
-		bi = nu;
-		bj = nv;
-	}
-	if (0 < worst) {
-		wi = nu;
-		wj = nv;
-	}
+	ks_extremes_add(&ex, (int64_t)nu, (int64_t)nv, (int64_t)nu,
+	    (int64_t)nv);
 	/* Past the largest double the error term is NaN: +inf then. */
 	*wasserstein = isinf(sum) ? sum : sum + comp;
-	return stats_ks_from_extremes((double)bi, (double)bj, (double)wi,
-	    (double)wj, (double)nu, (double)nv);
+	return ks_extremes_d(&ex, (int64_t)nu, (int64_t)nv);
 }
 
 double
-stats_ks_from_extremes(double bi, double bj, double wi, double wj, double nu,
-    double nv)
+ks_extremes_d(const struct ks_extremes *x, int64_t nr, int64_t nw)
 {
-	/* The largest F_u - F_v is at (bi, bj), the smallest at (wi, wj). */
-	double maxd = bi / nu - bj / nv, mind = -(wi / nu - wj / nv);
+	double rn = (double)nr, wn = (double)nw;
+	double maxd = (double)x->bi / rn - (double)x->bj / wn;
+	double mind = -((double)x->wi / rn - (double)x->wj / wn);
 
 	if (mind < 0)
 		mind = 0;

@@ -112,12 +112,6 @@ double stats_wasserstein(const double *u, size_t nu, const double *v,
 double stats_ks_d_wasserstein(const double *u, size_t nu, const double *v,
     size_t nv, double *scratch, double *wasserstein);
 
-/* D from where F_u - F_v is largest, (bi, bj) values of each sample at or
- * below the point, and smallest, (wi, wj): quotient minus quotient, as
- * SciPy computes every point. */
-double stats_ks_from_extremes(double bi, double bj, double wi, double wj,
-    double nu, double nv);
-
 /*
  * The same two statistics for a window grouped by the gaps of a sorted
  * reference of nref values (see stats_gaps.c): gap g holds the window's

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "stats.h"
+#include "stats_internal.h"
 
 /* A compensated sum: each addition's rounding error, found exactly by
  * Knuth's branch-free two-sum, is kept apart and added at the end. */
@@ -88,30 +89,6 @@ gap_sums(const double *v, size_t k, double a, double b, double invw,
 	*lo = acc_value(&l);
 	*hi = acc_value(&h);
 	*ties = t;
-}
-
-/* The CDF difference at one point, scaled to an integer:
- * (reference count) * nw - (window count) * nr. */
-struct extremes {
-	int64_t best, worst;
-	int64_t bi, bj, wi, wj;
-};
-
-static void
-candidate(struct extremes *x, int64_t ri, int64_t wj, int64_t nr, int64_t nw)
-{
-	int64_t diff = ri * nw - wj * nr;
-
-	if (diff > x->best) {
-		x->best = diff;
-		x->bi = ri;
-		x->bj = wj;
-	}
-	if (diff < x->worst) {
-		x->worst = diff;
-		x->wi = ri;
-		x->wj = wj;
-	}
 }
 
 static void
@@ -198,7 +175,7 @@ struct gaps {
 	double *vals;
 	int64_t nr, nw;
 	double inv, invw;
-	struct extremes x;
+	struct ks_extremes x;
 	struct acc sum;
 };
 
@@ -210,8 +187,8 @@ gap(struct gaps *c, int64_t g, int64_t s, int64_t e, int64_t t, double lo,
 	int64_t nr = c->nr, nw = c->nw;
 
 	/* At a itself, then just before b. */
-	candidate(&c->x, g, s + t, nr, nw);
-	candidate(&c->x, g, e, nr, nw);
+	ks_extremes_add(&c->x, g, s + t, nr, nw);
+	ks_extremes_add(&c->x, g, e, nr, nw);
 	if (s * nr >= g * nw)           /* F_w >= F_r over the gap */
 		acc_add(&c->sum, scaled(s * nr - g * nw, c->inv, b - a) + hi);
 	else if (e * nr <= g * nw)      /* F_w <= F_r over the gap */
@@ -292,7 +269,7 @@ sparse(struct gaps *c, const uint32_t *ends)
 			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)
 				;
 			if (h >= g)
-				candidate(&c->x, h, s, c->nr, c->nw);
+				ks_extremes_add(&c->x, h, s, c->nr, c->nw);
 			g = g1;
 			continue;
 		}
@@ -309,7 +286,7 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 {
 	struct gaps c = {
 		ref, vals, (int64_t)nref, (int64_t)ends[nref], 0, 0,
-		{ INT64_MIN, INT64_MAX, 0, 0, 0, 0 }, { 0, 0 },
+		KS_EXTREMES_INIT, { 0, 0 },
 	};
 	double lo, hi;
 	int64_t t;
@@ -325,7 +302,7 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 	 * from 0 to its count there. */
 	gap_sums(vals, ends[0], ref[0], ref[0], c.invw, &lo, &hi, &t);
 	acc_add(&c.sum, hi);
-	candidate(&c.x, 0, ends[0], c.nr, c.nw);
+	ks_extremes_add(&c.x, 0, ends[0], c.nr, c.nw);
 	/* A quarter of the gaps or more holding values is dense enough. */
 	if (4 * (size_t)c.nw >= nref)
 		dense(&c, gaps, ends, work);
@@ -336,13 +313,12 @@ stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
 	 * candidate whatever the gap holds. */
 	gap_sums(vals + ends[nref - 1], (size_t)c.nw - ends[nref - 1],
 	    ref[nref - 1], ref[nref - 1], c.invw, &lo, &hi, &t);
-	candidate(&c.x, c.nr, ends[nref - 1] + t, c.nr, c.nw);
+	ks_extremes_add(&c.x, c.nr, ends[nref - 1] + t, c.nr, c.nw);
 	acc_add(&c.sum, lo);
 	/* After the last value both CDFs are 1. */
-	candidate(&c.x, c.nr, c.nw, c.nr, c.nw);
+	ks_extremes_add(&c.x, c.nr, c.nw, c.nr, c.nw);
 	*wasserstein = acc_value(&c.sum);
-	return stats_ks_from_extremes((double)c.x.bi, (double)c.x.bj,
-	    (double)c.x.wi, (double)c.x.wj, (double)c.nr, (double)c.nw);
+	return ks_extremes_d(&c.x, c.nr, c.nw);
 }
 
 void

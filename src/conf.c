@@ -155,6 +155,21 @@ loader_error(struct loader *l, int line, const char *fmt, ...)
 	l->nerrors++;
 }
 
+/* Whether the path text names the parsed path p (text that does not
+ * parse names nothing). */
+static int
+path_is(const struct path *p, const char *text)
+{
+	struct path q;
+	const char *perr;
+	int same;
+
+	if (path_parse(text, strlen(text), &q, &perr) != 0)
+		return 0;
+	same = path_equal(p, &q);
+	path_free(&q);
+	return same;
+}
 
 /* A [features] line: PATH = numeric | categorical. */
 static int
@@ -163,7 +178,7 @@ parse_feature(struct conf *c, const char *name, const char *value, int line,
 {
 	struct conf_feature *f;
 	const char *perr;
-	struct path p, q;
+	struct path p;
 	enum conf_column_kind kind;
 	size_t i;
 
@@ -181,14 +196,7 @@ parse_feature(struct conf *c, const char *name, const char *value, int line,
 		return -EINVAL;
 	}
 	for (i = 0; i < c->nfeatures; i++) {
-		int same;
-
-		if (path_parse(c->features[i].path, strlen(c->features[i].path),
-		    &q, &perr) != 0)
-			continue;
-		same = path_equal(&p, &q);
-		path_free(&q);
-		if (same) {
+		if (path_is(&p, c->features[i].path)) {
 			snprintf(err, errsize, "%s: already listed on line %d",
 			    name, c->features[i].line);
 			path_free(&p);
@@ -352,7 +360,7 @@ begin_override(struct loader *l, const char *text)
 {
 	struct conf *c = l->conf;
 	struct conf_override *o;
-	struct path p, q;
+	struct path p;
 	const char *perr;
 	size_t i;
 
@@ -364,14 +372,7 @@ begin_override(struct loader *l, const char *text)
 		return;
 	}
 	for (i = 0; i < c->noverrides; i++) {
-		int same;
-
-		if (path_parse(c->overrides[i].path, strlen(c->overrides[i].path),
-		    &q, &perr) != 0)
-			continue;
-		same = path_equal(&p, &q);
-		path_free(&q);
-		if (same) {
+		if (path_is(&p, c->overrides[i].path)) {
 			loader_error(l, l->lineno, "[feature %s] already begins "
 			    "on line %d", text, c->overrides[i].line);
 			l->section_bad = 1;
@@ -616,7 +617,7 @@ key_index(const char *section, const char *name)
 static int
 override_kind(const struct conf *c, const char *path)
 {
-	struct path p, q;
+	struct path p;
 	const char *perr;
 	size_t i;
 	int kind = -1;
@@ -627,14 +628,9 @@ override_kind(const struct conf *c, const char *path)
 		return c->class_path[0] != '\0' ? CONF_CATEGORICAL : CONF_NUMERIC;
 	if (path_parse(path, strlen(path), &p, &perr) != 0)
 		return -1;
-	for (i = 0; i < c->nfeatures && kind < 0; i++) {
-		if (path_parse(c->features[i].path, strlen(c->features[i].path),
-		    &q, &perr) != 0)
-			continue;
-		if (path_equal(&p, &q))
+	for (i = 0; i < c->nfeatures && kind < 0; i++)
+		if (path_is(&p, c->features[i].path))
 			kind = (int)c->features[i].kind;
-		path_free(&q);
-	}
 	path_free(&p);
 	return kind;
 }
@@ -777,7 +773,7 @@ void
 conf_column_drift(const struct conf *c, const char *path, int categorical,
     struct conf_drift *out)
 {
-	struct path p, q;
+	struct path p;
 	const char *perr;
 	size_t i;
 
@@ -788,14 +784,8 @@ conf_column_drift(const struct conf *c, const char *path, int categorical,
 		return;
 	for (i = 0; i < c->noverrides; i++) {
 		const struct conf_drift *o = &c->overrides[i].d;
-		int same;
 
-		if (path_parse(c->overrides[i].path, strlen(c->overrides[i].path),
-		    &q, &perr) != 0)
-			continue;
-		same = path_equal(&p, &q);
-		path_free(&q);
-		if (!same)
+		if (!path_is(&p, c->overrides[i].path))
 			continue;
 		if (o->tests != 0)
 			out->tests = o->tests;

@@ -152,6 +152,23 @@ conn_timer_set(struct conn *c, uint64_t ms)
 		uv_timer_start(&c->timer, on_timeout, ms, 0);
 }
 
+/* A connection's buffers and the connection itself. */
+static void
+conn_destroy(struct conn *c)
+{
+	buf_free(&c->url);
+	buf_free(&c->field);
+	buf_free(&c->value);
+	buf_free(&c->accept);
+	buf_free(&c->accept_encoding);
+	buf_free(&c->head);
+	buf_free(&c->resp.headers);
+	buf_free(&c->resp.body);
+	buf_free(&c->pending);
+	buf_free(&c->feeding);
+	free(c);
+}
+
 static void
 conn_free(struct conn *c)
 {
@@ -166,17 +183,7 @@ conn_free(struct conn *c)
 	else
 		s->last = c->prev;
 	s->nconns--;
-	buf_free(&c->url);
-	buf_free(&c->field);
-	buf_free(&c->value);
-	buf_free(&c->accept);
-	buf_free(&c->accept_encoding);
-	buf_free(&c->head);
-	buf_free(&c->resp.headers);
-	buf_free(&c->resp.body);
-	buf_free(&c->pending);
-	buf_free(&c->feeding);
-	free(c);
+	conn_destroy(c);
 	server_maybe_free(s);
 }
 
@@ -754,16 +761,6 @@ http_serve_buffer(const char *data, size_t len, http_handler_cb handler,
 		data += n;
 		len -= n;
 	}
-	buf_free(&c->url);
-	buf_free(&c->field);
-	buf_free(&c->value);
-	buf_free(&c->accept);
-	buf_free(&c->accept_encoding);
-	buf_free(&c->head);
-	buf_free(&c->resp.headers);
-	buf_free(&c->resp.body);
-	buf_free(&c->pending);
-	buf_free(&c->feeding);
-	free(c);
+	conn_destroy(c);
 	return requests;
 }

@@ -26,6 +26,7 @@
 
 #include "json.h"
 #include "json_chars.h"
+#include "strmap.h"
 #include "util.h"
 
 struct qkey {
@@ -89,33 +90,6 @@ struct scanner {
 static int scan_value(struct scanner *s, const struct qnode *node);
 
 /* ------------------------------------------------------------ the query */
-
-static uint64_t
-key_hash(const char *p, size_t len)
-{
-	uint64_t a, b;
-
-	if (len >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + len - 8, 8);
-	} else if (len >= 4) {
-		uint32_t x, y;
-
-		memcpy(&x, p, 4);
-		memcpy(&y, p + len - 4, 4);
-		a = x;
-		b = y;
-	} else if (len > 0) {
-		a = (uint64_t)(unsigned char)p[0] |
-		    (uint64_t)(unsigned char)p[len / 2] << 8 |
-		    (uint64_t)(unsigned char)p[len - 1] << 16;
-		b = 0;
-	} else {
-		a = b = 0;
-	}
-	a = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ len) * 0xC2B2AE3D27D4EB4FULL;
-	return a ^ (a >> 29);
-}
 
 struct json_query *
 json_query_create(void)
@@ -194,7 +168,7 @@ node_key_child(const struct json_query *q, const struct qnode *n,
 
 	if (n->nkeys == 0)
 		return NULL;
-	h = key_hash(key, len);
+	h = strmap_hash(key, len);
 	for (b = h & n->tmask; n->table[b] != -1; b = (b + 1) & n->tmask) {
 		const struct qkey *k = &n->keys[n->table[b]];
 
@@ -250,7 +224,7 @@ json_query_add(struct json_query *q, const struct path *p)
 				    sizeof(*n->keys));
 				n->keys[n->nkeys].key = xstrndup(seg->key, seg->keylen);
 				n->keys[n->nkeys].len = seg->keylen;
-				n->keys[n->nkeys].hash = key_hash(seg->key, seg->keylen);
+				n->keys[n->nkeys].hash = strmap_hash(seg->key, seg->keylen);
 				n->keys[n->nkeys].node = next;
 				n->nkeys++;
 				node_rehash(n);

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "json.h"
 #include "path.h"
+#include "../utf8.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_SLOTS 64
@@ -894,35 +895,6 @@ test_string_decode(void **state)
 	assert_int_equal(out.len, 4);
 	assert_memory_equal(out.data, "ab\xc3\xa9", 5);
 	buf_free(&out);
-}
-
-/* Append the UTF-8 encoding of `cp`. */
-static void
-utf8_put(struct buf *b, uint32_t cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xc0 | cp >> 6);
-		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | cp >> 12);
-		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | cp >> 18);
-		u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	buf_append(b, u, n);
 }
 
 /* Pieces placed around the 16-byte blocks of the SSE2 string loop:

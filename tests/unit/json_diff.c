@@ -31,6 +31,7 @@
 #include "json.h"
 #include "json_diff.h"
 #include "path.h"
+#include "../utf8.h"
 #include "util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -106,34 +107,6 @@ gen_ws(struct gen *g)
 	}
 }
 
-static void
-put_utf8(struct buf *b, uint32_t cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xc0 | cp >> 6);
-		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xe0 | cp >> 12);
-		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xf0 | cp >> 18);
-		u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	buf_append(b, u, n);
-}
-
 /* A Unicode scalar value other than U+0000 (which jansson refuses). */
 static uint32_t
 gen_char(void)
@@ -192,7 +165,7 @@ put_json_char(struct buf *b, uint32_t cp)
 			put_u_escape(b, cp, upper);
 		}
 	} else {
-		put_utf8(b, cp);
+		utf8_put(b, cp);
 	}
 }
 
@@ -222,7 +195,7 @@ gen_string(struct gen *g, struct buf *decoded, int is_key)
 	for (i = 0; i < n; i++) {
 		uint32_t cp = gen_char();
 
-		put_utf8(decoded, cp);
+		utf8_put(decoded, cp);
 		put_json_char(&g->out, cp);
 	}
 	buf_putc(&g->out, '"');
@@ -604,40 +577,6 @@ hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
 }
 
 /*
- * Length of the UTF-8 sequence at p when it is valid, else 0.  Written as
- * a decoder (RFC 3629 section 4: the code point, then its range), unlike
- * json.c's table of first and second bytes.
- */
-static size_t
-utf8_valid(const unsigned char *p, const unsigned char *end)
-{
-	uint32_t cp, min;
-	size_t n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2, cp = p[0] & 0x1f, min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3, cp = p[0] & 0x0f, min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4, cp = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
  * The documented causes of disagreement present in `s`, as a bit mask.
  * Only called on text one of the parsers accepted, so a plain lexer does.
  */
@@ -675,7 +614,7 @@ find_causes(const char *text, size_t len)
 				} else if (*p == '\\') {
 					p += p + 1 < end ? 2 : 1;
 				} else if (*p >= 0x80) {
-					size_t n = utf8_valid(p, end);
+					size_t n = utf8_sequence(p, end);
 
 					if (n == 0) {
 						causes |= 1u << C_UTF8;

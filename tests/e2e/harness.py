@@ -33,6 +33,11 @@ SANITIZER_MARKERS = (
 )
 
 
+class Skip(Exception):
+    """A test that cannot run here because a tool is not installed: TAP's
+    "# SKIP"."""
+
+
 class TestFailure(AssertionError):
     pass
 
@@ -272,6 +277,8 @@ def main(namespace):
         t0 = time.monotonic()
         try:
             fn()
+        except Skip as e:
+            print(f"ok {i} - {name} # SKIP {e}")
         except Exception:
             failed += 1
             print(f"not ok {i} - {name} ({time.monotonic() - t0:.2f}s)")

@@ -18,8 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 import urllib.parse
 import urllib.request
 
@@ -84,10 +82,6 @@ ALERTS = {"DriftdColumnDrifted", "DriftdDatasetDrift", "DriftdLowConfidence",
           "DriftdReloadFailed", "DriftdCheckpointFailing"}
 
 
-class Skip(Exception):
-    """A test that cannot run here because a tool is not installed."""
-
-
 def need_yaml():
     h.check(yaml is not None,
             "PyYAML not found; install Debian's python3-yaml")
@@ -107,7 +101,7 @@ def read(path):
 def systemd_analyze():
     tool = shutil.which("systemd-analyze")
     if not tool:
-        raise Skip("systemd-analyze not installed (Debian: systemd; "
+        raise h.Skip("systemd-analyze not installed (Debian: systemd; "
                    "tools/install-deps --test installs it)")
     return tool
 
@@ -583,32 +577,4 @@ def test_queries_return_data_from_a_real_prometheus():
         d.stop()
 
 
-# ---------------------------------------------------------------- runner
-
-def main(namespace):
-    """harness.main, plus TAP's "# SKIP" for a test that raises Skip."""
-    signal.alarm(h.FILE_TIMEOUT)
-    only = os.environ.get("DRIFTD_TEST_ONLY")
-    tests = [(n, f) for n, f in namespace.items()
-             if n.startswith("test_") and callable(f)
-             and (not only or only in n)]
-    print(f"1..{len(tests)}", flush=True)
-    failed = 0
-    for i, (name, fn) in enumerate(tests, 1):
-        t0 = time.monotonic()
-        try:
-            fn()
-        except Skip as e:
-            print(f"ok {i} - {name} # SKIP {e}")
-        except Exception:
-            failed += 1
-            print(f"not ok {i} - {name} ({time.monotonic() - t0:.2f}s)")
-            for line in traceback.format_exc().splitlines():
-                print(f"# {line}")
-        else:
-            print(f"ok {i} - {name} ({time.monotonic() - t0:.2f}s)")
-        sys.stdout.flush()
-    sys.exit(1 if failed else 0)
-
-
-main(globals())
+h.main(globals())

@@ -300,10 +300,8 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 				dd = stats_gap_ks_wasserstein(rc->sorted, rc->n,
 				    win, d->gaps, d->counts, d->gapwork, &w);
 			} else {
-				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
-				    sizeof(double));
 				dd = stats_ks_d_wasserstein(rc->sorted, rc->n, win,
-				    nw, d->terms, &w);
+				    nw, &w);
 			}
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);

@@ -635,7 +635,7 @@ stats_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 
 double
 stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
-    double *terms, double *wasserstein)
+    double *wasserstein)
 {
 	/*
 	 * stats_ks_d() and stats_wasserstein() in one walk of the merged
@@ -649,8 +649,6 @@ stats_ks_d_wasserstein(const double *u, size_t nu, const double *v, size_t nv,
 	size_t i = 0, j = 0, p, total = nu + nv;
 	double inv = 1.0 / ((double)nu * (double)nv), x;
 	double sum = 0, comp = 0;
-
-	(void)terms;
 
 	x = u[0] <= v[0] ? u[i++] : v[j++];
 	for (p = 0; p + 1 < total; p++) {

@@ -108,9 +108,9 @@ double stats_wasserstein(const double *u, size_t nu, const double *v,
 
 /* Both at once, in one walk: returns D, stores the Wasserstein distance
  * (summed with compensation rather than pairwise: equal to
- * stats_wasserstein() to a few ulps).  `scratch` is not used. */
+ * stats_wasserstein() to a few ulps). */
 double stats_ks_d_wasserstein(const double *u, size_t nu, const double *v,
-    size_t nv, double *scratch, double *wasserstein);
+    size_t nv, double *wasserstein);
 
 /*
  * The same two statistics for a window grouped by the gaps of a sorted

@@ -340,32 +340,15 @@ ingest_save_windows(struct ingest *g, struct state_writer *w)
 	free(t);
 }
 
-static uint64_t
-le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
+/* A double stored as its bits, little-endian. */
 static double
 le_double(const unsigned char *p)
 {
-	uint64_t u = le64(p);
+	uint64_t u = state_le(p, 8);
 	double d;
 
 	memcpy(&d, &u, sizeof(d));
 	return d;
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
 }
 
 /* A length-prefixed string from a section (not NUL-terminated). */
@@ -471,7 +454,7 @@ ingest_restore_windows(struct ingest *g, const struct buf *file)
 				if (isfinite(v))
 					window_set_num(g->window, (size_t)rc[c].col, v);
 			} else {
-				uint32_t id = le32(rc[c].values + 4 * i);
+				uint32_t id = (uint32_t)state_le(rc[c].values + 4 * i, 4);
 
 				if (id != WINDOW_MISSING && id < rc[c].nlabels)
 					window_set_cat(g->window, (size_t)rc[c].col,

@@ -33,9 +33,10 @@ put_le(struct buf *b, uint64_t v, int n)
 	buf_append(b, tmp, (size_t)n);
 }
 
-static uint64_t
-get_le(const unsigned char *p, int n)
+uint64_t
+state_le(const void *bytes, int n)
 {
+	const unsigned char *p = bytes;
 	uint64_t v = 0;
 	int i;
 
@@ -244,18 +245,18 @@ check(const struct buf *b)
 	uint32_t n, i;
 
 	if (b->len < HEADER_BYTES + 4 || memcmp(p, magic, sizeof(magic)) != 0 ||
-	    get_le(p + 8, 4) != STATE_VERSION)
+	    state_le(p + 8, 4) != STATE_VERSION)
 		return -EBADMSG;
 	end = b->len - 4;
-	if ((uint32_t)crc32(0L, p, (uInt)end) != (uint32_t)get_le(p + end, 4))
+	if ((uint32_t)crc32(0L, p, (uInt)end) != (uint32_t)state_le(p + end, 4))
 		return -EBADMSG;
-	n = (uint32_t)get_le(p + 12, 4);
+	n = (uint32_t)state_le(p + 12, 4);
 	for (i = 0; i < n; i++) {
 		uint64_t len;
 
 		if (end - off < 12)
 			return -EBADMSG;
-		len = get_le(p + off + 4, 8);
+		len = state_le(p + off + 4, 8);
 		off += 12;
 		if (len > end - off)
 			return -EBADMSG;
@@ -318,11 +319,11 @@ state_section(const struct buf *file, enum state_tag tag, struct state_reader *r
 {
 	const unsigned char *p = (const unsigned char *)file->data;
 	size_t off = HEADER_BYTES;
-	uint32_t n = (uint32_t)get_le(p + 12, 4), i;
+	uint32_t n = (uint32_t)state_le(p + 12, 4), i;
 
 	for (i = 0; i < n; i++) {
-		uint32_t t = (uint32_t)get_le(p + off, 4);
-		uint64_t len = get_le(p + off + 4, 8);
+		uint32_t t = (uint32_t)state_le(p + off, 4);
+		uint64_t len = state_le(p + off + 4, 8);
 
 		off += 12;
 		if (t == (uint32_t)tag) {
@@ -354,7 +355,7 @@ state_get_u32(struct state_reader *r)
 {
 	const unsigned char *p = take(r, 4);
 
-	return p ? (uint32_t)get_le(p, 4) : 0;
+	return p ? (uint32_t)state_le(p, 4) : 0;
 }
 
 uint64_t
@@ -362,7 +363,7 @@ state_get_u64(struct state_reader *r)
 {
 	const unsigned char *p = take(r, 8);
 
-	return p ? get_le(p, 8) : 0;
+	return p ? state_le(p, 8) : 0;
 }
 
 double

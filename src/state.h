@@ -85,6 +85,9 @@ uint64_t state_get_u64(struct state_reader *r);
 double state_get_double(struct state_reader *r);
 /* A pointer to `len` bytes in the payload, or NULL (and r->bad). */
 const void *state_get_bytes(struct state_reader *r, size_t len);
+/* The little-endian unsigned integer in n (<= 8) bytes, as checkpoints
+ * store them: for arrays taken with state_get_bytes(). */
+uint64_t state_le(const void *bytes, int n);
 
 /* Tail positions in a section of their own. */
 void state_put_positions(struct state_writer *w, const struct tail_position *p,

@@ -299,11 +299,90 @@ log_nfact_over_npown(double n)
 	return log(n) / 2 - n + log(2 * M_PI) / 2 + rn * poly;
 }
 
+/*
+ * Logarithms and exponentials of a block of the Smirnov sum's terms.
+ * On an x86-64 CPU with AVX2, and where configure found glibc's libmvec,
+ * four at a time by libmvec's AVX2 entry points of the x86-64 vector
+ * function ABI (within 4 ulp, which moves a term by less than 1e-11 of
+ * itself at n = 10^4; test_smirnov holds the sum to 1e-10); elsewhere by
+ * libm one at a time.  (libmvec's SSE entry points measured no faster
+ * than libm.)
+ */
+#if defined(HAVE_LIBMVEC) && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__m256d _ZGVdN4v_log(__m256d x);
+__m256d _ZGVdN4v_exp(__m256d x);
+
+static __attribute__((target("avx2"))) void
+log_block4(double *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		_mm256_storeu_pd(x + i, _ZGVdN4v_log(_mm256_loadu_pd(x + i)));
+	for (; i < n; i++)
+		x[i] = log(x[i]);
+}
+
+static __attribute__((target("avx2"))) void
+exp_block4(double *x, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		_mm256_storeu_pd(x + i, _ZGVdN4v_exp(_mm256_loadu_pd(x + i)));
+	for (; i < n; i++)
+		x[i] = exp(x[i]);
+}
+
+static int
+have_avx2(void)
+{
+	__builtin_cpu_init();    /* harmless when already done */
+	return __builtin_cpu_supports("avx2") != 0;
+}
+#define HAVE_VECTOR_MATH 1
+#endif
+
+static void
+log_block(double *x, size_t n)
+{
+	size_t i;
+
+#ifdef HAVE_VECTOR_MATH
+	if (have_avx2()) {
+		log_block4(x, n);
+		return;
+	}
+#endif
+	for (i = 0; i < n; i++)
+		x[i] = log(x[i]);
+}
+
+static void
+exp_block(double *x, size_t n)
+{
+	size_t i;
+
+#ifdef HAVE_VECTOR_MATH
+	if (have_avx2()) {
+		exp_block4(x, n);
+		return;
+	}
+#endif
+	for (i = 0; i < n; i++)
+		x[i] = exp(x[i]);
+}
+
+#define SMIRNOV_BLOCK 128
+
 double
 stats_smirnov(long n, double d)
 {
+	double la[SMIRNOV_BLOCK], lb[SMIRNOV_BLOCK], lr[SMIRNOV_BLOCK];
 	double nn, p = 0, logc = 0;
-	long v, last;
+	long v0, last;
 
 	if (!(d >= 0 && d <= 1))
 		return NAN;
@@ -317,19 +396,37 @@ stats_smirnov(long n, double d)
 	 * Pr(D+ >= d) = d sum_{v=0}^{floor(n(1-d))} C(n, v) (d + v/n)^(v-1)
 	 * (1 - d - v/n)^(n-v).  Every term is positive, so the sum is
 	 * well-conditioned; each term is evaluated in logarithms, with
-	 * log C(n, v) carried along by its recurrence.
+	 * log C(n, v) carried along by its recurrence, a block of terms at
+	 * a time: first every logarithm the block needs, then the terms.
 	 */
-	for (v = 0; v <= last; v++) {
-		double evn = d + (double)v / nn, omevn = 1 - evn;
+	for (v0 = 0; v0 <= last; v0 += SMIRNOV_BLOCK) {
+		size_t m = (size_t)(last - v0 + 1), i;
 
-		if (omevn > 0) {
-			double t = logc + (double)(v - 1) * log(evn) +
-			    (nn - (double)v) * log(omevn);
+		if (m > SMIRNOV_BLOCK)
+			m = SMIRNOV_BLOCK;
+		for (i = 0; i < m; i++) {
+			double v = (double)(v0 + (long)i), evn = d + v / nn;
 
-			if (t > -745)
-				p += exp(t);
+			la[i] = evn;
+			lb[i] = 1 - evn;
+			lr[i] = (nn - v) / (v + 1);
 		}
-		logc += log((nn - (double)v) / ((double)v + 1));
+		/* Only the last term can have 1 - evn <= 0 (0, or below by
+		 * rounding): its logarithm is then -inf, and the term 0. */
+		if (!(lb[m - 1] > 0))
+			lb[m - 1] = 0;
+		log_block(la, m);
+		log_block(lb, m);
+		log_block(lr, m);
+		for (i = 0; i < m; i++) {
+			double v = (double)(v0 + (long)i);
+
+			la[i] = logc + (v - 1) * la[i] + (nn - v) * lb[i];
+			logc += lr[i];
+		}
+		exp_block(la, m);
+		for (i = 0; i < m; i++)
+			p += la[i];
 	}
 	return clip01(p * d);
 }

@@ -71,6 +71,56 @@ test_kstwo_sf(void **state)
 	assert_true(isnan(stats_kstwo_sf(10, NAN)));
 }
 
+/* The Birnbaum-Tingey sum in long double, term by term with libm's own
+ * logl/expl/lgammal: an independent oracle for stats_smirnov(). */
+static long double
+smirnov_oracle(long n, long double d)
+{
+	long double nn = (long double)n, p = 0;
+	long v, last = (long)floorl(nn * (1 - d));
+
+	for (v = 0; v <= last; v++) {
+		long double evn = d + (long double)v / nn, omevn = 1 - evn;
+
+		if (omevn <= 0)
+			continue;
+		p += expl(lgammal(nn + 1) - lgammal((long double)v + 1) -
+		    lgammal(nn - (long double)v + 1) +
+		    (long double)(v - 1) * logl(evn) +
+		    (nn - (long double)v) * logl(omevn));
+	}
+	return p * d;
+}
+
+static void
+test_smirnov(void **state)
+{
+	/* Sizes whose sums end just before, at and after a block of terms,
+	 * and d where 1 - d - v/n reaches 0 exactly at the last term. */
+	static const long ns[] = { 141, 255, 256, 257, 1000, 5000, 20000 };
+	static const double ds[] = { 0.004, 0.01, 0.02, 0.03, 0.05, 0.08,
+	    0.25, 0.5, 0.75 };
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		for (j = 0; j < sizeof(ds) / sizeof(ds[0]); j++) {
+			double got = stats_smirnov(ns[i], ds[j]);
+			long double want = smirnov_oracle(ns[i], ds[j]);
+
+			if (want < 1e-300L)
+				continue;
+			if (!(fabsl((long double)got - want) <= 1e-10L * want))
+				fail_msg("smirnov(%ld, %g) = %.17g, want %.17Lg",
+				    ns[i], ds[j], got, want);
+		}
+	}
+	assert_double_near(stats_smirnov(1000, 0), 1, 0);
+	assert_double_near(stats_smirnov(1000, 1), 0, 0);
+	assert_true(isnan(stats_smirnov(1000, -0.1)));
+	assert_true(isnan(stats_smirnov(1000, NAN)));
+}
+
 static void
 test_ks_pvalue_rounding(void **state)
 {
@@ -458,6 +508,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kstwo_sf),
+		cmocka_unit_test(test_smirnov),
 		cmocka_unit_test(test_ks_pvalue_rounding),
 		cmocka_unit_test(test_chi2_sf),
 		cmocka_unit_test(test_chi2_statistic),

@@ -130,19 +130,19 @@ struct drift {
 	/* scratch, grown as needed */
 	double *sorted, *values, *terms;
 	size_t nsorted, nvalues, nterms;
-	uint32_t *counts, *gaps;
-	size_t ncounts, ngaps;
-	double *gapwork;              /* zero between uses: see stats.h */
-	size_t ngapwork;
+	struct stats_gaps gaps;       /* scratch of the gap statistics */
+	size_t ngap_count, ngap_cls, ngap_pos, ngap_cross, ngap_vals;
+	struct stats_run runs[2];
+	size_t nruns;
 	double *bins_w, *bins_r, *expected;
 	size_t nbins_w, nbins_r, nexpected;
 	double alpha;                 /* [drift] p_value */
 	int phase;                    /* of column `next` */
 	int wasserstein_done;         /* computed with KS in one walk */
-	size_t cur_nw;                /* values in d->sorted */
-	int cur_grouped;              /* d->sorted is grouped by gap, with
-	                               * the gaps' ends in d->counts and
-	                               * each value's gap in d->gaps */
+	size_t cur_nw;                /* values in the window */
+	int cur_grouped;              /* tested by gap (d->runs, d->gaps),
+	                               * else d->sorted holds it sorted */
+	double gap_d, gap_w;          /* KS and Wasserstein from the gaps */
 	size_t drifted_now, tested_now;
 };
 
@@ -187,9 +187,11 @@ drift_destroy(struct drift *d)
 	free(d->sorted);
 	free(d->values);
 	free(d->terms);
-	free(d->counts);
-	free(d->gaps);
-	free(d->gapwork);
+	free(d->gaps.count);
+	free(d->gaps.cls);
+	free(d->gaps.pos);
+	free(d->gaps.cross);
+	free(d->gaps.vals);
 	free(d->bins_w);
 	free(d->bins_r);
 	free(d->expected);
@@ -248,9 +250,10 @@ nominal_threshold(const struct conf_drift *cd, int test)
 /*
  * A numeric column is evaluated in phases, each a fraction of a
  * millisecond even for large windows, so that the loop gets control back
- * between them: the window's values (phase 1), grouped by their gap among
- * the reference values or sorted, are kept in d->sorted for the tests that
- * follow.
+ * between them.  A window much smaller than its reference is copied and
+ * sorted (phase 1) for the merged walks of the phases that follow;
+ * otherwise phase 2 takes KS, Wasserstein and the bins from the values'
+ * gaps among the reference values in one pass over the window.
  */
 enum {
 	PHASE_START,
@@ -269,49 +272,64 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 
 	switch (phase) {
 	case PHASE_START:
-		d->sorted = grow(d->sorted, &d->nsorted, window_records(d->w) + 1,
-		    sizeof(double));
-		d->counts = grow(d->counts, &d->ncounts, 2 * rc->n + 2,
-		    sizeof(uint32_t));
-		d->gaps = grow(d->gaps, &d->ngaps, window_records(d->w) + 1,
-		    sizeof(uint32_t));
-		if (d->ngapwork < 3 * (rc->n + 1)) {
-			free(d->gapwork);
-			d->ngapwork = 3 * (rc->n + 1);
-			d->gapwork = xcalloc(d->ngapwork, sizeof(double));
-		}
-		win = d->sorted;
-		nw = window_grouped(d->w, col, win, d->gaps, d->counts,
-		    &d->cur_grouped);
-		win[nw] = INFINITY;      /* the sentinel stats' merges expect */
-		d->cur_nw = nw;
 		d->wasserstein_done = 0;
-		res->samples = nw;
+		d->cur_grouped = window_runs(d->w, col, d->runs) > 0 &&
+		    window_valid(d->w, col) * 16 >= rc->n;
+		if (!d->cur_grouped) {
+			/* Against a much larger reference (or without codes),
+			 * sorting the window costs less than a pass over every
+			 * gap. */
+			d->sorted = grow(d->sorted, &d->nsorted,
+			    window_records(d->w) + 1, sizeof(double));
+			nw = window_values(d->w, col, d->sorted);
+			stats_sort(d->sorted, nw);
+			d->sorted[nw] = INFINITY;   /* the merges' sentinel */
+			d->cur_nw = nw;
+			res->samples = nw;
+		}
 		return PHASE_KS;
 	case PHASE_KS:
-		if ((res->tests & (1u << CONF_TEST_KS)) &&
+		if (d->cur_grouped) {
+			/*
+			 * Counted and tested in one phase: the window may
+			 * change while the loop has control between phases.
+			 * One walk gives D, W and the bins.
+			 */
+			d->nruns = window_runs(d->w, col, d->runs);
+			d->gaps.count = grow(d->gaps.count, &d->ngap_count,
+			    2 * rc->n + 2, sizeof(uint32_t));
+			d->gaps.cls = grow(d->gaps.cls, &d->ngap_cls,
+			    2 * rc->n + 2, sizeof(double));
+			d->gaps.pos = grow(d->gaps.pos, &d->ngap_pos, rc->n + 1,
+			    sizeof(uint32_t));
+			d->gaps.cross = grow(d->gaps.cross, &d->ngap_cross,
+			    rc->n + 1, sizeof(uint32_t));
+			d->gaps.vals = grow(d->gaps.vals, &d->ngap_vals,
+			    window_records(d->w) + 1, sizeof(double));
+			nw = d->cur_nw = stats_gap_count(rc->n, d->runs,
+			    d->nruns, &d->gaps);
+			res->samples = nw;
+			d->bins_w = grow(d->bins_w, &d->nbins_w, nb,
+			    sizeof(double));
+			d->gap_d = stats_gap_tests(rc->sorted, rc->n, rc->edges,
+			    rc->nedges, d->runs, d->nruns, &d->gaps, &d->gap_w,
+			    d->bins_w);
+			if (res->tests & (1u << CONF_TEST_KS)) {
+				res->score[CONF_TEST_KS] = d->gap_d;
+				res->pvalue[CONF_TEST_KS] =
+				    stats_ks_pvalue(d->gap_d, rc->n, nw);
+			}
+		} else if ((res->tests & (1u << CONF_TEST_KS)) &&
 		    (res->tests & (1u << CONF_TEST_WASSERSTEIN))) {
 			/* Both want the same walk of window and reference. */
-			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
-			    STATS_WASSERSTEIN_MIN_STD, w;
-			double dd;
+			double dd = stats_ks_d_wasserstein(rc->sorted, rc->n,
+			    win, nw, &d->gap_w);
 
-			if (d->cur_grouped) {
-				dd = stats_gap_ks_wasserstein(rc->sorted, rc->n,
-				    win, d->gaps, d->counts, d->gapwork, &w);
-			} else {
-				dd = stats_ks_d_wasserstein(rc->sorted, rc->n, win,
-				    nw, &w);
-			}
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
-			res->score[CONF_TEST_WASSERSTEIN] = w / std;
 			d->wasserstein_done = 1;
 		} else if (res->tests & (1u << CONF_TEST_KS)) {
-			double w, dd = d->cur_grouped ?
-			    stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
-			    d->gaps, d->counts, d->gapwork, &w) :
-			    stats_ks_d(rc->sorted, rc->n, win, nw);
+			double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
 
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
@@ -321,10 +339,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		if (!(res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))))
 			return PHASE_WASSERSTEIN;
 		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
-		if (d->cur_grouped) {
-			stats_gap_bins(rc->sorted, rc->n, rc->edges, rc->nedges,
-			    win, d->counts, d->bins_w);
-		} else {
+		if (!d->cur_grouped) {
 			/* Merge the sorted window with the edges: a value
 			 * equal to an edge belongs to the bin starting there. */
 			memset(d->bins_w, 0, nb * sizeof(double));
@@ -342,17 +357,12 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			res->score[CONF_TEST_JS] = stats_js(d->bins_w, rc->props, nb);
 		return PHASE_WASSERSTEIN;
 	case PHASE_WASSERSTEIN:
-		if ((res->tests & (1u << CONF_TEST_WASSERSTEIN)) &&
-		    !d->wasserstein_done) {
+		if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
 			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 			    STATS_WASSERSTEIN_MIN_STD;
+			double w = d->gap_w;
 
-			double w;
-
-			if (d->cur_grouped) {
-				stats_gap_ks_wasserstein(rc->sorted, rc->n, win,
-				    d->gaps, d->counts, d->gapwork, &w);
-			} else {
+			if (!d->cur_grouped && !d->wasserstein_done) {
 				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
 				    sizeof(double));
 				w = stats_wasserstein(rc->sorted, rc->n, win, nw,

@@ -113,27 +113,52 @@ double stats_ks_d_wasserstein(const double *u, size_t nu, const double *v,
     size_t nv, double *wasserstein);
 
 /*
- * The same two statistics for a window grouped by the gaps of a sorted
- * reference of nref values (see stats_gaps.c): gap g holds the window's
- * values v with g reference values <= v, in any order, at
- * vals[g ? ends[g-1] : 0 .. ends[g]); ends has nref + 1 entries and
- * ends[nref] is the window's size; gaps[i] is the gap of vals[i].  `work`
- * holds 3 (nref + 1) doubles, all zero before the first call; every call
- * leaves them zero.  Returns D, equal to stats_ks_d(), and stores the
- * Wasserstein distance (to a few ulps of stats_wasserstein()).  Sorts
- * some gaps of vals in place.  NaN for an empty sample.
+ * The same statistics for a window whose values know their gap among the
+ * nref sorted reference values (see stats_gaps.c).  Gap g holds the
+ * values v with g reference values <= v; a value's code is 2 g, plus 1
+ * when v equals ref[g-1].  References of STATS_GAP_MAX_REF values or more
+ * have no codes.
  */
-double stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
-    const uint32_t *gaps, const uint32_t *ends, double *work,
-    double *wasserstein);
+#define STATS_NO_GAP UINT32_MAX
+#define STATS_GAP_MAX_REF ((size_t)INT32_MAX - 1)
+
+uint32_t stats_gap_code(const double *ref, size_t nref, double v);
+
+/* A run of window values and their codes (STATS_NO_GAP: no value). */
+struct stats_run {
+	const double *v;
+	const uint32_t *code;
+	size_t n;
+};
 
 /*
- * Counts of a window grouped as above in the nedges + 1 bins that sorted
- * edges delimit (a value equal to an edge belongs to the bin above it),
- * as doubles.
+ * What the gap statistics of one window need besides the runs, all
+ * allocated by the caller for a reference of nref values and a window of
+ * nw values, none needing any contents on entry.
  */
-void stats_gap_bins(const double *ref, size_t nref, const double *edges,
-    size_t nedges, const double *vals, const uint32_t *ends, double *bins);
+struct stats_gaps {
+	uint32_t *count;        /* 2 (nref + 1) */
+	double *cls;            /* 2 (nref + 1) */
+	uint32_t *pos;          /* nref + 1 */
+	uint32_t *cross;        /* nref + 1 */
+	double *vals;           /* nw */
+};
+
+/* Count the runs' values by code into g->count; returns how many. */
+size_t stats_gap_count(size_t nref, const struct stats_run *runs,
+    size_t nruns, struct stats_gaps *g);
+
+/*
+ * After stats_gap_count() on the same runs: the KS statistic (returned,
+ * equal to stats_ks_d()), the Wasserstein distance (to a few ulps of
+ * stats_wasserstein()) and the counts of the window's values in the
+ * nedges + 1 bins that sorted edges delimit (a value equal to an edge
+ * belongs to the bin above it), as doubles; `bins` may be NULL when
+ * nedges is 0.  NaN for an empty sample.
+ */
+double stats_gap_tests(const double *ref, size_t nref, const double *edges,
+    size_t nedges, const struct stats_run *runs, size_t nruns,
+    struct stats_gaps *g, double *wasserstein, double *bins);
 
 /*
  * Pearson's chi-square statistic of observed counts against expected

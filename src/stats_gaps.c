@@ -1,25 +1,31 @@
 /*
- * stats_gaps.c - two-sample statistics of a window grouped by the gaps of
+ * stats_gaps.c - two-sample statistics of a window against the gaps of
  * its sorted reference.
  *
  * A window value v lies in gap g when g reference values are <= v: gap g
  * is the interval [ref[g-1], ref[g]), gap 0 is everything below ref[0]
  * and gap n everything from ref[n-1] up.  The window keeps each value's
- * gap, so a counting pass groups the window by gap in O(W + R) without
- * comparing values.  Inside a gap the reference CDF is constant, which is
- * all the tests need:
+ * gap as a code (2 g, plus 1 when v is ref[g-1] itself), so one counting
+ * pass over the window gives the count of every gap and of the values
+ * equal to its left end, without comparing values.  Inside a gap the
+ * reference CDF is constant, which is all the tests need:
  *
  *  - The KS statistic is the largest CDF difference, reached at the ends
  *    of gaps: at its left end (the reference value itself, with the
  *    window values equal to it) and just before its right end (after all
  *    of its window values).  Only counts are needed.
- *  - The Wasserstein distance integrates |F_w - F_r| over each gap.  While
- *    the window's CDF stays on one side of the reference's, the integral
- *    is linear in the gap's values, so their order does not matter; only
- *    a gap where the window's CDF crosses the reference's is sorted, to
- *    split it at the crossing.  Every term added is >= 0.
+ *  - The Wasserstein distance integrates |F_w - F_r| over each gap.  The
+ *    counts say on which side of the reference's CDF the window's stays
+ *    over a gap, and then the integral is linear in the gap's values: a
+ *    constant part from the counts, plus, per value, its distance to the
+ *    gap's right end (window above) or left end (window below).  So one
+ *    pass over the window, in any order, adds every value's part.  Only
+ *    a gap where the window's CDF crosses the reference's needs its
+ *    values sorted, to split it at the crossing; that pass collects the
+ *    values of those gaps.  Every term added is >= 0.
  *  - The PSI and JS bins need, per edge, how many values lie below it:
- *    whole gaps below the edge's gap, plus a count inside that one gap.
+ *    whole gaps below the edge's gap, plus a count inside that one gap,
+ *    whose values the same pass collects.
  *
  * The results equal stats_ks_d() exactly and stats_wasserstein() to a few
  * ulps (a different order of summation), at a fraction of the cost of
@@ -29,6 +35,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "stats.h"
 #include "stats_internal.h"
@@ -56,6 +63,59 @@ acc_value(const struct acc *a)
 }
 
 /*
+ * Many nonnegative terms: gathered in blocks, each block summed in eight
+ * interleaved partial sums (error a few ulps of the block's sum), and the
+ * blocks' sums added with compensation.  Nearly as exact as compensating
+ * every term, at a fraction of its cost.
+ */
+#define BLOCK 128
+
+struct blocks {
+	double t[BLOCK];
+	size_t n;
+	struct acc acc;
+};
+
+static void
+blocks_flush(struct blocks *b)
+{
+	double r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0, r6 = 0, r7 = 0;
+	const double *t = b->t;
+	size_t i;
+
+	for (i = 0; i + 8 <= b->n; i += 8) {
+		r0 += t[i];
+		r1 += t[i + 1];
+		r2 += t[i + 2];
+		r3 += t[i + 3];
+		r4 += t[i + 4];
+		r5 += t[i + 5];
+		r6 += t[i + 6];
+		r7 += t[i + 7];
+	}
+	for (; i < b->n; i++)
+		r0 += t[i];
+	acc_add(&b->acc, ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)));
+	b->n = 0;
+}
+
+static inline void
+blocks_add(struct blocks *b, double t)
+{
+	b->t[b->n++] = t;
+	if (b->n == BLOCK)
+		blocks_flush(b);
+}
+
+/* The sum, with acc_value()'s +inf past the largest double. */
+static double
+blocks_value(struct blocks *b)
+{
+	blocks_flush(b);
+	return acc_value(&b->acc);
+}
+
+/*
  * coef / (nr nw) times a width: the CDF difference coef, scaled to an
  * integer, over an interval.  A width beyond the largest double is +inf,
  * and where the CDFs agree it counts for nothing (not 0 * inf = NaN).
@@ -67,28 +127,24 @@ scaled(int64_t coef, double inv, double width)
 }
 
 /*
- * The sums over k values of a gap [a, b), each term scaled by invw = 1/nw
- * (so that no sum passes the largest double unless one term does):
- * lo = sum (v - a) / nw and hi = sum (b - v) / nw, each compensated, so
- * that a gap holding a whole window (a feature stuck at one value) keeps
- * full precision; and how many values equal a.
+ * The sums over k values of a crossing gap's part [a, b), each term
+ * scaled by invw = 1/nw (so that no sum passes the largest double unless
+ * one term does): lo = sum (v - a) / nw and hi = sum (b - v) / nw, each
+ * compensated, so that a crowded gap keeps full precision.
  */
 static void
 gap_sums(const double *v, size_t k, double a, double b, double invw,
-    double *lo, double *hi, int64_t *ties)
+    double *lo, double *hi)
 {
 	struct acc l = { 0, 0 }, h = { 0, 0 };
-	int64_t t = 0;
 	size_t i;
 
 	for (i = 0; i < k; i++) {
 		acc_add(&l, (v[i] - a) * invw);
 		acc_add(&h, (b - v[i]) * invw);
-		t += v[i] == a;
 	}
 	*lo = acc_value(&l);
 	*hi = acc_value(&h);
-	*ties = t;
 }
 
 static void
@@ -114,20 +170,20 @@ sort_small(double *v, size_t n)
  * the reference CDF there, for a gap whose values (sorted here) take the
  * window's CDF across c: from below c at the gap's start to above it at
  * its end.  `s` values come before the gap; `need` is g nw - s nr > 0.
- * Few gaps cross; kept out of line, the loops over gaps stay small.
+ * Few gaps cross; kept out of line, the walks over gaps stay small.
  */
 static __attribute__((noinline, cold)) double
 crossing(double *v, size_t k, double a, double b, int64_t s, int64_t g,
     int64_t nr, int64_t nw, double inv, double invw)
 {
-	int64_t need = g * nw - s * nr, t;
+	int64_t need = g * nw - s * nr;
 	size_t j = (size_t)((need + nr - 1) / nr);      /* 1 <= j <= k */
 	double x, lo, hi, unused;
 
 	sort_small(v, k);
 	x = v[j - 1];
-	gap_sums(v, j - 1, a, a, invw, &lo, &unused, &t);
-	gap_sums(v + j, k - j, b, b, invw, &unused, &hi, &t);
+	gap_sums(v, j - 1, a, a, invw, &lo, &unused);
+	gap_sums(v + j, k - j, b, b, invw, &unused, &hi);
 	/* Below x the window's CDF is at most (s + j - 1) / nw < c; from x
 	 * on it is at least (s + j) / nw >= c. */
 	return scaled(g * nw - (s + (int64_t)j - 1) * nr, inv, x - a) + lo +
@@ -167,91 +223,143 @@ empty_run(const double *ref, int64_t g0, int64_t g1, int64_t s, int64_t nr,
 	return (p0 + p1) + (p2 + p3);
 }
 
-/* What one gap [a, b) of nonzero width below the last adds: its KS
- * candidates and its Wasserstein integral, from its values' count, their
- * sums lo and hi (see gap_sums()), and how many equal a. */
-struct gaps {
+/* What a gap's values add to the Wasserstein sum: sign (point - v), in
+ * cls[2 g] (the point) and cls[2 g + 1] (the sign); a sign of 0 adds
+ * nothing (its point is 0 then, so that no product is inf times 0). */
+static inline void
+set_cls(double *cls, int64_t g, double point, double sign)
+{
+	cls[2 * g] = point;
+	cls[2 * g + 1] = sign;
+}
+
+struct walk {
 	const double *ref;
-	double *vals;
+	const uint32_t *count;  /* 2 g: values in gaps 0..g; 2 g + 1: ties */
+	double *cls;
+	uint32_t *pos;
+	uint32_t *cross;        /* the crossing gaps, in order */
+	size_t ncross;
 	int64_t nr, nw;
-	double inv, invw;
+	double inv;             /* 1 / (nr nw) */
 	struct ks_extremes x;
-	struct acc sum;
+	struct blocks sum;
 };
 
+#define ENDS(w, g) ((int64_t)(w)->count[2 * (g)])
+#define TIES(w, g) ((int64_t)(w)->count[2 * (g) + 1])
+
+/*
+ * Gap g, 0 < g < nr, of nonzero width, holding the values s .. e of the
+ * window's order, t of them equal to its left end.  Its KS candidates,
+ * the constant part of its Wasserstein integral, and what its values add.
+ */
 static inline __attribute__((always_inline)) void
-gap(struct gaps *c, int64_t g, int64_t s, int64_t e, int64_t t, double lo,
-    double hi)
+gap(struct walk *w, int64_t g, int64_t s, int64_t e, int64_t t, double a,
+    double b)
 {
-	double a = c->ref[g - 1], b = c->ref[g];
-	int64_t nr = c->nr, nw = c->nw;
+	int64_t gn = g * w->nw;
 
 	/* At a itself, then just before b. */
-	ks_extremes_add(&c->x, g, s + t, nr, nw);
-	ks_extremes_add(&c->x, g, e, nr, nw);
-	if (s * nr >= g * nw)           /* F_w >= F_r over the gap */
-		acc_add(&c->sum, scaled(s * nr - g * nw, c->inv, b - a) + hi);
-	else if (e * nr <= g * nw)      /* F_w <= F_r over the gap */
-		acc_add(&c->sum, scaled(g * nw - e * nr, c->inv, b - a) + lo);
-	else
-		acc_add(&c->sum, crossing(c->vals + s, (size_t)(e - s), a, b, s,
-		    g, nr, nw, c->inv, c->invw));
+	ks_extremes_add(&w->x, g, s + t, w->nr, w->nw);
+	ks_extremes_add(&w->x, g, e, w->nr, w->nw);
+	if (s * w->nr >= gn) {                  /* F_w >= F_r over the gap */
+		blocks_add(&w->sum, scaled(s * w->nr - gn, w->inv, b - a));
+		set_cls(w->cls, g, b, 1);
+	} else if (e * w->nr <= gn) {           /* F_w <= F_r over the gap */
+		blocks_add(&w->sum, scaled(gn - e * w->nr, w->inv, b - a));
+		set_cls(w->cls, g, a, -1);
+	} else {                                /* crossing: collect it */
+		set_cls(w->cls, g, 0, 0);
+		w->pos[g] = (uint32_t)s;
+		w->cross[w->ncross++] = (uint32_t)g;
+	}
 }
 
 /*
- * Gaps 1 .. nr - 1 of a window with few values per gap: the per-gap sums
- * come from one pass over the values (each knows its gap), so that the
- * pass over the gaps branches on nothing but the rare crossing.  `work`
- * holds lo, hi and the count of ties for every gap; it is zero on entry
- * and left zero.
+ * Gaps 1 .. nr - 1 of a window with values in many of them.  The KS
+ * extremes are kept as the difference and its gap only, in registers;
+ * the window count of a candidate follows from them (g nw - diff is a
+ * multiple of nr).
  */
 static void
-dense(struct gaps *c, const uint32_t *gaps, const uint32_t *ends,
-    double *work)
+dense(struct walk *w)
 {
-	struct gaps l = *c;     /* a local copy no store to work can alias */
-	const double *ref = l.ref;
-	size_t i;
-	int64_t g;
+	const double *ref = w->ref;
+	int64_t nr = w->nr, nw = w->nw, g, gbest = -1, gworst = -1;
+	int64_t best = w->x.best, worst = w->x.worst;
+	struct blocks *sum = &w->sum;
+	double *cls = w->cls, inv = w->inv, *terms = sum->t;
+	size_t nterms = sum->n;         /* kept in a register */
+	uint32_t *pos = w->pos, *cross = w->cross;
+	const uint32_t *count = w->count;
+	size_t ncross = w->ncross;
 
-	for (i = ends[0]; i < ends[l.nr - 1]; i++) {
-		double v = l.vals[i], a = ref[gaps[i] - 1];
-		double *w = work + 3 * (size_t)gaps[i];
+	for (g = 1; g < nr; g++) {
+		double a = ref[g - 1], b = ref[g];
+		int64_t s = count[2 * g - 2], e = count[2 * g];
+		int64_t t = count[2 * g + 1];
+		int64_t gn = g * nw, d0, d1;
 
-		w[0] += (v - a) * l.invw;
-		w[1] += (ref[gaps[i]] - v) * l.invw;
-		w[2] += v == a;
-	}
-	for (g = 1; g < l.nr; g++) {
-		double *w = work + 3 * (size_t)g, lo = w[0], hi = w[1];
-		int64_t t = (int64_t)w[2], s = ends[g - 1], e = ends[g];
-
-		w[0] = w[1] = w[2] = 0;
-		if (!(ref[g - 1] < ref[g]))
+		if (!(a < b))           /* holds no values */
 			continue;
-		/* Plain sums of a few values lose nothing worth having; a
-		 * crowded gap is summed again, with compensation. */
-		if (e - s > 16)
-			gap_sums(l.vals + s, (size_t)(e - s), ref[g - 1], ref[g],
-			    l.invw, &lo, &hi, &t);
-		gap(&l, g, s, e, t, lo, hi);
+		d0 = gn - (s + t) * nr;
+		d1 = gn - e * nr;
+		/*
+		 * The candidates at a itself (d0) and just before b (d1):
+		 * d1 <= d0, so only d0 can be the largest and only d1 the
+		 * smallest (on a tie, the first point wins either way).
+		 */
+		if (d0 > best) {
+			best = d0;
+			gbest = g;
+		}
+		if (d1 < worst) {
+			worst = d1;
+			gworst = g;
+		}
+		if (s * nr >= gn) {
+			terms[nterms++] = scaled(s * nr - gn, inv, b - a);
+			set_cls(cls, g, b, 1);
+		} else if (d1 >= 0) {
+			terms[nterms++] = scaled(d1, inv, b - a);
+			set_cls(cls, g, a, -1);
+		} else {
+			set_cls(cls, g, 0, 0);
+			pos[g] = (uint32_t)s;
+			cross[ncross++] = (uint32_t)g;
+		}
+		if (nterms == BLOCK) {
+			sum->n = nterms;
+			blocks_flush(sum);
+			nterms = 0;
+		}
 	}
-	*c = l;
+	sum->n = nterms;
+	if (gbest >= 0) {
+		w->x.best = best;
+		w->x.bi = gbest;
+		w->x.bj = (gbest * nw - best) / nr;
+	}
+	if (gworst >= 0) {
+		w->x.worst = worst;
+		w->x.wi = gworst;
+		w->x.wj = (gworst * nw - worst) / nr;
+	}
+	w->ncross = ncross;
 }
 
 /*
- * The same with many empty gaps: the values are summed gap by gap, and a
- * run of empty gaps at once.
+ * The same with many empty gaps: a run of empty gaps is taken at once.
  */
 static void
-sparse(struct gaps *c, const uint32_t *ends)
+sparse(struct walk *w)
 {
-	const double *ref = c->ref;
+	const double *ref = w->ref;
 	int64_t g;
 
-	for (g = 1; g < c->nr; g++) {
-		int64_t s = ends[g - 1], e = ends[g], t;
-		double lo, hi;
+	for (g = 1; g < w->nr; g++) {
+		int64_t s = ENDS(w, g - 1), e = ENDS(w, g);
 
 		if (s == e) {
 			/*
@@ -262,81 +370,160 @@ sparse(struct gaps *c, const uint32_t *ends)
 			 */
 			int64_t g1 = g, h;
 
-			while (g1 + 1 < c->nr && ends[g1 + 1] == (uint32_t)s)
+			while (g1 + 1 < w->nr && ENDS(w, g1 + 1) == s)
 				g1++;
-			acc_add(&c->sum, empty_run(ref, g, g1, s, c->nr, c->nw,
-			    c->inv));
+			blocks_add(&w->sum, empty_run(ref, g, g1, s, w->nr, w->nw,
+			    w->inv));
 			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)
 				;
 			if (h >= g)
-				ks_extremes_add(&c->x, h, s, c->nr, c->nw);
+				ks_extremes_add(&w->x, h, s, w->nr, w->nw);
 			g = g1;
 			continue;
 		}
-		gap_sums(c->vals + s, (size_t)(e - s), ref[g - 1], ref[g],
-		    c->invw, &lo, &hi, &t);
-		gap(c, g, s, e, t, lo, hi);
+		gap(w, g, s, e, TIES(w, g), ref[g - 1], ref[g]);
 	}
+}
+
+size_t
+stats_gap_count(size_t nref, const struct stats_run *runs, size_t nruns,
+    struct stats_gaps *g)
+{
+	uint32_t *count = g->count, total = 0;
+	size_t r, i;
+
+	memset(count, 0, 2 * (nref + 1) * sizeof(uint32_t));
+	for (r = 0; r < nruns; r++) {
+		const uint32_t *code = runs[r].code;
+
+		for (i = 0; i < runs[r].n; i++)
+			if (code[i] != STATS_NO_GAP)
+				count[code[i]]++;
+	}
+	/* In place: count[2 g] becomes the values in gaps 0..g; count[2 g + 1]
+	 * stays the values equal to ref[g-1]. */
+	for (i = 0; i <= nref; i++) {
+		total += count[2 * i] + count[2 * i + 1];
+		count[2 * i] = total;
+	}
+	return total;
+}
+
+/* Each run's values: their part of the Wasserstein sum, and the values of
+ * the gaps that want them collected, grouped by gap. */
+static void
+values_pass(const struct stats_run *runs, size_t nruns,
+    const struct stats_gaps *sg, double invw, struct blocks *sum)
+{
+	const double *cls = sg->cls;
+	uint32_t *pos = sg->pos;
+	double *vals = sg->vals, *t = sum->t;
+	size_t r, i, n = sum->n;        /* kept in a register */
+
+	for (r = 0; r < nruns; r++) {
+		const double *v = runs[r].v;
+		const uint32_t *code = runs[r].code;
+
+		for (i = 0; i < runs[r].n; i++) {
+			uint32_t g;
+
+			if (code[i] == STATS_NO_GAP)
+				continue;
+			g = code[i] >> 1;
+			t[n++] = cls[2 * g + 1] * (cls[2 * g] - v[i]) * invw;
+			if (n == BLOCK) {
+				sum->n = n;
+				blocks_flush(sum);
+				n = 0;
+			}
+			if (pos[g] != UINT32_MAX)
+				vals[pos[g]++] = v[i];
+		}
+	}
+	sum->n = n;
 }
 
 double
-stats_gap_ks_wasserstein(const double *ref, size_t nref, double *vals,
-    const uint32_t *gaps, const uint32_t *ends, double *work,
-    double *wasserstein)
+stats_gap_tests(const double *ref, size_t nref, const double *edges,
+    size_t nedges, const struct stats_run *runs, size_t nruns,
+    struct stats_gaps *sg, double *wasserstein, double *bins)
 {
-	struct gaps c = {
-		ref, vals, (int64_t)nref, (int64_t)ends[nref], 0, 0,
-		KS_EXTREMES_INIT, { 0, 0 },
+	struct walk w = {
+		.ref = ref, .count = sg->count, .cls = sg->cls, .pos = sg->pos,
+		.cross = sg->cross, .nr = (int64_t)nref, .x = KS_EXTREMES_INIT,
 	};
-	double lo, hi;
-	int64_t t;
+	size_t q, i, prev = 0;
+	int64_t nr = (int64_t)nref, nw;
 
-	if (nref == 0 || c.nw == 0) {
+	nw = w.nw = nref > 0 ? ENDS(&w, nr) : 0;
+	if (nref == 0 || nw == 0) {
 		*wasserstein = NAN;
+		for (q = 0; q <= nedges && bins != NULL; q++)
+			bins[q] = 0;
 		return NAN;
 	}
-	c.inv = 1.0 / ((double)c.nr * (double)c.nw);
-	c.invw = 1.0 / (double)c.nw;
+	w.inv = 1.0 / ((double)nr * (double)nw);
+	memset(sg->pos, 0xff, (nref + 1) * sizeof(uint32_t));
+
+	/* The edges' gaps are collected, unless an edge is the left end of
+	 * its gap, which then holds no value below it. */
+	for (q = 0; q < nedges; q++) {
+		size_t ge = stats_upper_bound(ref, nref, edges[q]);
+
+		if (ge == 0 || ref[ge - 1] < edges[q])
+			sg->pos[ge] = ge > 0 ? sg->count[2 * (ge - 1)] : 0;
+	}
 
 	/* Gap 0, below the reference: F_r = 0, and the window's CDF rises
-	 * from 0 to its count there. */
-	gap_sums(vals, ends[0], ref[0], ref[0], c.invw, &lo, &hi, &t);
-	acc_add(&c.sum, hi);
-	ks_extremes_add(&c.x, 0, ends[0], c.nr, c.nw);
+	 * from 0 to its count there; each value adds ref[0] - v. */
+	ks_extremes_add(&w.x, 0, ENDS(&w, 0), nr, nw);
+	set_cls(sg->cls, 0, ref[0], 1);
 	/* A quarter of the gaps or more holding values is dense enough. */
-	if (4 * (size_t)c.nw >= nref)
-		dense(&c, gaps, ends, work);
+	if (4 * nw >= nr)
+		dense(&w);
 	else
-		sparse(&c, ends);
+		sparse(&w);
 	/* The last gap, from ref[nr-1] up: F_r = 1 there, and the window's
-	 * CDF climbs to 1 at its largest value.  It starts at ref[nr-1], a
-	 * candidate whatever the gap holds. */
-	gap_sums(vals + ends[nref - 1], (size_t)c.nw - ends[nref - 1],
-	    ref[nref - 1], ref[nref - 1], c.invw, &lo, &hi, &t);
-	ks_extremes_add(&c.x, c.nr, ends[nref - 1] + t, c.nr, c.nw);
-	acc_add(&c.sum, lo);
-	/* After the last value both CDFs are 1. */
-	ks_extremes_add(&c.x, c.nr, c.nw, c.nr, c.nw);
-	*wasserstein = acc_value(&c.sum);
-	return ks_extremes_d(&c.x, c.nr, c.nw);
-}
+	 * CDF climbs to 1 at its largest value; each value adds
+	 * v - ref[nr-1].  It starts at ref[nr-1], a candidate whatever the
+	 * gap holds; after the last value both CDFs are 1. */
+	ks_extremes_add(&w.x, nr, ENDS(&w, nr - 1) + TIES(&w, nr), nr, nw);
+	ks_extremes_add(&w.x, nr, nw, nr, nw);
+	set_cls(sg->cls, nr, ref[nr - 1], -1);
 
-void
-stats_gap_bins(const double *ref, size_t nref, const double *edges,
-    size_t nedges, const double *vals, const uint32_t *ends, double *bins)
-{
-	size_t q, i, prev = 0;
+	values_pass(runs, nruns, sg, 1.0 / (double)nw, &w.sum);
+
+	/* The crossing gaps, now that their values are collected. */
+	for (i = 0; i < w.ncross; i++) {
+		int64_t g = w.cross[i], s = ENDS(&w, g - 1), e = ENDS(&w, g);
+
+		blocks_add(&w.sum, crossing(sg->vals + s, (size_t)(e - s),
+		    ref[g - 1], ref[g], s, g, nr, nw, w.inv, 1.0 / (double)nw));
+	}
 
 	for (q = 0; q < nedges; q++) {
 		/* Values in gaps before the edge's are below it, values in
 		 * gaps after it are not; its own gap is counted. */
 		size_t ge = stats_upper_bound(ref, nref, edges[q]);
-		size_t below = ge > 0 ? ends[ge - 1] : 0, start = below;
+		size_t start = ge > 0 ? sg->count[2 * (ge - 1)] : 0;
+		size_t end = sg->count[2 * ge], below = start;
 
-		for (i = start; i < ends[ge]; i++)
-			below += vals[i] < edges[q];
+		if (ge == 0 || ref[ge - 1] < edges[q])
+			for (i = start; i < end; i++)
+				below += sg->vals[i] < edges[q];
 		bins[q] = (double)(below - prev);
 		prev = below;
 	}
-	bins[nedges] = (double)(ends[nref] - prev);
+	if (bins != NULL)
+		bins[nedges] = (double)((size_t)nw - prev);
+	*wasserstein = blocks_value(&w.sum);
+	return ks_extremes_d(&w.x, nr, nw);
+}
+
+uint32_t
+stats_gap_code(const double *ref, size_t nref, double v)
+{
+	size_t g = stats_upper_bound(ref, nref, v);
+
+	return (uint32_t)(2 * g + (g > 0 && ref[g - 1] == v));
 }

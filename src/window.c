@@ -11,7 +11,7 @@
 #include "util.h"
 #include "window.h"
 
-#define CODE_NONE UINT32_MAX
+#define CODE_NONE STATS_NO_GAP
 
 struct wcol {
 	enum window_kind kind;
@@ -98,12 +98,11 @@ window_columns(const struct window *w)
 	return w->ncols;
 }
 
-/* How many reference values are <= v: the gap between reference values
- * that v falls in (a value equal to ref[s-1] starts gap s). */
+/* The value's gap among the reference values (see stats_gap_code()). */
 static uint32_t
 ref_code(const struct wcol *c, double v)
 {
-	return (uint32_t)stats_upper_bound(c->ref, c->nref, v);
+	return stats_gap_code(c->ref, c->nref, v);
 }
 
 void
@@ -113,8 +112,10 @@ window_set_reference(struct window *w, size_t col, const double *sorted,
 	struct wcol *c = &w->cols[col];
 	size_t i;
 
-	c->ref = n > 0 ? sorted : NULL;
-	c->nref = n;
+	/* Without codes (no reference, or one too large for them), the
+	 * window is sorted for an evaluation instead. */
+	c->ref = n > 0 && n < STATS_GAP_MAX_REF ? sorted : NULL;
+	c->nref = c->ref != NULL ? n : 0;
 	for (i = 0; i < w->size; i++)
 		c->code[i] = c->ref != NULL && !isnan(c->num[i]) ?
 		    ref_code(c, c->num[i]) : CODE_NONE;
@@ -227,44 +228,22 @@ window_values(const struct window *w, size_t col, double *out)
 }
 
 size_t
-window_grouped(const struct window *w, size_t col, double *out,
-    uint32_t *gaps, uint32_t *ends, int *grouped)
+window_runs(const struct window *w, size_t col, struct stats_run runs[2])
 {
 	const struct wcol *c = &w->cols[col];
-	size_t ncodes, i, k, slot;
+	size_t first = w->size - w->head < w->n ? w->size - w->head : w->n;
 
-	/* Counting by code costs O(reference); a small window against a
-	 * large reference sorts faster by comparison. */
-	if (c->ref == NULL || c->valid * 16 < c->nref) {
-		k = window_values(w, col, out);
-		stats_sort(out, k);
-		*grouped = 0;
-		return k;
-	}
-	/* A counting sort by gap: ends[g + 1] counts gap g, then ends[g] is
-	 * where gap g starts, and after the scatter where it ends. */
-	ncodes = c->nref + 1;
-	memset(ends, 0, (ncodes + 1) * sizeof(uint32_t));
-	for (i = 0, slot = w->head; i < w->n; i++) {
-		if (c->code[slot] != CODE_NONE)
-			ends[c->code[slot] + 1]++;
-		if (++slot == w->size)
-			slot = 0;
-	}
-	for (i = 1; i <= ncodes; i++)
-		ends[i] += ends[i - 1];
-	for (i = 0, slot = w->head; i < w->n; i++) {
-		uint32_t code = c->code[slot];
-
-		if (code != CODE_NONE) {
-			gaps[ends[code]] = code;
-			out[ends[code]++] = c->num[slot];
-		}
-		if (++slot == w->size)
-			slot = 0;
-	}
-	*grouped = 1;
-	return ends[ncodes - 1];
+	if (c->ref == NULL)
+		return 0;
+	runs[0].v = c->num + w->head;
+	runs[0].code = c->code + w->head;
+	runs[0].n = first;
+	if (first == w->n)
+		return 1;
+	runs[1].v = c->num;
+	runs[1].code = c->code;
+	runs[1].n = w->n - first;
+	return 2;
 }
 
 const uint32_t *

@@ -8,9 +8,9 @@
  * size x columns values, whatever the input.
  *
  * For a numeric column whose reference is known, each value also carries a
- * code locating it among the sorted reference values: how many of them are
- * <= it.  Sorting the window for an evaluation then is a counting sort over
- * those codes plus tiny sorts inside each gap, O(size + reference).
+ * code locating it among the sorted reference values (how many of them are
+ * <= it, and whether it equals the last of those), so that an evaluation
+ * needs no sort of the window: O(size + reference), see stats_gaps.c.
  *
  * Ownership: the window copies nothing it is given but the values; a
  * reference array passed to window_set_reference() must stay valid until
@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "stats.h"
 
 #define WINDOW_MISSING UINT32_MAX
 #define WINDOW_MAX_SIZE 10000000
@@ -68,18 +70,13 @@ size_t window_valid(const struct window *w, size_t col);
 size_t window_values(const struct window *w, size_t col, double *out);
 
 /*
- * The valid values of a numeric column, ready to be compared with its
- * reference of n values.  When the window is not much smaller than the
- * reference, they are grouped by reference code (the gaps of
- * stats_gap_ks_wasserstein()): gap g, the values with g reference values
- * <= them, is out[g ? ends[g-1] : 0 .. ends[g]), in no particular order,
- * gaps[i] is the gap of out[i], and *grouped is set to 1.  Otherwise (or
- * without a reference) they are sorted ascending and *grouped is 0.
- * `ends` must hold n + 2 entries, `gaps` as many as `out`.  Returns how
- * many values were written.
+ * A numeric column's slots as they lie in the ring, oldest first: up to
+ * two runs of values and their gap codes among the reference values (see
+ * stats_gap_code(); STATS_NO_GAP where a record has no value).  Returns
+ * the number of runs, 0 when the column has no codes (no reference).  The
+ * runs are valid until the next push.
  */
-size_t window_grouped(const struct window *w, size_t col, double *out,
-    uint32_t *gaps, uint32_t *ends, int *grouped);
+size_t window_runs(const struct window *w, size_t col, struct stats_run runs[2]);
 
 /* Counts per category id of a categorical column; *n gets the number of
  * ids (the array is valid until the next push). */

@@ -294,15 +294,18 @@ draw(unsigned *seed, int kind)
 }
 
 /*
- * D and W of a reference and a window (in any order) both ways: grouped
- * by gap, the window's values in reverse order within each gap (gd, gw),
- * and sorted and merged (md, mw).  Keeps the sorted samples (with their
- * +inf sentinels), the grouping and the work space for more checks.
+ * D, W and the PSI bins of a reference and a window both ways: from the
+ * gaps, with the window in its given order split in two runs and a
+ * missing value between every few (gd, gw, gbins), and sorted and merged
+ * (md, mw, mbins).  Keeps the sorted samples (with their +inf sentinels).
  */
+#define BOTH_BINS 10
+
 struct both {
-	double *ref, *win, *grouped, *work;
-	uint32_t *ends, *gaps;
+	double *ref, *win;
 	double gd, gw, md, mw;
+	double gbins[BOTH_BINS], mbins[BOTH_BINS];
+	size_t nedges;
 };
 
 static void
@@ -310,33 +313,61 @@ both_compute(struct both *b, const double *ref, size_t nr, const double *win,
     size_t nw)
 {
 	double *scratch = calloc(nr + nw, sizeof(double));
-	size_t i;
+	size_t n = nw + nw / 3, i, j, k, split = n / 3;
+	double *v = calloc(n + 1, sizeof(double)), edges[BOTH_BINS];
+	uint32_t *code = calloc(n + 1, sizeof(uint32_t));
+	struct stats_gaps g;
+	struct stats_run runs[2];
 
 	b->ref = calloc(nr + 1, sizeof(double));
 	b->win = calloc(nw + 1, sizeof(double));
-	b->grouped = calloc(nw + 1, sizeof(double));
-	b->work = calloc(3 * (nr + 1), sizeof(double));
-	b->ends = calloc(nr + 2, sizeof(uint32_t));
-	b->gaps = calloc(nw + 1, sizeof(uint32_t));
 	memcpy(b->ref, ref, nr * sizeof(double));
 	memcpy(b->win, win, nw * sizeof(double));
 	stats_sort(b->ref, nr);
 	stats_sort(b->win, nw);
 	b->ref[nr] = b->win[nw] = INFINITY;
-	for (i = 0; i < nw; i++)
-		b->ends[stats_upper_bound(b->ref, nr, b->win[i]) + 1]++;
-	for (i = 1; i <= nr + 1; i++)
-		b->ends[i] += b->ends[i - 1];
-	for (i = nw; i-- > 0;) {
-		size_t g = stats_upper_bound(b->ref, nr, b->win[i]);
-
-		b->gaps[b->ends[g]] = (uint32_t)g;
-		b->grouped[b->ends[g]++] = b->win[i];
-	}
 	b->md = stats_ks_d(b->ref, nr, b->win, nw);
 	b->mw = stats_wasserstein(b->ref, nr, b->win, nw, scratch);
-	b->gd = stats_gap_ks_wasserstein(b->ref, nr, b->grouped, b->gaps,
-	    b->ends, b->work, &b->gw);
+	b->nedges = stats_quantile_edges(b->ref, nr, BOTH_BINS, edges);
+	memset(b->mbins, 0, sizeof(b->mbins));
+	for (i = 0, k = 0; i < nw; i++) {
+		while (k < b->nedges && edges[k] <= b->win[i])
+			k++;
+		b->mbins[k] += 1;
+	}
+
+	/* The window as given, every fourth slot missing. */
+	for (i = 0, j = 0; i < n; i++) {
+		if (i % 4 == 3 || j == nw) {
+			v[i] = NAN;
+			code[i] = STATS_NO_GAP;
+		} else {
+			v[i] = win[j++];
+			code[i] = stats_gap_code(b->ref, nr, v[i]);
+		}
+	}
+	assert_int_equal(j, nw);
+	runs[0].v = v;
+	runs[0].code = code;
+	runs[0].n = split;
+	runs[1].v = v + split;
+	runs[1].code = code + split;
+	runs[1].n = n - split;
+	g.count = calloc(2 * nr + 2, sizeof(uint32_t));
+	g.cls = calloc(2 * nr + 2, sizeof(double));
+	g.pos = calloc(nr + 1, sizeof(uint32_t));
+	g.cross = calloc(nr + 1, sizeof(uint32_t));
+	g.vals = calloc(nw + 1, sizeof(double));
+	assert_int_equal(stats_gap_count(nr, runs, 2, &g), nw);
+	b->gd = stats_gap_tests(b->ref, nr, edges, b->nedges, runs, 2, &g,
+	    &b->gw, b->gbins);
+	free(g.count);
+	free(g.cls);
+	free(g.pos);
+	free(g.cross);
+	free(g.vals);
+	free(v);
+	free(code);
 	free(scratch);
 }
 
@@ -345,10 +376,15 @@ both_free(struct both *b)
 {
 	free(b->ref);
 	free(b->win);
-	free(b->grouped);
-	free(b->work);
-	free(b->ends);
-	free(b->gaps);
+}
+
+static void
+both_bins_equal(const struct both *b)
+{
+	size_t k;
+
+	for (k = 0; k <= b->nedges; k++)
+		assert_double_near(b->gbins[k], b->mbins[k], 0);
 }
 
 /* The gap-grouped statistics against sorting and merging, on random
@@ -370,10 +406,9 @@ test_gap_statistics_equal_merged(void **state)
 	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
 	for (kind = 0; kind < 3; kind++)
 	for (shift = 0; shift < 3; shift++) {
-		size_t nr = sizes[si][0], nw = sizes[si][1], i, ne, k;
+		size_t nr = sizes[si][0], nw = sizes[si][1], i;
 		double *ref = calloc(nr, sizeof(double));
 		double *win = calloc(nw, sizeof(double));
-		double edges[9], bins_g[10], bins_m[10];
 		double off = shift == 0 ? 0 : shift == 1 ? 3.5 : -1000;
 		struct both b;
 
@@ -384,23 +419,50 @@ test_gap_statistics_equal_merged(void **state)
 		both_compute(&b, ref, nr, win, nw);
 		assert_double_near(b.gd, b.md, 0);
 		assert_double_near(b.gw, b.mw, 1e-12);
-		/* The work space is left zero for the next call. */
-		for (i = 0; i < 3 * (nr + 1); i++)
-			assert_double_near(b.work[i], 0, 0);
-
-		ne = stats_quantile_edges(b.ref, nr, 10, edges);
-		memset(bins_m, 0, sizeof(bins_m));
-		for (i = 0, k = 0; i < nw; i++) {
-			while (k < ne && edges[k] <= b.win[i])
-				k++;
-			bins_m[k] += 1;
-		}
-		stats_gap_bins(b.ref, nr, edges, ne, b.grouped, b.ends, bins_g);
-		for (k = 0; k <= ne; k++)
-			assert_double_near(bins_g[k], bins_m[k], 0);
+		both_bins_equal(&b);
 		both_free(&b);
 		free(ref);
 		free(win);
+	}
+}
+
+/* Every window of up to four values from a small grid, against small
+ * references with and without repeated values: each KS candidate (at a
+ * reference value, before or after the window's values there; in an
+ * empty gap or a crowded one) decides D somewhere. */
+static void
+test_gap_statistics_small_exhaustive(void **state)
+{
+	static const double grid[] = { 0.5, 1, 1.5, 2, 2.5, 3 };
+	static const double refs[][3] = { { 1, 2, 0 }, { 1, 1, 2 }, { 1, 2, 2 },
+	    { 1, 2, 3 } };
+	static const size_t nrefs[] = { 2, 3, 3, 3 };
+	size_t r, nw, k, i, ng = sizeof(grid) / sizeof(grid[0]);
+
+	(void)state;
+	for (r = 0; r < sizeof(nrefs) / sizeof(nrefs[0]); r++)
+	for (nw = 1; nw <= 4; nw++) {
+		size_t combos = 1;
+
+		for (i = 0; i < nw; i++)
+			combos *= ng;
+		for (k = 0; k < combos; k++) {
+			double win[4];
+			size_t c = k;
+			struct both b;
+
+			for (i = 0; i < nw; i++) {
+				win[i] = grid[c % ng];
+				c /= ng;
+			}
+			both_compute(&b, refs[r], nrefs[r], win, nw);
+			if (b.gd != b.md || fabs(b.gw - b.mw) > 1e-12 * b.mw)
+				fail_msg("ref %zu, window %zu/%zu: D %.17g vs %.17g, "
+				    "W %.17g vs %.17g", r, nw, k, b.gd, b.md, b.gw,
+				    b.mw);
+			both_bins_equal(&b);
+			both_free(&b);
+		}
 	}
 }
 
@@ -517,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_psi_and_js),
 		cmocka_unit_test(test_ks_d_and_wasserstein_with_ties),
 		cmocka_unit_test(test_gap_statistics_equal_merged),
+		cmocka_unit_test(test_gap_statistics_small_exhaustive),
 		cmocka_unit_test(test_gap_statistics_stuck_feature),
 		cmocka_unit_test(test_gap_statistics_huge_values),
 		cmocka_unit_test(test_bh_cutoff),

@@ -176,9 +176,13 @@ window_set_num(struct window *w, size_t col, double v)
 {
 	struct wcol *c = &w->cols[col];
 
+	/* NaN marks a missing value; a record's value set twice counts once. */
+	if (isnan(v))
+		return;
+	if (isnan(c->num[w->cur]))
+		c->valid++;
 	c->num[w->cur] = v;
 	c->code[w->cur] = c->ref != NULL ? ref_code(c, v) : CODE_NONE;
-	c->valid++;
 }
 
 void
@@ -186,6 +190,13 @@ window_set_cat(struct window *w, size_t col, uint32_t id)
 {
 	struct wcol *c = &w->cols[col];
 
+	if (id == WINDOW_MISSING)
+		return;
+	/* A record's value set twice counts once: the last one. */
+	if (c->cat[w->cur] != WINDOW_MISSING) {
+		c->counts[c->cat[w->cur]]--;
+		c->valid--;
+	}
 	if (id >= c->ncounts) {
 		size_t n = c->ncounts ? c->ncounts : 16;
 
@@ -216,14 +227,21 @@ size_t
 window_values(const struct window *w, size_t col, double *out)
 {
 	const struct wcol *c = &w->cols[col];
-	size_t i, k = 0, slot = w->head;
+	size_t first = w->size - w->head < w->n ? w->size - w->head : w->n;
+	size_t i, k = 0;
 
-	for (i = 0; i < w->n; i++) {
-		if (!isnan(c->num[slot]))
-			out[k++] = c->num[slot];
-		if (++slot == w->size)
-			slot = 0;
+	if (c->valid == w->n) {
+		/* No record lacks the value: the ring's one or two runs. */
+		memcpy(out, c->num + w->head, first * sizeof(double));
+		memcpy(out + first, c->num, (w->n - first) * sizeof(double));
+		return w->n;
 	}
+	for (i = 0; i < first; i++)
+		if (!isnan(c->num[w->head + i]))
+			out[k++] = c->num[w->head + i];
+	for (i = 0; i < w->n - first; i++)
+		if (!isnan(c->num[i]))
+			out[k++] = c->num[i];
 	return k;
 }
 

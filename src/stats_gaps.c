@@ -350,6 +350,35 @@ dense(struct walk *w)
 }
 
 /*
+ * Gap g is empty, s values below it: the last gap of the run of empty
+ * gaps from g, below the last gap.  The counts only grow, so the run ends
+ * where they first pass s: found by doubling steps, then halving them.
+ */
+static int64_t
+last_empty(const struct walk *w, int64_t g, int64_t s)
+{
+	int64_t lo = g, step = 1, hi;          /* ENDS(lo) == s */
+
+	while (lo + step < w->nr - 1 && ENDS(w, lo + step) == s) {
+		lo += step;
+		step *= 2;
+	}
+	hi = lo + step < w->nr - 1 ? lo + step : w->nr - 1;
+	/* ENDS(lo) == s; the run ends before hi unless ENDS(hi) == s. */
+	if (ENDS(w, hi) == s)
+		return hi;
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+
+		if (ENDS(w, mid) == s)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
  * The same with many empty gaps: a run of empty gaps is taken at once.
  */
 static void
@@ -368,10 +397,8 @@ sparse(struct walk *w)
 			 * of nonzero width) the last is the largest, and none
 			 * is below the candidate (g - 1, s) already seen.
 			 */
-			int64_t g1 = g, h;
+			int64_t g1 = last_empty(w, g, s), h;
 
-			while (g1 + 1 < w->nr && ENDS(w, g1 + 1) == s)
-				g1++;
 			blocks_add(&w->sum, empty_run(ref, g, g1, s, w->nr, w->nw,
 			    w->inv));
 			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)

@@ -311,8 +311,10 @@ log_nfact_over_npown(double n)
 #if defined(HAVE_LIBMVEC) && defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-__m256d _ZGVdN4v_log(__m256d x);
-__m256d _ZGVdN4v_exp(__m256d x);
+/* Declared with the target of their callers, as their 256-bit arguments
+ * need. */
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_log(__m256d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
 
 static __attribute__((target("avx2"))) void
 log_block4(double *x, size_t n)

@@ -134,6 +134,10 @@ stats_quantile(const double *x, size_t n, double q)
 	b = x[hi];
 	/* numpy's _lerp: from the nearer end, for monotonicity. */
 	d = b - a;
+	if (isinf(d) && isfinite(a) && isfinite(b))
+		/* Where numpy's difference passes the largest double (and its
+		 * quantile is +-inf or NaN): a point between a and b. */
+		return a * (1 - gamma) + b * gamma;
 	if (gamma >= 0.5)
 		return b - d * (1 - gamma);
 	return a + d * gamma;

@@ -116,14 +116,39 @@ blocks_value(struct blocks *b)
 }
 
 /*
- * coef / (nr nw) times a width: the CDF difference coef, scaled to an
- * integer, over an interval.  A width beyond the largest double is +inf,
- * and where the CDFs agree it counts for nothing (not 0 * inf = NaN).
+ * k (b - a), for |k| <= 1, where b - a may pass the largest double while
+ * k (b - a) does not: then taken in halves.  The merged walk subtracts
+ * only neighbours in the merged order; from a value to its gap's ends,
+ * or across a gap holding values, the walks here subtract more, and go
+ * through this so as not to overflow where the merged walk does not.
  */
 static inline double
-scaled(int64_t coef, double inv, double width)
+times_diff(double k, double b, double a)
 {
-	return coef != 0 ? (double)coef * inv * width : 0;
+	double d = b - a;
+
+	if (__builtin_expect(isinf(d), 0) && isfinite(a) && isfinite(b))
+		return 2 * (k * (b * 0.5 - a * 0.5));
+	return k * d;
+}
+
+/*
+ * coef / (nr nw) times the width b - a of an interval: the CDF difference
+ * coef, scaled to an integer, over it.  Where the CDFs agree it counts
+ * for nothing (not 0 * inf = NaN).  A width beyond the largest double
+ * gives +inf, as in the merged walk, unless the interval holds window
+ * values (`split`), which the merged walk would have split it at; only a
+ * `careful` walk (a reference whose range passes the largest double)
+ * looks.
+ */
+static inline __attribute__((always_inline)) double
+scaled(int64_t coef, double inv, double b, double a, int split, int careful)
+{
+	if (coef == 0)
+		return 0;
+	if (careful && split && isinf(b - a))
+		return times_diff((double)coef * inv, b, a);
+	return (double)coef * inv * (b - a);
 }
 
 /*
@@ -140,8 +165,8 @@ gap_sums(const double *v, size_t k, double a, double b, double invw,
 	size_t i;
 
 	for (i = 0; i < k; i++) {
-		acc_add(&l, (v[i] - a) * invw);
-		acc_add(&h, (b - v[i]) * invw);
+		acc_add(&l, times_diff(invw, v[i], a));
+		acc_add(&h, times_diff(invw, b, v[i]));
 	}
 	*lo = acc_value(&l);
 	*hi = acc_value(&h);
@@ -186,8 +211,8 @@ crossing(double *v, size_t k, double a, double b, int64_t s, int64_t g,
 	gap_sums(v + j, k - j, b, b, invw, &unused, &hi);
 	/* Below x the window's CDF is at most (s + j - 1) / nw < c; from x
 	 * on it is at least (s + j) / nw >= c. */
-	return scaled(g * nw - (s + (int64_t)j - 1) * nr, inv, x - a) + lo +
-	    scaled((s + (int64_t)j) * nr - g * nw, inv, b - x) + hi;
+	return scaled(g * nw - (s + (int64_t)j - 1) * nr, inv, x, a, 1, 1) + lo +
+	    scaled((s + (int64_t)j) * nr - g * nw, inv, b, x, 1, 1) + hi;
 }
 
 /*
@@ -264,10 +289,10 @@ gap(struct walk *w, int64_t g, int64_t s, int64_t e, int64_t t, double a,
 	ks_extremes_add(&w->x, g, s + t, w->nr, w->nw);
 	ks_extremes_add(&w->x, g, e, w->nr, w->nw);
 	if (s * w->nr >= gn) {                  /* F_w >= F_r over the gap */
-		blocks_add(&w->sum, scaled(s * w->nr - gn, w->inv, b - a));
+		blocks_add(&w->sum, scaled(s * w->nr - gn, w->inv, b, a, 1, 1));
 		set_cls(w->cls, g, b, 1);
 	} else if (e * w->nr <= gn) {           /* F_w <= F_r over the gap */
-		blocks_add(&w->sum, scaled(gn - e * w->nr, w->inv, b - a));
+		blocks_add(&w->sum, scaled(gn - e * w->nr, w->inv, b, a, 1, 1));
 		set_cls(w->cls, g, a, -1);
 	} else {                                /* crossing: collect it */
 		set_cls(w->cls, g, 0, 0);
@@ -282,8 +307,8 @@ gap(struct walk *w, int64_t g, int64_t s, int64_t e, int64_t t, double a,
  * the window count of a candidate follows from them (g nw - diff is a
  * multiple of nr).
  */
-static void
-dense(struct walk *w)
+static inline __attribute__((always_inline)) void
+dense_walk(struct walk *w, int careful)
 {
 	const double *ref = w->ref;
 	int64_t nr = w->nr, nw = w->nw, g, gbest = -1, gworst = -1;
@@ -319,10 +344,11 @@ dense(struct walk *w)
 			gworst = g;
 		}
 		if (s * nr >= gn) {
-			terms[nterms++] = scaled(s * nr - gn, inv, b - a);
+			terms[nterms++] = scaled(s * nr - gn, inv, b, a, e > s,
+			    careful);
 			set_cls(cls, g, b, 1);
 		} else if (d1 >= 0) {
-			terms[nterms++] = scaled(d1, inv, b - a);
+			terms[nterms++] = scaled(d1, inv, b, a, e > s, careful);
 			set_cls(cls, g, a, -1);
 		} else {
 			set_cls(cls, g, 0, 0);
@@ -347,6 +373,18 @@ dense(struct walk *w)
 		w->x.wj = (gworst * nw - worst) / nr;
 	}
 	w->ncross = ncross;
+}
+
+static void
+dense(struct walk *w)
+{
+	dense_walk(w, 0);
+}
+
+static void
+dense_careful(struct walk *w)
+{
+	dense_walk(w, 1);
 }
 
 /*
@@ -436,17 +474,26 @@ stats_gap_count(size_t nref, const struct stats_run *runs, size_t nruns,
 	return total;
 }
 
-/* Each run's values: their part of the Wasserstein sum, and the values of
- * the gaps that want them collected, grouped by gap. */
-static void
+/*
+ * Each run's values: their part of the Wasserstein sum, and (when
+ * `collect`) the values of the gaps that want them collected, grouped by
+ * gap.  Unless `careful`, a value's distance to its gap's end is taken
+ * plainly; it is +inf only if that difference passes the largest double,
+ * and then the caller sums again, carefully (see times_diff()).
+ */
+static inline __attribute__((always_inline)) double
 values_pass(const struct stats_run *runs, size_t nruns,
-    const struct stats_gaps *sg, double invw, struct blocks *sum)
+    const struct stats_gaps *sg, double invw, int collect, int careful)
 {
 	const double *cls = sg->cls;
 	uint32_t *pos = sg->pos;
-	double *vals = sg->vals, *t = sum->t;
-	size_t r, i, n = sum->n;        /* kept in a register */
+	double *vals = sg->vals, *t;
+	struct blocks sum;
+	size_t r, i, n = 0;             /* kept in a register */
 
+	sum.n = 0;
+	sum.acc.sum = sum.acc.comp = 0;
+	t = sum.t;
 	for (r = 0; r < nruns; r++) {
 		const double *v = runs[r].v;
 		const uint32_t *code = runs[r].code;
@@ -457,17 +504,20 @@ values_pass(const struct stats_run *runs, size_t nruns,
 			if (code[i] == STATS_NO_GAP)
 				continue;
 			g = code[i] >> 1;
-			t[n++] = cls[2 * g + 1] * (cls[2 * g] - v[i]) * invw;
+			t[n++] = cls[2 * g + 1] * (careful ?
+			    times_diff(invw, cls[2 * g], v[i]) :
+			    (cls[2 * g] - v[i]) * invw);
 			if (n == BLOCK) {
-				sum->n = n;
-				blocks_flush(sum);
+				sum.n = n;
+				blocks_flush(&sum);
 				n = 0;
 			}
-			if (pos[g] != UINT32_MAX)
+			if (collect && pos[g] != UINT32_MAX)
 				vals[pos[g]++] = v[i];
 		}
 	}
-	sum->n = n;
+	sum.n = n;
+	return blocks_value(&sum);
 }
 
 double
@@ -481,6 +531,7 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 	};
 	size_t q, i, prev = 0;
 	int64_t nr = (int64_t)nref, nw;
+	double vsum;
 
 	nw = w.nw = nref > 0 ? ENDS(&w, nr) : 0;
 	if (nref == 0 || nw == 0) {
@@ -506,7 +557,9 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 	ks_extremes_add(&w.x, 0, ENDS(&w, 0), nr, nw);
 	set_cls(sg->cls, 0, ref[0], 1);
 	/* A quarter of the gaps or more holding values is dense enough. */
-	if (4 * nw >= nr)
+	if (4 * nw >= nr && isinf(ref[nr - 1] - ref[0]))
+		dense_careful(&w);
+	else if (4 * nw >= nr)
 		dense(&w);
 	else
 		sparse(&w);
@@ -518,7 +571,10 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 	ks_extremes_add(&w.x, nr, nw, nr, nw);
 	set_cls(sg->cls, nr, ref[nr - 1], -1);
 
-	values_pass(runs, nruns, sg, 1.0 / (double)nw, &w.sum);
+	vsum = values_pass(runs, nruns, sg, 1.0 / (double)nw, 1, 0);
+	if (isinf(vsum))
+		vsum = values_pass(runs, nruns, sg, 1.0 / (double)nw, 0, 1);
+	blocks_add(&w.sum, vsum);
 
 	/* The crossing gaps, now that their values are collected. */
 	for (i = 0; i < w.ncross; i++) {
@@ -538,6 +594,8 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 		if (ge == 0 || ref[ge - 1] < edges[q])
 			for (i = start; i < end; i++)
 				below += sg->vals[i] < edges[q];
+		if (below < prev)       /* edges out of order: none here */
+			below = prev;
 		bins[q] = (double)(below - prev);
 		prev = below;
 	}

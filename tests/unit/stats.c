@@ -304,7 +304,7 @@ draw(unsigned *seed, int kind)
 struct both {
 	double *ref, *win;
 	double gd, gw, md, mw;
-	double gbins[BOTH_BINS], mbins[BOTH_BINS];
+	double gbins[BOTH_BINS], mbins[BOTH_BINS], edges[BOTH_BINS];
 	size_t nedges;
 };
 
@@ -314,7 +314,7 @@ both_compute(struct both *b, const double *ref, size_t nr, const double *win,
 {
 	double *scratch = calloc(nr + nw, sizeof(double));
 	size_t n = nw + nw / 3, i, j, k, split = n / 3;
-	double *v = calloc(n + 1, sizeof(double)), edges[BOTH_BINS];
+	double *v = calloc(n + 1, sizeof(double)), *edges = b->edges;
 	uint32_t *code = calloc(n + 1, sizeof(uint32_t));
 	struct stats_gaps g;
 	struct stats_run runs[2];
@@ -514,10 +514,17 @@ static void
 test_gap_statistics_huge_values(void **state)
 {
 	static const struct {
-		double ref[10], win[2];
+		double ref[10], win[4];
 		size_t nr, nw;
 		int inf;
 	} cases[] = {
+		/* Differences from a value to its gap's ends, or across a gap
+		 * holding values, that pass the largest double while the
+		 * merged walk's neighbouring differences do not. */
+		{ { 1e308 }, { -1e308, 0 }, 1, 2, 0 },
+		{ { -1e308, 1e308 }, { 0, 1e308, 1e308, 1e308 }, 2, 4, 0 },
+		{ { 0 }, { -1e308, 1e308 }, 1, 2, 0 },
+		{ { -1e308, 1e308 }, { -1e308, 0 }, 2, 2, 0 },
 		{ { -1e308, 1e308 }, { -1.1e308, 0 }, 2, 2, 0 },
 		{ { -1e308, 1e308, 1.1e308, 1.2e308, 1.3e308, 1.4e308, 1.5e308,
 		    1.6e308, 1.7e308 }, { 0 }, 9, 1, 0 },
@@ -529,7 +536,7 @@ test_gap_statistics_huge_values(void **state)
 		    1.1e308, 1.2e308, 1.3e308, 1.4e308 }, { -1.55e308, 1.45e308 },
 		    10, 2, 0 },
 	};
-	size_t k;
+	size_t k, i;
 
 	(void)state;
 	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -545,6 +552,11 @@ test_gap_statistics_huge_values(void **state)
 			assert_true(isfinite(b.mw));
 			assert_double_near(b.gw, b.mw, 1e-12);
 		}
+		/* Quantile edges between such values are finite, in order. */
+		for (i = 0; i + 1 < b.nedges; i++)
+			assert_true(isfinite(b.edges[i]) &&
+			    b.edges[i] < b.edges[i + 1]);
+		both_bins_equal(&b);
 		both_free(&b);
 	}
 }

@@ -18,8 +18,8 @@
 #define assert_double_near(a, b, rel) do {                                   \
 	double a_ = (a), b_ = (b), r_ = (rel);                               \
 	double scale_ = fmax(fabs(a_), fabs(b_));                            \
-	if (!(a_ == b_ || fabs(a_ - b_) <= r_ * scale_ ||                    \
-	    (isnan(a_) && isnan(b_))))                                       \
+	if (!(a_ == b_ || (isfinite(scale_) &&                               \
+	    fabs(a_ - b_) <= r_ * scale_) || (isnan(a_) && isnan(b_))))      \
 		fail_msg("%s = %.17g, %s = %.17g (rel %.3g)", #a, a_, #b,    \
 		    b_, r_);                                                 \
 } while (0)

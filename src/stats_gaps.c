@@ -389,20 +389,24 @@ dense_careful(struct walk *w)
 
 /*
  * Gap g is empty, s values below it: the last gap of the run of empty
- * gaps from g, below the last gap.  The counts only grow, so the run ends
- * where they first pass s: found by doubling steps, then halving them.
+ * gaps from g, below the last gap.  A run is mostly short: a few steps
+ * one by one (the loop's exit is the only branch mispredicted), then,
+ * as the counts only grow, doubling steps and halving them.
  */
 static int64_t
 last_empty(const struct walk *w, int64_t g, int64_t s)
 {
-	int64_t lo = g, step = 1, hi;          /* ENDS(lo) == s */
+	int64_t lo = g, step = 1, hi, stop = w->nr - 1;
 
-	while (lo + step < w->nr - 1 && ENDS(w, lo + step) == s) {
+	for (hi = g + 16 < stop ? g + 16 : stop; lo < hi; lo++)
+		if (ENDS(w, lo + 1) != s)
+			return lo;
+	/* ENDS(lo) == s from here on. */
+	while (lo + step < stop && ENDS(w, lo + step) == s) {
 		lo += step;
 		step *= 2;
 	}
-	hi = lo + step < w->nr - 1 ? lo + step : w->nr - 1;
-	/* ENDS(lo) == s; the run ends before hi unless ENDS(hi) == s. */
+	hi = lo + step < stop ? lo + step : stop;
 	if (ENDS(w, hi) == s)
 		return hi;
 	while (hi - lo > 1) {

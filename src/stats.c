@@ -312,7 +312,9 @@ log_nfact_over_npown(double n)
  * libm one at a time.  (libmvec's SSE entry points measured no faster
  * than libm.)
  */
-#if defined(HAVE_LIBMVEC) && defined(__x86_64__) && defined(__GNUC__)
+/* STATS_SCALAR_MATH: the libm path only (a unit test builds it so). */
+#if defined(HAVE_LIBMVEC) && !defined(STATS_SCALAR_MATH) && \
+    defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
 /* Declared with the target of their callers, as their 256-bit arguments

@@ -250,10 +250,10 @@ nominal_threshold(const struct conf_drift *cd, int test)
 /*
  * A numeric column is evaluated in phases, each a fraction of a
  * millisecond even for large windows, so that the loop gets control back
- * between them.  A window much smaller than its reference is copied and
- * sorted (phase 1) for the merged walks of the phases that follow;
- * otherwise phase 2 takes KS, Wasserstein and the bins from the values'
- * gaps among the reference values in one pass over the window.
+ * between them.  The first phase takes all it needs from the window: a
+ * window much smaller than its reference is copied and sorted for the
+ * merged walks of the phases that follow; otherwise KS, Wasserstein and
+ * the bins come at once from the values' gaps among the reference values.
  */
 enum {
 	PHASE_START,
@@ -272,8 +272,14 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 
 	switch (phase) {
 	case PHASE_START:
+		/*
+		 * Everything taken from the window is taken in this phase,
+		 * the one that checked min_samples and took the mean: the
+		 * loop may push records into the window between phases.
+		 */
 		d->wasserstein_done = 0;
-		d->cur_grouped = window_runs(d->w, col, d->runs) > 0 &&
+		d->nruns = window_runs(d->w, col, d->runs);
+		d->cur_grouped = d->nruns > 0 &&
 		    window_valid(d->w, col) * 16 >= rc->n;
 		if (!d->cur_grouped) {
 			/* Against a much larger reference (or without codes),
@@ -286,34 +292,29 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			d->sorted[nw] = INFINITY;   /* the merges' sentinel */
 			d->cur_nw = nw;
 			res->samples = nw;
+			return PHASE_KS;
 		}
+		/* One count and one walk give D, W and the bins. */
+		d->gaps.count = grow(d->gaps.count, &d->ngap_count,
+		    2 * rc->n + 2, sizeof(uint32_t));
+		d->gaps.cls = grow(d->gaps.cls, &d->ngap_cls, 2 * rc->n + 2,
+		    sizeof(double));
+		d->gaps.pos = grow(d->gaps.pos, &d->ngap_pos, rc->n + 1,
+		    sizeof(uint32_t));
+		d->gaps.cross = grow(d->gaps.cross, &d->ngap_cross, rc->n + 1,
+		    sizeof(uint32_t));
+		d->gaps.vals = grow(d->gaps.vals, &d->ngap_vals,
+		    window_records(d->w) + 1, sizeof(double));
+		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
+		nw = d->cur_nw = stats_gap_count(rc->n, d->runs, d->nruns,
+		    &d->gaps);
+		res->samples = nw;
+		d->gap_d = stats_gap_tests(rc->sorted, rc->n, rc->edges,
+		    rc->nedges, d->runs, d->nruns, &d->gaps, &d->gap_w,
+		    d->bins_w);
 		return PHASE_KS;
 	case PHASE_KS:
 		if (d->cur_grouped) {
-			/*
-			 * Counted and tested in one phase: the window may
-			 * change while the loop has control between phases.
-			 * One walk gives D, W and the bins.
-			 */
-			d->nruns = window_runs(d->w, col, d->runs);
-			d->gaps.count = grow(d->gaps.count, &d->ngap_count,
-			    2 * rc->n + 2, sizeof(uint32_t));
-			d->gaps.cls = grow(d->gaps.cls, &d->ngap_cls,
-			    2 * rc->n + 2, sizeof(double));
-			d->gaps.pos = grow(d->gaps.pos, &d->ngap_pos, rc->n + 1,
-			    sizeof(uint32_t));
-			d->gaps.cross = grow(d->gaps.cross, &d->ngap_cross,
-			    rc->n + 1, sizeof(uint32_t));
-			d->gaps.vals = grow(d->gaps.vals, &d->ngap_vals,
-			    window_records(d->w) + 1, sizeof(double));
-			nw = d->cur_nw = stats_gap_count(rc->n, d->runs,
-			    d->nruns, &d->gaps);
-			res->samples = nw;
-			d->bins_w = grow(d->bins_w, &d->nbins_w, nb,
-			    sizeof(double));
-			d->gap_d = stats_gap_tests(rc->sorted, rc->n, rc->edges,
-			    rc->nedges, d->runs, d->nruns, &d->gaps, &d->gap_w,
-			    d->bins_w);
 			if (res->tests & (1u << CONF_TEST_KS)) {
 				res->score[CONF_TEST_KS] = d->gap_d;
 				res->pvalue[CONF_TEST_KS] =

@@ -409,6 +409,7 @@ stats_smirnov(long n, double d)
 	 */
 	for (v0 = 0; v0 <= last; v0 += SMIRNOV_BLOCK) {
 		size_t m = (size_t)(last - v0 + 1), i;
+		int zero = 0;            /* the block's last term is 0 */
 
 		if (m > SMIRNOV_BLOCK)
 			m = SMIRNOV_BLOCK;
@@ -420,9 +421,12 @@ stats_smirnov(long n, double d)
 			lr[i] = (nn - v) / (v + 1);
 		}
 		/* Only the last term can have 1 - evn <= 0 (0, or below by
-		 * rounding): its logarithm is then -inf, and the term 0. */
-		if (!(lb[m - 1] > 0))
-			lb[m - 1] = 0;
+		 * rounding; with v = n when d is below 1/n by rounding): that
+		 * term is 0. */
+		if (!(lb[m - 1] > 0)) {
+			lb[m - 1] = 1;
+			zero = 1;
+		}
 		log_block(la, m);
 		log_block(lb, m);
 		log_block(lr, m);
@@ -432,6 +436,8 @@ stats_smirnov(long n, double d)
 			la[i] = logc + (v - 1) * la[i] + (nn - v) * lb[i];
 			logc += lr[i];
 		}
+		if (zero)
+			la[m - 1] = -INFINITY;
 		exp_block(la, m);
 		for (i = 0; i < m; i++)
 			p += la[i];

@@ -96,10 +96,11 @@ static void
 test_smirnov(void **state)
 {
 	/* Sizes whose sums end just before, at and after a block of terms,
-	 * and d where 1 - d - v/n reaches 0 exactly at the last term. */
+	 * d where 1 - d - v/n reaches 0 exactly at the last term, and d so small
+	 * that the last term is v = n. */
 	static const long ns[] = { 141, 255, 256, 257, 1000, 5000, 20000 };
-	static const double ds[] = { 0.004, 0.01, 0.02, 0.03, 0.05, 0.08,
-	    0.25, 0.5, 0.75 };
+	static const double ds[] = { 1e-17, 0.004, 0.01, 0.02, 0.03, 0.05,
+	    0.08, 0.25, 0.5, 0.75 };
 	size_t i, j;
 
 	(void)state;
@@ -434,9 +435,15 @@ static void
 test_gap_statistics_small_exhaustive(void **state)
 {
 	static const double grid[] = { 0.5, 1, 1.5, 2, 2.5, 3 };
-	static const double refs[][3] = { { 1, 2, 0 }, { 1, 1, 2 }, { 1, 2, 2 },
-	    { 1, 2, 3 } };
-	static const size_t nrefs[] = { 2, 3, 3, 3 };
+	/* Up to three values: the dense walk; seventeen or more with a
+	 * window of four or fewer: the sparse one. */
+	static const double refs[][20] = { { 1, 2 }, { 1, 1, 2 }, { 1, 2, 2 },
+	    { 1, 2, 3 },
+	    { 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 2.75, 3,
+	      3.25, 3.5, 3.75, 4, 4.25 },
+	    { 0.1, 0.2, 0.3, 0.4, 1, 1, 1, 1.2, 1.3, 1.4, 2, 2, 2.6, 2.7,
+	      2.8, 2.9, 3, 3, 3, 3.1 } };
+	static const size_t nrefs[] = { 2, 3, 3, 3, 17, 20 };
 	size_t r, nw, k, i, ng = sizeof(grid) / sizeof(grid[0]);
 
 	(void)state;
@@ -456,7 +463,7 @@ test_gap_statistics_small_exhaustive(void **state)
 				c /= ng;
 			}
 			both_compute(&b, refs[r], nrefs[r], win, nw);
-			if (b.gd != b.md || fabs(b.gw - b.mw) > 1e-12 * b.mw)
+			if (b.gd != b.md || !(fabs(b.gw - b.mw) <= 1e-12 * b.mw))
 				fail_msg("ref %zu, window %zu/%zu: D %.17g vs %.17g, "
 				    "W %.17g vs %.17g", r, nw, k, b.gd, b.md, b.gw,
 				    b.mw);

@@ -337,17 +337,24 @@ void
 metrics_observe(struct metrics_series *s, double v)
 {
 	const struct metrics_family *f = s->family;
-	size_t lo = 0, hi = f->nbounds;
+	size_t lo = 0, hi = f->nbounds, i;
 
 	/* First bound >= v; values above every bound go to +Inf.  A NaN
-	 * compares false everywhere and lands in +Inf, as in client_golang. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	 * compares false everywhere and lands in +Inf, as in client_golang.
+	 * A few bounds are counted without a branch: the bounds below v
+	 * (or not >= it) are those before the first bound >= v. */
+	if (hi <= 16) {
+		for (i = 0; i < hi; i++)
+			lo += !(v <= f->bounds[i]);
+	} else {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
 
-		if (v <= f->bounds[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
+			if (v <= f->bounds[mid])
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
 	}
 	s->buckets[lo]++;
 	s->count++;

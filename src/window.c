@@ -145,7 +145,8 @@ evict_oldest(struct window *w)
 
 	for (i = 0; i < w->ncols; i++)
 		forget(&w->cols[i], w->head);
-	w->head = (w->head + 1) % w->size;
+	if (++w->head == w->size)       /* no division on the ingest path */
+		w->head = 0;
 	w->n--;
 }
 
@@ -166,7 +167,9 @@ window_push(struct window *w, double t)
 	if (w->n == w->size)
 		evict_oldest(w);
 	window_expire(w, w->newest);
-	w->cur = (w->head + w->n) % w->size;
+	w->cur = w->head + w->n;        /* head < size and n < size here */
+	if (w->cur >= w->size)
+		w->cur -= w->size;
 	w->t[w->cur] = t;
 	w->n++;
 }

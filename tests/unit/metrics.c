@@ -28,6 +28,53 @@ render(struct metrics_registry *r, enum metrics_format fmt)
 	return out.data;
 }
 
+/* Each value lands in the first bucket whose bound is >= it, and NaN and
+ * values above every bound in +Inf: with a few bounds (counted without
+ * branches) and with many (searched). */
+static void
+test_histogram_buckets(void **state)
+{
+	static const double values[] = { -INFINITY, -3, 0, 0.5, 1, 1.5, 2,
+	    7, 19.5, 20, 20.5, INFINITY, NAN };
+	const double few[] = { 0.5, 1, 2 };
+	double many[20];
+	const char *m[] = { "iris" };
+	size_t nb, b, i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		many[i] = (double)(i + 1);
+	for (nb = 3; nb <= 20; nb += 17) {
+		const double *bounds = nb == 3 ? few : many;
+		struct metrics_registry *r = metrics_create();
+		struct metrics_family *f = metrics_family_add(r, &descs[2],
+		    bounds, nb);
+		struct metrics_series *s = metrics_series_get(f, m);
+		char *text, line[128];
+
+		for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+			metrics_observe(s, values[i]);
+		text = render(r, METRICS_FORMAT_TEXT);
+		for (b = 0; b <= nb; b++) {
+			size_t want = 0;
+
+			for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+				want += b == nb || values[i] <= bounds[b];
+			if (b < nb)
+				snprintf(line, sizeof(line),
+				    "test_latency_seconds_bucket{model=\"iris\","
+				    "le=\"%g\"} %zu\n", bounds[b], want);
+			else
+				snprintf(line, sizeof(line),
+				    "test_latency_seconds_bucket{model=\"iris\","
+				    "le=\"+Inf\"} %zu\n", want);
+			assert_contains(text, line);
+		}
+		free(text);
+		metrics_destroy(r);
+	}
+}
+
 static void
 test_text_format(void **state)
 {
@@ -173,6 +220,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_histogram_buckets),
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_series_identity_and_removal),
 		cmocka_unit_test(test_duplicate_family_and_label_cap),

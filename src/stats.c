@@ -312,6 +312,8 @@ log_nfact_over_npown(double n)
  * libm one at a time.  (libmvec's SSE entry points measured no faster
  * than libm.)
  */
+enum { BLOCK_LOG, BLOCK_EXP };
+
 /* STATS_SCALAR_MATH: the libm path only (a unit test builds it so). */
 #if defined(HAVE_LIBMVEC) && !defined(STATS_SCALAR_MATH) && \
     defined(__x86_64__) && defined(__GNUC__)
@@ -321,66 +323,51 @@ log_nfact_over_npown(double n)
  * need. */
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_log(__m256d x);
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
+#define VECTOR_MATH 1
 
-static __attribute__((target("avx2"))) void
-log_block4(double *x, size_t n)
+/* The whole groups of four of the block; returns how many were done. */
+static __attribute__((target("avx2"))) size_t
+block4(double *x, size_t n, int fn)
 {
 	size_t i;
 
-	for (i = 0; i + 4 <= n; i += 4)
-		_mm256_storeu_pd(x + i, _ZGVdN4v_log(_mm256_loadu_pd(x + i)));
-	for (; i < n; i++)
-		x[i] = log(x[i]);
+	for (i = 0; i + 4 <= n; i += 4) {
+		__m256d v = _mm256_loadu_pd(x + i);
+
+		_mm256_storeu_pd(x + i, fn == BLOCK_EXP ? _ZGVdN4v_exp(v) :
+		    _ZGVdN4v_log(v));
+	}
+	return i;
 }
 
-static __attribute__((target("avx2"))) void
-exp_block4(double *x, size_t n)
-{
-	size_t i;
+#endif
 
-	for (i = 0; i + 4 <= n; i += 4)
-		_mm256_storeu_pd(x + i, _ZGVdN4v_exp(_mm256_loadu_pd(x + i)));
-	for (; i < n; i++)
-		x[i] = exp(x[i]);
-}
-
+/* Whether math_block() may take four at a time on this CPU. */
 static int
-have_avx2(void)
+vector_math(void)
 {
+#ifdef VECTOR_MATH
 	__builtin_cpu_init();    /* harmless when already done */
 	return __builtin_cpu_supports("avx2") != 0;
-}
-#define HAVE_VECTOR_MATH 1
+#else
+	return 0;
 #endif
-
-static void
-log_block(double *x, size_t n)
-{
-	size_t i;
-
-#ifdef HAVE_VECTOR_MATH
-	if (have_avx2()) {
-		log_block4(x, n);
-		return;
-	}
-#endif
-	for (i = 0; i < n; i++)
-		x[i] = log(x[i]);
 }
 
+/* x[i] = log(x[i]) or exp(x[i]); `vec` from vector_math(). */
 static void
-exp_block(double *x, size_t n)
+math_block(double *x, size_t n, int fn, int vec)
 {
-	size_t i;
+	size_t i = 0;
 
-#ifdef HAVE_VECTOR_MATH
-	if (have_avx2()) {
-		exp_block4(x, n);
-		return;
-	}
+#ifdef VECTOR_MATH
+	if (vec)
+		i = block4(x, n, fn);
+#else
+	(void)vec;
 #endif
-	for (i = 0; i < n; i++)
-		x[i] = exp(x[i]);
+	for (; i < n; i++)
+		x[i] = fn == BLOCK_EXP ? exp(x[i]) : log(x[i]);
 }
 
 #define SMIRNOV_BLOCK 128
@@ -391,6 +378,7 @@ stats_smirnov(long n, double d)
 	double la[SMIRNOV_BLOCK], lb[SMIRNOV_BLOCK], lr[SMIRNOV_BLOCK];
 	double nn, p = 0, logc = 0;
 	long v0, last;
+	int vec = vector_math();
 
 	if (!(d >= 0 && d <= 1))
 		return NAN;
@@ -427,9 +415,9 @@ stats_smirnov(long n, double d)
 			lb[m - 1] = 1;
 			zero = 1;
 		}
-		log_block(la, m);
-		log_block(lb, m);
-		log_block(lr, m);
+		math_block(la, m, BLOCK_LOG, vec);
+		math_block(lb, m, BLOCK_LOG, vec);
+		math_block(lr, m, BLOCK_LOG, vec);
 		for (i = 0; i < m; i++) {
 			double v = (double)(v0 + (long)i);
 
@@ -438,7 +426,7 @@ stats_smirnov(long n, double d)
 		}
 		if (zero)
 			la[m - 1] = -INFINITY;
-		exp_block(la, m);
+		math_block(la, m, BLOCK_EXP, vec);
 		for (i = 0; i < m; i++)
 			p += la[i];
 	}

@@ -258,15 +258,22 @@ set_cls(double *cls, int64_t g, double point, double sign)
 	cls[2 * g + 1] = sign;
 }
 
-struct walk {
-	const double *ref;
-	const uint32_t *count;  /* 2 g: values in gaps 0..g; 2 g + 1: ties */
+/* What deciding a gap's side needs (see side()): small enough for a walk
+ * to keep a copy in registers. */
+struct sides {
 	double *cls;
 	uint32_t *pos;
 	uint32_t *cross;        /* the crossing gaps, in order */
 	size_t ncross;
-	int64_t nr, nw;
+	int64_t nr;
 	double inv;             /* 1 / (nr nw) */
+};
+
+struct walk {
+	const double *ref;
+	const uint32_t *count;  /* 2 g: values in gaps 0..g; 2 g + 1: ties */
+	struct sides sd;        /* sd.nr: the reference's size */
+	int64_t nw;
 	struct ks_extremes x;
 	struct blocks sum;
 };
@@ -275,30 +282,41 @@ struct walk {
 #define TIES(w, g) ((int64_t)(w)->count[2 * (g) + 1])
 
 /*
- * Gap g, 0 < g < nr, of nonzero width, holding the values s .. e of the
- * window's order, t of them equal to its left end.  Its KS candidates,
- * the constant part of its Wasserstein integral, and what its values add.
+ * Gap g, 0 < g < nr, of width b - a > 0, holding the values s .. e of the
+ * window's order (gn = g nw): on which side of the reference's CDF the
+ * window's stays over it, recorded in cls for the values pass, and the
+ * constant part of its Wasserstein integral, returned.  A gap where the
+ * CDFs cross is recorded for its values to be collected, and adds 0 here.
+ */
+static inline __attribute__((always_inline)) double
+side(struct sides *sd, int64_t g, int64_t s, int64_t e, int64_t gn, double a,
+    double b, int careful)
+{
+	if (s * sd->nr >= gn) {                 /* F_w >= F_r over the gap */
+		set_cls(sd->cls, g, b, 1);
+		return scaled(s * sd->nr - gn, sd->inv, b, a, e > s, careful);
+	}
+	if (e * sd->nr <= gn) {                 /* F_w <= F_r over the gap */
+		set_cls(sd->cls, g, a, -1);
+		return scaled(gn - e * sd->nr, sd->inv, b, a, e > s, careful);
+	}
+	set_cls(sd->cls, g, 0, 0);              /* crossing: collect it */
+	sd->pos[g] = (uint32_t)s;
+	sd->cross[sd->ncross++] = (uint32_t)g;
+	return 0;
+}
+
+/*
+ * The same gap with its KS candidates, t of its values equal to a: at a
+ * itself, then just before b.
  */
 static inline __attribute__((always_inline)) void
 gap(struct walk *w, int64_t g, int64_t s, int64_t e, int64_t t, double a,
     double b)
 {
-	int64_t gn = g * w->nw;
-
-	/* At a itself, then just before b. */
-	ks_extremes_add(&w->x, g, s + t, w->nr, w->nw);
-	ks_extremes_add(&w->x, g, e, w->nr, w->nw);
-	if (s * w->nr >= gn) {                  /* F_w >= F_r over the gap */
-		blocks_add(&w->sum, scaled(s * w->nr - gn, w->inv, b, a, 1, 1));
-		set_cls(w->cls, g, b, 1);
-	} else if (e * w->nr <= gn) {           /* F_w <= F_r over the gap */
-		blocks_add(&w->sum, scaled(gn - e * w->nr, w->inv, b, a, 1, 1));
-		set_cls(w->cls, g, a, -1);
-	} else {                                /* crossing: collect it */
-		set_cls(w->cls, g, 0, 0);
-		w->pos[g] = (uint32_t)s;
-		w->cross[w->ncross++] = (uint32_t)g;
-	}
+	ks_extremes_add(&w->x, g, s + t, w->sd.nr, w->nw);
+	ks_extremes_add(&w->x, g, e, w->sd.nr, w->nw);
+	blocks_add(&w->sum, side(&w->sd, g, s, e, g * w->nw, a, b, 1));
 }
 
 /*
@@ -311,14 +329,13 @@ static inline __attribute__((always_inline)) void
 dense_walk(struct walk *w, int careful)
 {
 	const double *ref = w->ref;
-	int64_t nr = w->nr, nw = w->nw, g, gbest = -1, gworst = -1;
+	int64_t nr = w->sd.nr, nw = w->nw, g, gbest = -1, gworst = -1;
 	int64_t best = w->x.best, worst = w->x.worst;
 	struct blocks *sum = &w->sum;
-	double *cls = w->cls, inv = w->inv, *terms = sum->t;
+	double *terms = sum->t;
 	size_t nterms = sum->n;         /* kept in a register */
-	uint32_t *pos = w->pos, *cross = w->cross;
 	const uint32_t *count = w->count;
-	size_t ncross = w->ncross;
+	struct sides sd = w->sd;        /* in registers, as no store aliases */
 
 	for (g = 1; g < nr; g++) {
 		double a = ref[g - 1], b = ref[g];
@@ -343,18 +360,7 @@ dense_walk(struct walk *w, int careful)
 			worst = d1;
 			gworst = g;
 		}
-		if (s * nr >= gn) {
-			terms[nterms++] = scaled(s * nr - gn, inv, b, a, e > s,
-			    careful);
-			set_cls(cls, g, b, 1);
-		} else if (d1 >= 0) {
-			terms[nterms++] = scaled(d1, inv, b, a, e > s, careful);
-			set_cls(cls, g, a, -1);
-		} else {
-			set_cls(cls, g, 0, 0);
-			pos[g] = (uint32_t)s;
-			cross[ncross++] = (uint32_t)g;
-		}
+		terms[nterms++] = side(&sd, g, s, e, gn, a, b, careful);
 		if (nterms == BLOCK) {
 			sum->n = nterms;
 			blocks_flush(sum);
@@ -362,6 +368,7 @@ dense_walk(struct walk *w, int careful)
 		}
 	}
 	sum->n = nterms;
+	w->sd.ncross = sd.ncross;
 	if (gbest >= 0) {
 		w->x.best = best;
 		w->x.bi = gbest;
@@ -372,7 +379,6 @@ dense_walk(struct walk *w, int careful)
 		w->x.wi = gworst;
 		w->x.wj = (gworst * nw - worst) / nr;
 	}
-	w->ncross = ncross;
 }
 
 static void
@@ -396,7 +402,7 @@ dense_careful(struct walk *w)
 static int64_t
 last_empty(const struct walk *w, int64_t g, int64_t s)
 {
-	int64_t lo = g, step = 1, hi, stop = w->nr - 1;
+	int64_t lo = g, step = 1, hi, stop = w->sd.nr - 1;
 
 	for (hi = g + 16 < stop ? g + 16 : stop; lo < hi; lo++)
 		if (ENDS(w, lo + 1) != s)
@@ -429,7 +435,7 @@ sparse(struct walk *w)
 	const double *ref = w->ref;
 	int64_t g;
 
-	for (g = 1; g < w->nr; g++) {
+	for (g = 1; g < w->sd.nr; g++) {
 		int64_t s = ENDS(w, g - 1), e = ENDS(w, g);
 
 		if (s == e) {
@@ -441,12 +447,12 @@ sparse(struct walk *w)
 			 */
 			int64_t g1 = last_empty(w, g, s), h;
 
-			blocks_add(&w->sum, empty_run(ref, g, g1, s, w->nr, w->nw,
-			    w->inv));
+			blocks_add(&w->sum, empty_run(ref, g, g1, s, w->sd.nr, w->nw,
+			    w->sd.inv));
 			for (h = g1; h >= g && !(ref[h - 1] < ref[h]); h--)
 				;
 			if (h >= g)
-				ks_extremes_add(&w->x, h, s, w->nr, w->nw);
+				ks_extremes_add(&w->x, h, s, w->sd.nr, w->nw);
 			g = g1;
 			continue;
 		}
@@ -530,8 +536,9 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
     struct stats_gaps *sg, double *wasserstein, double *bins)
 {
 	struct walk w = {
-		.ref = ref, .count = sg->count, .cls = sg->cls, .pos = sg->pos,
-		.cross = sg->cross, .nr = (int64_t)nref, .x = KS_EXTREMES_INIT,
+		.ref = ref, .count = sg->count,
+		.sd = { sg->cls, sg->pos, sg->cross, 0, (int64_t)nref, 0 },
+		.x = KS_EXTREMES_INIT,
 	};
 	size_t q, i, prev = 0;
 	int64_t nr = (int64_t)nref, nw;
@@ -544,7 +551,7 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 			bins[q] = 0;
 		return NAN;
 	}
-	w.inv = 1.0 / ((double)nr * (double)nw);
+	w.sd.inv = 1.0 / ((double)nr * (double)nw);
 	memset(sg->pos, 0xff, (nref + 1) * sizeof(uint32_t));
 
 	/* The edges' gaps are collected, unless an edge is the left end of
@@ -581,11 +588,11 @@ stats_gap_tests(const double *ref, size_t nref, const double *edges,
 	blocks_add(&w.sum, vsum);
 
 	/* The crossing gaps, now that their values are collected. */
-	for (i = 0; i < w.ncross; i++) {
-		int64_t g = w.cross[i], s = ENDS(&w, g - 1), e = ENDS(&w, g);
+	for (i = 0; i < w.sd.ncross; i++) {
+		int64_t g = w.sd.cross[i], s = ENDS(&w, g - 1), e = ENDS(&w, g);
 
 		blocks_add(&w.sum, crossing(sg->vals + s, (size_t)(e - s),
-		    ref[g - 1], ref[g], s, g, nr, nw, w.inv, 1.0 / (double)nw));
+		    ref[g - 1], ref[g], s, g, nr, nw, w.sd.inv, 1.0 / (double)nw));
 	}
 
 	for (q = 0; q < nedges; q++) {

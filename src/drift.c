@@ -132,17 +132,15 @@ struct drift {
 	size_t nsorted, nvalues, nterms;
 	struct stats_gaps gaps;       /* scratch of the gap statistics */
 	size_t ngap_count, ngap_cls, ngap_pos, ngap_cross, ngap_vals;
-	struct stats_run runs[2];
-	size_t nruns;
 	double *bins_w, *bins_r, *expected;
 	size_t nbins_w, nbins_r, nexpected;
 	double alpha;                 /* [drift] p_value */
 	int phase;                    /* of column `next` */
-	int wasserstein_done;         /* computed with KS in one walk */
 	size_t cur_nw;                /* values in the window */
-	int cur_grouped;              /* tested by gap (d->runs, d->gaps),
+	int cur_grouped;              /* tested by gap (d->gaps, d->gap_*),
 	                               * else d->sorted holds it sorted */
-	double gap_d, gap_w;          /* KS and Wasserstein from the gaps */
+	double gap_d;                 /* KS from the gaps */
+	double wasserstein;           /* computed along with KS, else NaN */
 	size_t drifted_now, tested_now;
 };
 
@@ -267,8 +265,9 @@ static int
 eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
     struct result *res, int phase)
 {
-	size_t nw = d->cur_nw, i, k, nb = rc->nedges + 1;
+	size_t nw = d->cur_nw, i, k, nb = rc->nedges + 1, nruns;
 	double *win = d->sorted;
+	struct stats_run runs[2];
 
 	switch (phase) {
 	case PHASE_START:
@@ -277,9 +276,9 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		 * the one that checked min_samples and took the mean: the
 		 * loop may push records into the window between phases.
 		 */
-		d->wasserstein_done = 0;
-		d->nruns = window_runs(d->w, col, d->runs);
-		d->cur_grouped = d->nruns > 0 &&
+		d->wasserstein = NAN;
+		nruns = window_runs(d->w, col, runs);
+		d->cur_grouped = nruns > 0 &&
 		    window_valid(d->w, col) * 16 >= rc->n;
 		if (!d->cur_grouped) {
 			/* Against a much larger reference (or without codes),
@@ -306,11 +305,11 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		d->gaps.vals = grow(d->gaps.vals, &d->ngap_vals,
 		    window_records(d->w) + 1, sizeof(double));
 		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
-		nw = d->cur_nw = stats_gap_count(rc->n, d->runs, d->nruns,
+		nw = d->cur_nw = stats_gap_count(rc->n, runs, nruns,
 		    &d->gaps);
 		res->samples = nw;
 		d->gap_d = stats_gap_tests(rc->sorted, rc->n, rc->edges,
-		    rc->nedges, d->runs, d->nruns, &d->gaps, &d->gap_w,
+		    rc->nedges, runs, nruns, &d->gaps, &d->wasserstein,
 		    d->bins_w);
 		return PHASE_KS;
 	case PHASE_KS:
@@ -324,11 +323,10 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		    (res->tests & (1u << CONF_TEST_WASSERSTEIN))) {
 			/* Both want the same walk of window and reference. */
 			double dd = stats_ks_d_wasserstein(rc->sorted, rc->n,
-			    win, nw, &d->gap_w);
+			    win, nw, &d->wasserstein);
 
 			res->score[CONF_TEST_KS] = dd;
 			res->pvalue[CONF_TEST_KS] = stats_ks_pvalue(dd, rc->n, nw);
-			d->wasserstein_done = 1;
 		} else if (res->tests & (1u << CONF_TEST_KS)) {
 			double dd = stats_ks_d(rc->sorted, rc->n, win, nw);
 
@@ -361,9 +359,9 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
 			double std = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 			    STATS_WASSERSTEIN_MIN_STD;
-			double w = d->gap_w;
+			double w = d->wasserstein;
 
-			if (!d->cur_grouped && !d->wasserstein_done) {
+			if (!d->cur_grouped && isnan(w)) {
 				d->terms = grow(d->terms, &d->nterms, rc->n + nw,
 				    sizeof(double));
 				w = stats_wasserstein(rc->sorted, rc->n, win, nw,

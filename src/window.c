@@ -226,25 +226,32 @@ window_valid(const struct window *w, size_t col)
 	return w->cols[col].valid;
 }
 
+/* How many of the records, oldest first, lie before the ring wraps. */
+static size_t
+first_run(const struct window *w)
+{
+	return w->size - w->head < w->n ? w->size - w->head : w->n;
+}
+
 size_t
 window_values(const struct window *w, size_t col, double *out)
 {
 	const struct wcol *c = &w->cols[col];
-	size_t first = w->size - w->head < w->n ? w->size - w->head : w->n;
-	size_t i, k = 0;
+	size_t first = first_run(w), r, i, k = 0;
+	const double *run[2] = { c->num + w->head, c->num };
+	size_t len[2] = { first, w->n - first };
 
-	if (c->valid == w->n) {
-		/* No record lacks the value: the ring's one or two runs. */
-		memcpy(out, c->num + w->head, first * sizeof(double));
-		memcpy(out + first, c->num, (w->n - first) * sizeof(double));
-		return w->n;
+	for (r = 0; r < 2; r++) {
+		if (c->valid == w->n) {
+			/* No record lacks the value: copy the run whole. */
+			memcpy(out + k, run[r], len[r] * sizeof(double));
+			k += len[r];
+			continue;
+		}
+		for (i = 0; i < len[r]; i++)
+			if (!isnan(run[r][i]))
+				out[k++] = run[r][i];
 	}
-	for (i = 0; i < first; i++)
-		if (!isnan(c->num[w->head + i]))
-			out[k++] = c->num[w->head + i];
-	for (i = 0; i < w->n - first; i++)
-		if (!isnan(c->num[i]))
-			out[k++] = c->num[i];
 	return k;
 }
 
@@ -252,7 +259,7 @@ size_t
 window_runs(const struct window *w, size_t col, struct stats_run runs[2])
 {
 	const struct wcol *c = &w->cols[col];
-	size_t first = w->size - w->head < w->n ? w->size - w->head : w->n;
+	size_t first = first_run(w);
 
 	if (c->ref == NULL)
 		return 0;

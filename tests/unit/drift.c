@@ -92,15 +92,12 @@ eval_finish(struct eval *e)
 static void
 eval_close(struct eval *e)
 {
-	char path[128];
-
 	ingest_destroy(e->g);
 	metrics_destroy(e->reg);
 	conf_free(e->conf);
 	buf_free(&e->out);
 	unlink(e->ref);
-	snprintf(path, sizeof(path), "%s", e->dir);
-	rmdir(path);
+	rmdir(e->dir);
 }
 
 /* What the 200 records give: 200 samples, none missing, KS 0, no drift. */

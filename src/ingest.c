@@ -340,17 +340,6 @@ ingest_save_windows(struct ingest *g, struct state_writer *w)
 	free(t);
 }
 
-/* A double stored as its bits, little-endian. */
-static double
-le_double(const unsigned char *p)
-{
-	uint64_t u = state_le(p, 8);
-	double d;
-
-	memcpy(&d, &u, sizeof(d));
-	return d;
-}
-
 /* A length-prefixed string from a section (not NUL-terminated). */
 static const char *
 get_str(struct state_reader *r, size_t *len)
@@ -441,14 +430,14 @@ ingest_restore_windows(struct ingest *g, const struct buf *file)
 	sync_columns(g);
 	/* Then the records, oldest first, as if they had just been read. */
 	for (i = 0; i < n; i++) {
-		double t = le_double(times + 8 * i);
+		double t = state_le_double(times + 8 * i);
 
 		window_push(g->window, t);
 		for (c = 0; c < nc; c++) {
 			if (rc[c].col < 0)
 				continue;
 			if (rc[c].kind == CONF_NUMERIC) {
-				double v = le_double(rc[c].values + 8 * i);
+				double v = state_le_double(rc[c].values + 8 * i);
 
 				/* As from a log: only finite values. */
 				if (isfinite(v))

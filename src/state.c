@@ -367,13 +367,21 @@ state_get_u64(struct state_reader *r)
 }
 
 double
-state_get_double(struct state_reader *r)
+state_le_double(const void *bytes)
 {
-	uint64_t u = state_get_u64(r);
+	uint64_t u = state_le(bytes, 8);
 	double v;
 
 	memcpy(&v, &u, sizeof(v));
 	return v;
+}
+
+double
+state_get_double(struct state_reader *r)
+{
+	const unsigned char *p = take(r, 8);
+
+	return p ? state_le_double(p) : 0;
 }
 
 const void *

@@ -88,6 +88,8 @@ const void *state_get_bytes(struct state_reader *r, size_t len);
 /* The little-endian unsigned integer in n (<= 8) bytes, as checkpoints
  * store them: for arrays taken with state_get_bytes(). */
 uint64_t state_le(const void *bytes, int n);
+/* The double stored as its bits in 8 such bytes. */
+double state_le_double(const void *bytes);
 
 /* Tail positions in a section of their own. */
 void state_put_positions(struct state_writer *w, const struct tail_position *p,

@@ -545,6 +545,38 @@ lookup_seq(struct scanner *s, const struct qnode *node, size_t k,
 	return child;
 }
 
+/*
+ * The key-order cache also says how long the k-th key was last time.
+ * When the same short key is there again (its closing quote at the same
+ * distance, its bytes equal to the cached ones, which had no quote,
+ * backslash or control character), it is taken without scanning for
+ * its end: the next token's position then follows from the cached
+ * length instead of from a search through the key, and the check runs
+ * beside it.  Returns the closing quote, or NULL to scan as usual.
+ */
+static ALWAYS_INLINE const char *
+predict_key(struct scanner *s, const struct qnode *node, size_t k,
+    const char *key, const struct qnode **child)
+{
+	const struct json_query *q = s->q;
+	const struct seq_entry *e;
+	uint64_t head, tail;
+	size_t len;
+
+	if (q->seq == NULL || k >= SEQ_MAX)
+		return NULL;
+	e = &q->seq[(size_t)(node - q->nodes) * SEQ_MAX + k];
+	len = e->len;
+	if (len == 0 || len > 16 || (size_t)(s->end - key) <= len ||
+	    key[len] != '"')
+		return NULL;
+	key_words(key, len, s->end, &head, &tail);
+	if (head != e->head || tail != e->tail)
+		return NULL;
+	*child = e->child < 0 ? NULL : &q->nodes[e->child];
+	return key + len;
+}
+
 /* A key's node, decoding the key first when it holds escapes. */
 static ALWAYS_INLINE const struct qnode *
 lookup_key(struct scanner *s, const struct qnode *node, size_t k,
@@ -601,15 +633,21 @@ scan_object(struct scanner *s, const struct qnode *node)
 		if (s->p >= s->end || *s->p != '"')
 			return -1;
 		key = s->p + 1;
-		close = scan_string(key, s->end, &escaped);
-		if (close == NULL)
-			return -1;
+		close = NULL;
+		if (node != NULL && node->nkeys > 0)
+			close = predict_key(s, node, k, key, &child);
+		if (close == NULL) {
+			close = scan_string(key, s->end, &escaped);
+			if (close == NULL)
+				return -1;
+			child = lookup_key(s, node, k, key,
+			    (size_t)(close - key), escaped);
+		}
 		s->p = close + 1;
 		skip_ws(s);
 		if (s->p >= s->end || *s->p != ':')
 			return -1;
 		s->p++;
-		child = lookup_key(s, node, k, key, (size_t)(close - key), escaped);
 		/* Only a parent needs resetting on a repeated key; a leaf's
 		 * slot is simply overwritten. */
 		if (child != NULL && (child->nkeys > 0 || child->nidx > 0))

@@ -311,7 +311,8 @@ handler(void *user, const char *ini_section, const char *name,
 		if (strcmp(keys[i].section, l->section) != 0 ||
 		    strcmp(keys[i].name, name) != 0)
 			continue;
-		if (l->set_at[i] != 0) {
+		/* A repeatable key adds one entry per line. */
+		if (l->set_at[i] != 0 && keys[i].type != KT_STRINGS) {
 			loader_error(l, l->lineno, "%s: already set on line %d",
 			    name, l->set_at[i]);
 			return 1;

@@ -97,6 +97,30 @@ test_values(void **state)
 	result_free(&res);
 }
 
+/* [input] path may be repeated, one input per line (SPEC section 2);
+ * the same path twice is an error on the second line. */
+static void
+test_repeated_path(void **state)
+{
+	struct result res;
+
+	(void)state;
+	load_text(&res,
+	    "[input]\n"
+	    "path = /var/log/a.log\n"
+	    "start_at = beginning\n"
+	    "path = /var/log/containers/model-*.log\n");
+	if (res.rc != 0)
+		fail_msg("%s", res.errors.data);
+	assert_int_equal(res.conf->inputs.n, 2);
+	assert_string_equal(res.conf->inputs.v[0], "/var/log/a.log");
+	assert_string_equal(res.conf->inputs.v[1],
+	    "/var/log/containers/model-*.log");
+	result_free(&res);
+	expect_error("[input]\npath = /a.log\npath = /b.log\npath = /a.log\n",
+	    4, "listed twice");
+}
+
 static void
 test_bom(void **state)
 {
@@ -228,6 +252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_repeated_path),
 		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_every_error_reported),

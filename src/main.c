@@ -219,6 +219,7 @@ checkpoint(struct daemon *d)
 {
 	struct state_writer w;
 	struct tail_position *pos;
+	char **inputs;
 	size_t n;
 	int r;
 
@@ -230,6 +231,9 @@ checkpoint(struct daemon *d)
 	state_writer_init(&w);
 	state_put_positions(&w, pos, n);
 	tail_positions_free(pos, n);
+	n = tail_inputs(d->tail, &inputs);
+	state_put_inputs(&w, inputs, n);
+	tail_inputs_free(inputs, n);
 	ingest_save_windows(d->ingest, &w);
 	r = state_save(d->conf->state_dir, &w);
 	state_writer_free(&w);
@@ -274,16 +278,32 @@ on_eval_timer(uv_timer_t *h)
 	uv_idle_start(&d->eval_idle, on_eval_idle);
 }
 
+/* Where following resumes: positions and the inputs they were taken
+ * for, from a checkpoint or from the tail a reload replaces. */
+struct resume {
+	struct tail_position *pos;
+	size_t npos;
+	char **known;
+	size_t nknown;
+};
+
+static void
+resume_free(struct resume *rs)
+{
+	tail_positions_free(rs->pos, rs->npos);
+	tail_inputs_free(rs->known, rs->nknown);
+	memset(rs, 0, sizeof(*rs));
+}
+
 /* Read positions saved by an earlier run, if any. */
 static void
-restore_positions(struct daemon *d, struct tail_position **pos, size_t *n)
+restore_positions(struct daemon *d, struct resume *rs)
 {
 	struct buf file = BUF_INIT;
 	const char *dir = d->conf->state_dir;
 	int r;
 
-	*pos = NULL;
-	*n = 0;
+	memset(rs, 0, sizeof(*rs));
 	if (dir[0] == '\0')
 		return;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -299,29 +319,34 @@ restore_positions(struct daemon *d, struct tail_position **pos, size_t *n)
 			    uv_strerror(r));
 		return;
 	}
-	if (state_get_positions(&file, pos, n) == -EBADMSG) {
+	if (state_get_positions(&file, &rs->pos, &rs->npos) == -EBADMSG) {
 		log_warn("%s: checkpoint has unreadable positions; ignoring "
 		    "it", dir);
 	} else {
 		long w = ingest_restore_windows(d->ingest, &file);
 
+		/* A checkpoint written before inputs were saved has none:
+		 * the inputs of its positions stand for them. */
+		if (state_get_inputs(&file, &rs->known, &rs->nknown) == -EBADMSG)
+			log_warn("%s: checkpoint has unreadable inputs", dir);
 		if (w < 0)
 			log_warn("%s: checkpoint has unreadable windows; they "
 			    "start empty", dir);
 		log_info("%s: resuming %zu file position(s) and %ld window "
-		    "record(s)", dir, *n, w < 0 ? 0 : w);
+		    "record(s)", dir, rs->npos, w < 0 ? 0 : w);
 	}
 	buf_free(&file);
 }
 
 static void
-start_tail(struct daemon *d, const struct tail_position *pos, size_t n)
+start_tail(struct daemon *d, const struct resume *rs)
 {
 	struct tail_options to;
 
 	tail_options_from(d->conf, &to);
 	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
-	tail_start(d->tail, pos, n);
+	tail_start(d->tail, rs->pos, rs->npos,
+	    (const char *const *)rs->known, rs->nknown);
 	if (d->conf->inputs.n == 0)
 		log_warn("no [input] path configured; nothing to follow");
 }
@@ -465,15 +490,16 @@ daemon_reload(struct daemon *d)
 	}
 	d->ingest = g;
 	if (restart_tail) {
-		struct tail_position *pos;
-		size_t n = tail_positions(d->tail, &pos);
+		struct resume rs;
 
+		rs.npos = tail_positions(d->tail, &rs.pos);
+		rs.nknown = tail_inputs(d->tail, &rs.known);
 		checkpoint(d);
 		tail_close(d->tail);
 		conf_free(d->conf);
 		d->conf = c;
-		start_tail(d, pos, n);
-		tail_positions_free(pos, n);
+		start_tail(d, &rs);
+		resume_free(&rs);
 	} else {
 		conf_free(d->conf);
 		d->conf = c;
@@ -566,8 +592,7 @@ daemon_run(struct daemon *d)
 {
 	int r, status = 0;
 
-	struct tail_position *pos;
-	size_t npos;
+	struct resume rs;
 
 	uv_loop_init(&d->loop);
 	r = notify_init();
@@ -612,9 +637,9 @@ daemon_run(struct daemon *d)
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
-	restore_positions(d, &pos, &npos);
-	start_tail(d, pos, npos);
-	tail_positions_free(pos, npos);
+	restore_positions(d, &rs);
+	start_tail(d, &rs);
+	resume_free(&rs);
 	uv_timer_init(&d->loop, &d->checkpoint_timer);
 	d->checkpoint_timer.data = d;
 	uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,

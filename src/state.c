@@ -459,3 +459,42 @@ state_get_positions(const struct buf *file, struct tail_position **out,
 	*n = count;
 	return 0;
 }
+
+void
+state_put_inputs(struct state_writer *w, char *const *v, size_t n)
+{
+	size_t i;
+
+	state_begin_section(w, STATE_TAG_INPUTS);
+	state_put_u32(w, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		state_put_bytes(w, v[i], strlen(v[i]));
+	state_end_section(w);
+}
+
+int
+state_get_inputs(const struct buf *file, char ***out, size_t *n)
+{
+	struct state_reader r;
+	uint32_t count, i;
+	char **v;
+
+	*out = NULL;
+	*n = 0;
+	if (state_section(file, STATE_TAG_INPUTS, &r) != 0)
+		return -ENOENT;
+	count = state_get_u32(&r);
+	if (count > 100000)
+		return -EBADMSG;
+	v = xcalloc(count + 1, sizeof(*v));
+	for (i = 0; i < count && !r.bad; i++)
+		if ((v[i] = get_string(&r)) == NULL)
+			r.bad = 1;
+	if (r.bad) {
+		tail_inputs_free(v, count);
+		return -EBADMSG;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}

@@ -32,6 +32,7 @@ enum state_tag {
 	STATE_TAG_POSITIONS = 1,     /* tail positions */
 	STATE_TAG_WINDOWS = 2,       /* window contents */
 	STATE_TAG_REFERENCE = 3,     /* a captured reference */
+	STATE_TAG_INPUTS = 4,        /* the inputs followed */
 };
 
 /* An encoder for one checkpoint. */
@@ -96,5 +97,11 @@ void state_put_positions(struct state_writer *w, const struct tail_position *p,
     size_t n);
 int state_get_positions(const struct buf *file, struct tail_position **out,
     size_t *n);
+
+/* The inputs (paths and globs) being followed, in a section of their own;
+ * state_get_inputs() returns -ENOENT for a checkpoint without one.  Free
+ * with tail_inputs_free(). */
+void state_put_inputs(struct state_writer *w, char *const *v, size_t n);
+int state_get_inputs(const struct buf *file, char ***out, size_t *n);
 
 #endif

@@ -54,6 +54,7 @@ struct tinput {
 	int dirwatch_active;
 	int had_file;
 	int warned_missing;
+	int known;              /* followed before: start_at does not apply */
 	struct tfile *files;
 	int dirty;
 	struct tail_counters m;
@@ -185,6 +186,7 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 		if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
 			log_info("%s: inode reused by a new file; reading it "
 			    "from the beginning", p->path);
+			metrics_add(in->m.rotations, 1);
 			return NULL;
 		}
 		return p;
@@ -195,7 +197,8 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 /*
  * Open `path` (already stat'ed into *st) for `in`.  Where reading starts:
  * a restored position if one matches, else the end for a file present at
- * start-up with start_at = end, else the beginning.
+ * start-up with start_at = end (unless the input was followed before, so
+ * that the file is new since then), else the beginning.
  */
 static struct tfile *
 file_open(struct tinput *in, const char *path, const struct stat *st,
@@ -226,9 +229,10 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 		if (start > (uint64_t)fst.st_size) {
 			log_info("%s: shorter than its saved position; reading "
 			    "it from the beginning", path);
+			metrics_add(in->m.rotations, 1);
 			start = 0;
 		}
-	} else if (t->initial && !t->o.start_at_beginning) {
+	} else if (t->initial && !t->o.start_at_beginning && !in->known) {
 		start = (uint64_t)fst.st_size;
 	}
 
@@ -643,6 +647,7 @@ restore_rotated(struct tail *t)
 				f = file_open(in, path.data, &st, p);
 				if (f != NULL)
 					detach(f, "was rotated while driftd was stopped");
+				metrics_add(in->m.rotations, 1);
 			}
 			if (fd >= 0)
 				close(fd);
@@ -652,18 +657,32 @@ restore_rotated(struct tail *t)
 		if (d != NULL)
 			closedir(d);
 		free(copy);
-		if (!t->restore_used[i])
+		if (!t->restore_used[i]) {
 			log_warn("%s: saved position %llu, but the file is gone; "
 			    "its unread lines are lost", p->path,
 			    (unsigned long long)p->offset);
+			metrics_add(in->m.rotations, 1);
+		}
 	}
 }
 
 void
-tail_start(struct tail *t, const struct tail_position *restore, size_t nrestore)
+tail_start(struct tail *t, const struct tail_position *restore, size_t nrestore,
+    const char *const *known, size_t nknown)
 {
-	size_t i;
+	size_t i, k;
 
+	/* An input followed before the restart (named in the checkpoint)
+	 * keeps every line since: a file there that no saved position
+	 * describes appeared while driftd was stopped. */
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[i];
+
+		for (k = 0; k < nknown && !in->known; k++)
+			in->known = strcmp(known[k], in->pattern) == 0;
+		for (k = 0; k < nrestore && !in->known; k++)
+			in->known = strcmp(restore[k].input, in->pattern) == 0;
+	}
 	t->nrestore = nrestore;
 	t->restore = xcalloc(nrestore + 1, sizeof(*t->restore));
 	t->restore_used = xcalloc(nrestore + 1, 1);
@@ -723,6 +742,28 @@ tail_positions(struct tail *t, struct tail_position **out)
 	}
 	*out = v;
 	return n;
+}
+
+size_t
+tail_inputs(const struct tail *t, char ***out)
+{
+	char **v = xcalloc(t->ninputs + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++)
+		v[i] = xstrdup(t->inputs[i].pattern);
+	*out = v;
+	return t->ninputs;
+}
+
+void
+tail_inputs_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void

@@ -76,9 +76,17 @@ struct tail *tail_create(uv_loop_t *loop, const struct tail_options *o,
 /*
  * Start following.  `restore` holds positions from a checkpoint (copied);
  * files they describe resume there, as long as their identity still holds.
+ * `known` names the inputs followed when the checkpoint was taken: a file
+ * of such an input that no position describes is new since then and is
+ * read from its beginning, whatever start_at says (start_at is for inputs
+ * followed for the first time).
  */
 void tail_start(struct tail *t, const struct tail_position *restore,
-    size_t nrestore);
+    size_t nrestore, const char *const *known, size_t nknown);
+
+/* The configured inputs (copies); free with tail_inputs_free(). */
+size_t tail_inputs(const struct tail *t, char ***out);
+void tail_inputs_free(char **v, size_t n);
 
 /* Current positions of every open file; free with tail_positions_free(). */
 size_t tail_positions(struct tail *t, struct tail_position **out);

@@ -353,8 +353,24 @@ def test_kill9_restart_loses_nothing_since_checkpoint():
         s.d.stop()
 
 
-def test_rotated_while_stopped_rest_is_read():
-    with Setup(state=True) as s:
+def rotations(d, log):
+    return d.sample("driftd_log_rotations_total", input=log)
+
+
+def wait_checkpoint(d):
+    """Wait for a checkpoint taken after everything so far was read."""
+    before = d.sample("driftd_checkpoints_total") or 0
+    h.wait_for(lambda: (d.sample("driftd_checkpoints_total") or 0)
+               >= before + 2, what="a checkpoint")
+
+
+# start_at is for inputs driftd follows for the first time: with a
+# checkpoint, a file that no saved position describes appeared while
+# driftd was stopped, and every line of it is new.  Each of these runs
+# with start_at = end (the default) and = beginning.
+
+def rotated_while_stopped(start_at):
+    with Setup(state=True, start_at=start_at) as s:
         s.d.start()
         append(s.log, 10)
         wait_records(s.d, 10)
@@ -364,13 +380,24 @@ def test_rotated_while_stopped_rest_is_read():
         append(s.log, 6, 100)       # the new file
         s.d.start()
         wait_records(s.d, 10)
+        h.check_eq(rotations(s.d, s.log), 1, "rotations")
+        append(s.log, 1, 200)
+        wait_records(s.d, 11)
         s.d.stop()
 
 
-def test_new_content_under_same_inode_is_read_from_start():
+def test_rotated_while_stopped_rest_is_read():
+    rotated_while_stopped("beginning")
+
+
+def test_rotated_while_stopped_rest_is_read_start_at_end():
+    rotated_while_stopped("end")
+
+
+def new_content_under_same_inode(start_at):
     """After a restart, a file with the saved inode but different first
     bytes is a new file, not the old one."""
-    with Setup(state=True) as s:
+    with Setup(state=True, start_at=start_at) as s:
         s.d.start()
         append(s.log, 10)
         wait_records(s.d, 10)
@@ -381,6 +408,83 @@ def test_new_content_under_same_inode_is_read_from_start():
                 f.write(line(i, cls="new"))
         s.d.start()
         wait_records(s.d, 15)
+        h.check_eq(rotations(s.d, s.log), 1, "rotations")
+        s.d.stop()
+
+
+def test_new_content_under_same_inode_is_read_from_start():
+    new_content_under_same_inode("beginning")
+
+
+def test_new_content_under_same_inode_start_at_end():
+    new_content_under_same_inode("end")
+
+
+def test_deleted_and_recreated_while_stopped_start_at_end():
+    with Setup(state=True, start_at="end") as s:
+        s.d.start()
+        append(s.log, 3)
+        wait_records(s.d, 3)
+        s.d.stop()
+        os.unlink(s.log)
+        append(s.log, 7, 100)
+        s.d.start()
+        wait_records(s.d, 7)
+        h.check_eq(rotations(s.d, s.log), 1, "rotations")
+        s.d.stop()
+
+
+def test_path_created_while_stopped_start_at_end():
+    """The checkpoint names the input even while its file does not exist."""
+    with Setup(state=True, start_at="end", create=False) as s:
+        s.d.start()
+        wait_checkpoint(s.d)
+        s.d.stop()
+        append(s.log, 5)
+        s.d.start()
+        wait_records(s.d, 5)
+        s.d.stop()
+
+
+def test_glob_gains_file_while_stopped_start_at_end():
+    with h.Daemon() as d:
+        pattern = os.path.join(d.dir, "pred-*.log")
+        a = os.path.join(d.dir, "pred-a.log")
+        b = os.path.join(d.dir, "pred-b.log")
+        append(a, 3)                # present at the first start: skipped
+        d.write_config(config([pattern], os.path.join(d.dir, "state"),
+                              start_at="end"))
+        d.start()
+        append(a, 1, 10)
+        wait_records(d, 1)
+        wait_checkpoint(d)
+        d.stop()
+        append(b, 4, 20)
+        append(a, 2, 30)
+        d.start()
+        wait_records(d, 6)
+        d.stop()
+
+
+def test_input_added_to_config_follows_start_at():
+    """An input the checkpoint does not name is followed for the first
+    time: start_at = end skips what its file already holds."""
+    with Setup(state=True, start_at="end") as s:
+        other = os.path.join(s.d.dir, "other.log")
+        s.d.start()
+        append(s.log, 2)
+        wait_records(s.d, 2)
+        wait_checkpoint(s.d)
+        s.d.stop()
+        append(other, 9)
+        append(s.log, 3, 10)
+        s.d.write_config(config([s.log, other], s.state, "end"))
+        s.d.start()
+        wait_records(s.d, 3)
+        append(other, 1, 50)
+        wait_records(s.d, 4)
+        h.check_eq(s.d.sample("driftd_log_lines_total", input=other), 1,
+                   "lines of the added input")
         s.d.stop()
 
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "columns.h"
+#include "log.h"
 #include "path.h"
 #include "strmap.h"
 #include "util.h"
@@ -251,6 +252,13 @@ discover(struct columns *cs, struct record_parser *rp, const struct record *r)
 				continue;
 			}
 			if (cs->nfeatures >= cs->max_features) {
+				/* Once: a log with many more fields would
+				 * otherwise say it on every line. */
+				if (!cs->warned_full)
+					log_warn("max_features (%zu) reached: "
+					    "discovered field %s is not "
+					    "monitored, nor are later new ones",
+					    cs->max_features, child.text);
 				cs->warned_full = 1;
 				path_free(&child);
 				continue;

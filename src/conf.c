@@ -483,6 +483,10 @@ conf_reader(char *str, int num, void *stream)
 		loader_error(l, l->lineno, "NUL byte in line");
 		return str;
 	}
+	/* The newline is no character of the line, and inih does not need
+	 * it: the limit is on what comes before it. */
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
 	if (len + 1 > (size_t)num || len > CONF_MAX_LINE) {
 		loader_error(l, l->lineno, "line longer than %d characters",
 		    CONF_MAX_LINE);
@@ -643,6 +647,14 @@ check_whole(struct loader *l)
 	const struct conf *c = l->conf;
 	size_t i;
 
+	/* A regression model names its value; the class then defaults to
+	 * none rather than to a field such a model does not write. */
+	if (c->value_path[0] != '\0' &&
+	    l->set_at[key_index("model", "class")] == 0) {
+		free(l->conf->class_path);
+		l->conf->class_path = xstrdup("");
+	}
+
 	for (i = 0; i < c->noverrides; i++) {
 		const struct conf_override *o = &c->overrides[i];
 		int kind = override_kind(c, o->path);
@@ -651,6 +663,12 @@ check_whole(struct loader *l)
 		    CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS;
 		const char *what = kind == CONF_NUMERIC ? "numeric" : "categorical";
 
+		if (kind < 0 && c->discover[0] == '\0') {
+			loader_error(l, o->line, "[feature %s]: no such feature "
+			    "(a path listed in [features], prediction or "
+			    "confidence)", o->path);
+			continue;
+		}
 		if (kind >= 0 && (o->d.tests & ~allowed) != 0)
 			loader_error(l, o->line, "[feature %s]: tests for a %s "
 			    "column are among ks psi js wasserstein / chi2 psi js",

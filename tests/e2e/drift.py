@@ -177,6 +177,23 @@ def test_discovered_columns():
         d.stop()
 
 
+def test_discovery_past_max_features_is_logged_once():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        with open(log, "w") as f:
+            for i in range(20):
+                f.write(json.dumps({"prediction": "a", "features": {
+                    "a": i, "b": i, "c": i, "d": i}}) + "\n")
+        d.write_config(conf(log, features="discover = features\n"
+                            "max_features = 2\n"))
+        d.start()
+        d.wait_sample("prediction_records_total", 20, model="m")
+        d.wait_log("max_features")
+        h.check_eq(d.stderr().count("max_features (2) reached"), 1,
+                   "warnings about max_features")
+        d.stop()
+
+
 def test_window_bounded_by_event_age():
     with h.Daemon() as d:
         log = os.path.join(d.dir, "p.log")

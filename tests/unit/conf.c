@@ -121,6 +121,31 @@ test_repeated_path(void **state)
 	    4, "listed twice");
 }
 
+/* value = PATH alone makes a regression model: no class by default. */
+static void
+test_value_without_class(void **state)
+{
+	struct result res;
+
+	(void)state;
+	load_text(&res, "[model]\nvalue = prediction\n");
+	if (res.rc != 0)
+		fail_msg("%s", res.errors.data);
+	assert_string_equal(res.conf->value_path, "prediction");
+	assert_string_equal(res.conf->class_path, "");
+	result_free(&res);
+	/* Both named: a class and a score, both kept. */
+	load_text(&res, "[model]\nclass = label\nvalue = score\n");
+	if (res.rc != 0)
+		fail_msg("%s", res.errors.data);
+	assert_string_equal(res.conf->value_path, "score");
+	assert_string_equal(res.conf->class_path, "label");
+	result_free(&res);
+	load_text(&res, "");
+	assert_string_equal(res.conf->class_path, "prediction");
+	result_free(&res);
+}
+
 static void
 test_bom(void **state)
 {
@@ -153,12 +178,46 @@ test_errors(void **state)
 	expect_error("[global]\nlisten = :1\nlisten = :2\n", 3,
 	    "already set on line 2");
 	expect_error("[global\nlisten = :1\n", 1, "malformed section header");
+	expect_error("[features]\nfeatures.age = numeric\n\n"
+	    "[feature features.agee]\nbins = 5\n", 4, "no such feature");
 	expect_error("[global]\njust words\n", 2, "expected KEY = VALUE");
 	memset(longline, 'x', sizeof(longline));
 	memcpy(longline, "[global]\nstate_dir = ", 21);
 	longline[sizeof(longline) - 2] = '\n';
 	longline[sizeof(longline) - 1] = '\0';
 	expect_error(longline, 2, "line longer than");
+}
+
+/* A line of exactly CONF_MAX_LINE characters (newline not counted) is
+ * read; one more is an error. */
+static void
+test_longest_line(void **state)
+{
+	char text[CONF_MAX_LINE + 64];
+	struct result res;
+	size_t head;
+
+	(void)state;
+	for (int extra = 0; extra <= 1; extra++) {
+		head = (size_t)snprintf(text, sizeof(text), "[global]\nstate_dir = ");
+		memset(text + head, 'd', sizeof(text) - head);
+		/* line 2 is "state_dir = " and the d's */
+		text[head + CONF_MAX_LINE - strlen("state_dir = ") + (size_t)extra] =
+		    '\n';
+		text[head + CONF_MAX_LINE - strlen("state_dir = ") + (size_t)extra + 1] =
+		    '\0';
+		load_text(&res, text);
+		if (extra == 0) {
+			if (res.rc != 0)
+				fail_msg("%s", res.errors.data);
+			assert_int_equal(strlen(res.conf->state_dir),
+			    CONF_MAX_LINE - strlen("state_dir = "));
+		} else {
+			assert_int_equal(res.rc, -EINVAL);
+			assert_contains(res.errors.data, "line longer than");
+		}
+		result_free(&res);
+	}
 }
 
 static void
@@ -253,8 +312,10 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_repeated_path),
+		cmocka_unit_test(test_value_without_class),
 		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_longest_line),
 		cmocka_unit_test(test_every_error_reported),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_listen),

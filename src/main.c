@@ -560,10 +560,12 @@ run_once(struct daemon *d, char **files, int nfiles)
 	tail_register_metrics(d->registry);
 	d->ingest = ingest_create(d->conf, d->registry, &out);
 	if (d->ingest == NULL) {
+		/* The reference file the configuration names: a
+		 * configuration error. */
 		log_error("%s", out.data ? out.data : "");
 		buf_free(&out);
 		metrics_destroy(d->registry);
-		return EXIT_RUNTIME;
+		return EXIT_USAGE;
 	}
 	if (n == 0) {
 		list = (const char *const *)d->conf->inputs.v;
@@ -606,11 +608,13 @@ daemon_run(struct daemon *d)
 
 		d->ingest = ingest_create(d->conf, d->registry, &err);
 		if (d->ingest == NULL) {
+			/* The reference file the configuration names: a
+			 * configuration error. */
 			log_error("%s", err.data ? err.data : "");
 			buf_free(&err);
 			metrics_destroy(d->registry);
 			uv_loop_close(&d->loop);
-			return EXIT_RUNTIME;
+			return EXIT_USAGE;
 		}
 		buf_free(&err);
 	}
@@ -675,6 +679,26 @@ out:
 	return status;
 }
 
+/* --check-config also loads the reference file, as start-up would:
+ * 0, or EXIT_USAGE with the error on stderr. */
+static int
+check_reference(const struct conf *c)
+{
+	struct metrics_registry *reg = metrics_create();
+	struct buf err = BUF_INIT;
+	struct ingest *g = ingest_create(c, reg, &err);
+	int status = 0;
+
+	if (g == NULL) {
+		fprintf(stderr, "%s\n", err.data ? err.data : "");
+		status = EXIT_USAGE;
+	}
+	ingest_destroy(g);
+	buf_free(&err);
+	metrics_destroy(reg);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -736,9 +760,13 @@ main(int argc, char **argv)
 	if (load_config(&d.opts, &d.conf) != 0)
 		return EXIT_USAGE;
 	if (d.opts.check_config) {
-		conf_dump(d.conf, stdout);
+		if (!d.opts.verbose)
+			log_set_level(LOG_LEVEL_WARN);
+		status = check_reference(d.conf);
+		if (status == 0)
+			conf_dump(d.conf, stdout);
 		conf_free(d.conf);
-		return 0;
+		return status;
 	}
 	log_set_level(d.conf->log_level);
 

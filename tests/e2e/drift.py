@@ -214,8 +214,13 @@ def test_missing_reference_file_stops_startup():
         d.write_config(conf(log, "[reference]\nfile = /nonexistent/ref.csv\n"))
         d.start(wait=False)
         d.proc.wait(timeout=10)
-        err = d.stop(expect=1)
+        # A configuration error: status 2, which the systemd unit does
+        # not restart on, and --check-config finds it beforehand.
+        err = d.stop(expect=2)
         h.check("/nonexistent/ref.csv" in err, err)
+        r = h.run([h.DRIFTD, "--check-config", "-c", d.conf_path])
+        h.check_eq(r.returncode, 2, "--check-config status")
+        h.check(b"/nonexistent/ref.csv" in r.stderr, r.stderr)
 
 
 def test_reload_keeps_serving_and_bad_reference_keeps_old():

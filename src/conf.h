@@ -20,7 +20,13 @@
 #include "buf.h"
 #include "log.h"
 
+/* Where make install puts the example configuration: /etc/driftd with
+ * ./configure --sysconfdir=/etc, as packages are built. */
+#ifdef SYSCONFDIR
+#define CONF_DEFAULT_PATH   SYSCONFDIR "/driftd/driftd.conf"
+#else
 #define CONF_DEFAULT_PATH   "/etc/driftd/driftd.conf"
+#endif
 #define CONF_DEFAULT_LISTEN "127.0.0.1:9847"
 /* A configuration file is small; anything larger is a mistake. */
 #define CONF_MAX_FILE_BYTES (1024 * 1024)

@@ -138,6 +138,20 @@ def under(path, directory):
 def test_configmap_config_passes_check_config():
     text, conf = driftd_conf(manifests())
     with tempfile.TemporaryDirectory(prefix="driftd-ops-") as tmp:
+        # --check-config loads the reference: stand in for the
+        # iris-model-reference ConfigMap with a training sample named as
+        # its README says (a header row naming the features).
+        ref = os.path.join(tmp, "reference.csv")
+        with open(ref, "w") as f:
+            f.write("sepal length (cm),sepal width (cm),petal length (cm),"
+                    "petal width (cm),prediction\n")
+            for i in range(30):
+                f.write(f"{5 + i % 3},{3 + i % 2},{1 + i % 5},{i % 3 / 2},"
+                        f"{('setosa', 'versicolor', 'virginica')[i % 3]}\n")
+        h.check_eq(conf[("reference", "file")], "/etc/driftd/reference.csv",
+                   "the reference's path in the pod")
+        text = text.replace("file = /etc/driftd/reference.csv",
+                            f"file = {ref}")
         path = os.path.join(tmp, "driftd.conf")
         with open(path, "w") as f:
             f.write(text)

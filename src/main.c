@@ -197,14 +197,11 @@ tail_options_from(const struct conf *c, struct tail_options *o)
 }
 
 static int
-tail_options_equal(const struct conf *a, const struct conf *b)
+tail_inputs_equal(const struct conf *a, const struct conf *b)
 {
 	size_t i;
 
-	if (a->inputs.n != b->inputs.n || a->start_at != b->start_at ||
-	    a->rotate_wait_ms != b->rotate_wait_ms ||
-	    a->poll_interval_ms != b->poll_interval_ms ||
-	    a->max_line_bytes != b->max_line_bytes)
+	if (a->inputs.n != b->inputs.n)
 		return 0;
 	for (i = 0; i < a->inputs.n; i++)
 		if (strcmp(a->inputs.v[i], b->inputs.v[i]) != 0)
@@ -438,8 +435,9 @@ daemon_reload(struct daemon *d)
 	/* The listener keeps its address until restart. */
 	free(c->listen);
 	c->listen = xstrdup(d->conf->listen);
-	restart_tail = !tail_options_equal(c, d->conf) ||
-	    strcmp(c->state_dir, d->conf->state_dir) != 0;
+	/* Other [input] options change in place: files stay open, so
+	 * nothing read is read again and renamed files still drain. */
+	restart_tail = !tail_inputs_equal(c, d->conf);
 
 	/* Try the new pipeline on a registry of its own first: its
 	 * reference must load before the old pipeline goes. */
@@ -492,17 +490,28 @@ daemon_reload(struct daemon *d)
 	if (restart_tail) {
 		struct resume rs;
 
+		/* The files the old inputs reach resume by their identity,
+		 * whichever new input reaches them; renamed or deleted
+		 * ones are read to their end first, as the new follower
+		 * cannot find them. */
+		tail_drain_detached(d->tail);
 		rs.npos = tail_positions(d->tail, &rs.pos);
 		rs.nknown = tail_inputs(d->tail, &rs.known);
 		checkpoint(d);
 		tail_close(d->tail);
 		conf_free(d->conf);
 		d->conf = c;
+		tail_forget_inputs(d->registry,
+		    (const char *const *)c->inputs.v, c->inputs.n);
 		start_tail(d, &rs);
 		resume_free(&rs);
 	} else {
+		struct tail_options to;
+
 		conf_free(d->conf);
 		d->conf = c;
+		tail_options_from(d->conf, &to);
+		tail_set_options(d->tail, &to);
 	}
 	d->web.conf = d->conf;
 	uv_timer_set_repeat(&d->checkpoint_timer, c->checkpoint_interval_ms);
@@ -630,8 +639,6 @@ daemon_run(struct daemon *d)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	log_info("driftd %s listening on %s (port %d)", PACKAGE_VERSION,
-	    d->conf->listen, http_server_port(d->http));
 
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigint);
@@ -644,6 +651,10 @@ daemon_run(struct daemon *d)
 	restore_positions(d, &rs);
 	start_tail(d, &rs);
 	resume_free(&rs);
+	/* Said once where each file starts is settled, so that what is
+	 * written after this line is read, whatever start_at says. */
+	log_info("driftd %s listening on %s (port %d)", PACKAGE_VERSION,
+	    d->conf->listen, http_server_port(d->http));
 	uv_timer_init(&d->loop, &d->checkpoint_timer);
 	d->checkpoint_timer.data = d;
 	uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,

@@ -372,6 +372,22 @@ metrics_on_collect(struct metrics_registry *r, metrics_collect_cb cb, void *arg)
 	r->ncollectors++;
 }
 
+void
+metrics_remove_collect(struct metrics_registry *r, metrics_collect_cb cb,
+    void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncollectors; i++) {
+		if (r->collectors[i].cb != cb || r->collectors[i].arg != arg)
+			continue;
+		memmove(&r->collectors[i], &r->collectors[i + 1],
+		    (r->ncollectors - i - 1) * sizeof(*r->collectors));
+		r->ncollectors--;
+		return;
+	}
+}
+
 /* name{labels[,extra]} value\n */
 static void
 put_sample(struct buf *out, const char *name, const char *suffix,

@@ -95,6 +95,9 @@ void metrics_observe(struct metrics_series *s, double v);
 
 void metrics_on_collect(struct metrics_registry *r, metrics_collect_cb cb,
     void *arg);
+/* Undo metrics_on_collect(), before `arg` goes away. */
+void metrics_remove_collect(struct metrics_registry *r, metrics_collect_cb cb,
+    void *arg);
 
 /* Append the exposition of every family to `out`. */
 void metrics_render(struct metrics_registry *r, enum metrics_format fmt,

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
@@ -42,7 +43,17 @@ struct tfile {
 	int detached;
 	uint64_t detached_at;   /* loop time, ms */
 	int eof;                /* the last read found no more data */
+	uint64_t mid_line;      /* a start offset inside a line, or UINT64_MAX */
 	uv_fs_event_t watch;
+};
+
+/* Files closed after rotate_wait, remembered so that one moved back into
+ * place resumes where it was instead of being read again. */
+#define TAIL_CLOSED_MAX 16
+
+struct closed_file {
+	uint64_t dev, ino, fp_hash, offset;
+	uint32_t fp_len;
 };
 
 struct tinput {
@@ -55,6 +66,10 @@ struct tinput {
 	int had_file;
 	int warned_missing;
 	int known;              /* followed before: start_at does not apply */
+	uint64_t warned_at;     /* loop time of the last open/read warning */
+	int warned;
+	struct closed_file closed[TAIL_CLOSED_MAX];
+	size_t nclosed, closed_next;
 	struct tfile *files;
 	int dirty;
 	struct tail_counters m;
@@ -62,6 +77,7 @@ struct tinput {
 
 struct tail {
 	uv_loop_t *loop;
+	struct metrics_registry *reg;
 	struct tail_options o;
 	tail_line_cb cb;
 	void *arg;
@@ -114,6 +130,50 @@ fingerprint_matches(int fd, uint64_t hash, uint32_t len)
 
 /* ---------------------------------------------------------- file life */
 
+/*
+ * A file that cannot be opened or read is tried again at every scan; say
+ * so at most once a minute per input (the rest at debug level), or a log
+ * written into a watched directory would feed itself.
+ */
+#define TAIL_WARN_EVERY_MS 60000
+
+static void __attribute__((format(printf, 2, 3)))
+warn_limited(struct tinput *in, const char *fmt, ...)
+{
+	uint64_t now = uv_now(in->t->loop);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!in->warned || now - in->warned_at >= TAIL_WARN_EVERY_MS) {
+		log_warn("%s (said at most once a minute for %s)", msg,
+		    in->pattern);
+		in->warned = 1;
+		in->warned_at = now;
+	} else {
+		log_debug("%s", msg);
+	}
+}
+
+/* Open a file to read without blocking on a FIFO or a device that took
+ * its place since it was stat'ed; -1 for anything but a regular file. */
+static int
+open_regular(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 static void
 on_file_watch_closed(uv_handle_t *h)
 {
@@ -136,6 +196,18 @@ file_close(struct tfile *f)
 	for (pp = &in->files; *pp != f; pp = &(*pp)->next)
 		;
 	*pp = f->next;
+	if (f->fd >= 0 && f->eof) {
+		struct closed_file *c = &in->closed[in->closed_next];
+
+		c->dev = f->dev;
+		c->ino = f->ino;
+		c->fp_hash = f->fp_hash;
+		c->fp_len = f->fp_len;
+		c->offset = f->lines.consumed;
+		in->closed_next = (in->closed_next + 1) % TAIL_CLOSED_MAX;
+		if (in->nclosed < TAIL_CLOSED_MAX)
+			in->nclosed++;
+	}
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -175,12 +247,16 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
     int fd)
 {
 	size_t i;
+	int pass;
 
-	for (i = 0; i < t->nrestore; i++) {
+	/* A position of this input first; then one of any input, for a
+	 * file now reached through another path or glob. */
+	for (pass = 0, i = 0; pass < 2; i = 0, pass++)
+	for (; i < t->nrestore; i++) {
 		const struct tail_position *p = &t->restore[i];
 
 		if (t->restore_used[i] || p->dev != dev || p->ino != ino ||
-		    strcmp(p->input, in->pattern) != 0)
+		    (pass == 0 && strcmp(p->input, in->pattern) != 0))
 			continue;
 		t->restore_used[i] = 1;
 		if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
@@ -192,6 +268,27 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 		return p;
 	}
 	return NULL;
+}
+
+/* Where a file closed earlier by `in` stopped, if this is that file. */
+static int
+closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
+    uint64_t *offset)
+{
+	size_t i;
+
+	for (i = 0; i < in->nclosed; i++) {
+		struct closed_file *c = &in->closed[i];
+
+		if (c->dev != dev || c->ino != ino)
+			continue;
+		c->dev = c->ino = 0;     /* used up */
+		if (!fingerprint_matches(fd, c->fp_hash, c->fp_len))
+			return 0;
+		*offset = c->offset;
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -211,20 +308,24 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	uint64_t start = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		log_warn("%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
 	/* The file may have changed between stat() and open(). */
-	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
-		close(fd);
+	fd = open_regular(path, &fst);
+	if (fd < 0) {
+		if (errno != EINVAL)
+			warn_limited(in, "%s: cannot open: %s", path,
+			    strerror(errno));
 		return NULL;
 	}
 	(void)st;
 	pos = forced != NULL ? forced :
 	    restore_find(t, in, (uint64_t)fst.st_dev, (uint64_t)fst.st_ino, fd);
-	if (pos != NULL) {
+	if (pos == NULL && closed_find(in, (uint64_t)fst.st_dev,
+	    (uint64_t)fst.st_ino, fd, &start)) {
+		log_info("%s: seen before; resuming at %llu", path,
+		    (unsigned long long)start);
+		if (start > (uint64_t)fst.st_size)
+			start = 0;
+	} else if (pos != NULL) {
 		start = pos->offset;
 		if (start > (uint64_t)fst.st_size) {
 			log_info("%s: shorter than its saved position; reading "
@@ -245,13 +346,16 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	f->ino = (uint64_t)fst.st_ino;
 	fingerprint(fd, (uint64_t)fst.st_size, &f->fp_hash, &f->fp_len);
 	f->lines.offset = f->lines.consumed = start;
+	f->mid_line = UINT64_MAX;
 	if (start > 0 && pos == NULL) {
 		/* Starting at the end of a file whose last line is still
 		 * being written: skip that line's rest quietly. */
 		char last;
 
-		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n')
-			f->lines.skipping = 1;
+		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n') {
+			f->lines.skipping = TAIL_SKIP_REST;
+			f->mid_line = start;
+		}
 	}
 	if (lseek(fd, (off_t)start, SEEK_SET) < 0) {
 		f->lines.offset = f->lines.consumed = 0;
@@ -282,12 +386,23 @@ check_truncation(struct tfile *f)
 	if (!truncated && f->fp_len > 0 && (uint64_t)st.st_size >= f->fp_len &&
 	    !fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
 		truncated = 1;
+	/* Rewritten past the old position with the same first bytes (lines
+	 * that all begin alike): the last line read no longer ends there. */
+	if (!truncated && f->lines.consumed > 0 &&
+	    f->lines.consumed != f->mid_line) {
+		char last;
+
+		if (pread(f->fd, &last, 1, (off_t)f->lines.consumed - 1) == 1 &&
+		    last != '\n')
+			truncated = 1;
+	}
 	if (truncated) {
 		log_info("%s: truncated; reading it from the beginning", f->path);
 		metrics_add(f->in->m.rotations, 1);
 		lseek(f->fd, 0, SEEK_SET);
 		f->lines.offset = f->lines.consumed = 0;
 		f->lines.skipping = 0;
+		f->mid_line = UINT64_MAX;
 		buf_reset(&f->lines.partial);
 		f->eof = 0;
 		f->fp_len = 0;
@@ -408,7 +523,8 @@ file_read(struct tfile *f)
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 1;
-		log_warn("%s: read failed: %s", f->path, strerror(errno));
+		warn_limited(f->in, "%s: read failed: %s", f->path,
+		    strerror(errno));
 		f->eof = 1;
 		return 0;
 	}
@@ -596,6 +712,7 @@ tail_create(uv_loop_t *loop, const struct tail_options *o,
 	uv_idle_init(loop, &t->idle);
 	t->idle.data = t;
 	t->open_handles += 2;
+	t->reg = reg;
 	metrics_on_collect(reg, collect_lag, t);
 	return t;
 }
@@ -641,7 +758,7 @@ restore_rotated(struct tail *t)
 				buf_free(&path);
 				continue;
 			}
-			fd = open(path.data, O_RDONLY | O_CLOEXEC);
+			fd = open_regular(path.data, &st);
 			if (fd >= 0 && fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
 				t->restore_used[i] = 1;
 				f = file_open(in, path.data, &st, p);
@@ -744,6 +861,35 @@ tail_positions(struct tail *t, struct tail_position **out)
 	return n;
 }
 
+void
+tail_set_options(struct tail *t, const struct tail_options *o)
+{
+	int poll_changed = o->poll_interval_ms != t->o.poll_interval_ms;
+
+	t->o.start_at_beginning = o->start_at_beginning;
+	t->o.rotate_wait_ms = o->rotate_wait_ms;
+	t->o.poll_interval_ms = o->poll_interval_ms;
+	t->o.max_line_bytes = o->max_line_bytes;
+	if (poll_changed && !t->closing)
+		uv_timer_start(&t->poll, on_poll, t->o.poll_interval_ms,
+		    t->o.poll_interval_ms);
+}
+
+void
+tail_drain_detached(struct tail *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		struct tfile *f;
+
+		for (f = t->inputs[i].files; f != NULL; f = f->next)
+			if (f->detached)
+				while (file_read(f))
+					;
+	}
+}
+
 size_t
 tail_inputs(const struct tail *t, char ***out)
 {
@@ -811,6 +957,9 @@ tail_close(struct tail *t)
 	size_t i;
 
 	t->closing = 1;
+	/* A scrape after this must not reach the tail, which is freed
+	 * once its handles are closed. */
+	metrics_remove_collect(t->reg, collect_lag, t);
 	for (i = 0; i < t->ninputs; i++) {
 		struct tinput *in = &t->inputs[i];
 

@@ -66,6 +66,11 @@ struct tail;
 /* Register the driftd_log_* families in `reg` (idempotent). */
 void tail_register_metrics(struct metrics_registry *reg);
 
+/* Remove the driftd_log_* series of every input not in `keep`: those of
+ * inputs a reload took out of the configuration. */
+void tail_forget_inputs(struct metrics_registry *reg, const char *const *keep,
+    size_t nkeep);
+
 /*
  * Create a follower.  Strings in `o` are copied.  Nothing happens until
  * tail_start().
@@ -83,6 +88,14 @@ struct tail *tail_create(uv_loop_t *loop, const struct tail_options *o,
  */
 void tail_start(struct tail *t, const struct tail_position *restore,
     size_t nrestore, const char *const *known, size_t nknown);
+
+/* Change the options of a running follower whose inputs stay the same
+ * (o->inputs is ignored). */
+void tail_set_options(struct tail *t, const struct tail_options *o);
+
+/* Read every renamed or deleted file still open to its end, now: before a
+ * follower is replaced, as the next one cannot find those files again. */
+void tail_drain_detached(struct tail *t);
 
 /* The configured inputs (copies); free with tail_inputs_free(). */
 size_t tail_inputs(const struct tail *t, char ***out);

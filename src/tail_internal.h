@@ -22,7 +22,9 @@ struct tail_lines {
 	uint64_t offset;        /* bytes read */
 	uint64_t consumed;      /* end of the last complete line */
 	struct buf partial;     /* bytes of an incomplete line */
-	int skipping;           /* inside a too-long line: drop to newline */
+	int skipping;           /* drop bytes up to the next newline: */
+#define TAIL_SKIP_LONG 1        /* a too-long line, counted when it ends */
+#define TAIL_SKIP_REST 2        /* the rest of a line before the start */
 };
 
 void tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -64,6 +65,31 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 }
 
+void
+tail_forget_inputs(struct metrics_registry *reg, const char *const *keep,
+    size_t nkeep)
+{
+	size_t i, k;
+
+	for (i = 0; i < M_COUNT; i++) {
+		struct metrics_family *f = metrics_family_find(reg, descs[i].name);
+		const struct metrics_series *s, *next;
+
+		for (s = f != NULL ? metrics_family_first(f) : NULL; s != NULL;
+		    s = next) {
+			const char *input = metrics_series_label(s, 0);
+
+			next = metrics_series_next(s);
+			for (k = 0; k < nkeep; k++)
+				if (strcmp(keep[k], input) == 0)
+					break;
+			if (k == nkeep)
+				metrics_series_remove((struct metrics_series *)
+				    (uintptr_t)s);
+		}
+	}
+}
+
 /* --------------------------------------------------------------- lines */
 
 static void
@@ -97,6 +123,13 @@ too_long(struct tail_lines *f, struct tail_counters *m)
  * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
  * Complete lines go to cb; an incomplete tail waits in f->partial.
  */
+/* A line's length as emit() hands it on: without a final '\r'. */
+static inline size_t
+line_length(size_t len, char last)
+{
+	return len > 0 && last == '\r' ? len - 1 : len;
+}
+
 void
 tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_line,
     struct tail_counters *m, tail_line_cb cb, void *arg)
@@ -112,9 +145,11 @@ tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_lin
 			seg = (size_t)(end - p);
 			if (f->skipping)
 				break;
-			if (f->partial.len + seg > max_line) {
+			/* One byte more may wait: it may be the '\r' of a
+			 * CRLF, which is not part of the line. */
+			if (f->partial.len + seg > max_line + 1) {
 				too_long(f, m);
-				f->skipping = 1;
+				f->skipping = TAIL_SKIP_LONG;
 				buf_reset(&f->partial);
 			} else {
 				buf_append(&f->partial, p, seg);
@@ -123,10 +158,15 @@ tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_lin
 		}
 		seg = (size_t)(nl - p);
 		if (f->skipping) {
+			if (f->skipping == TAIL_SKIP_LONG)
+				metrics_add(m->lines, 1);
 			f->skipping = 0;
-			metrics_add(m->lines, 1);
 		} else if (f->partial.len > 0) {
-			if (f->partial.len + seg > max_line) {
+			size_t len = f->partial.len + seg;
+			char last = seg > 0 ? p[seg - 1] :
+			    f->partial.data[f->partial.len - 1];
+
+			if (line_length(len, last) > max_line) {
 				too_long(f, m);
 				metrics_add(m->lines, 1);
 			} else {
@@ -134,7 +174,7 @@ tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_lin
 				emit(cb, arg, m, f->partial.data, f->partial.len);
 			}
 			buf_reset(&f->partial);
-		} else if (seg > max_line) {
+		} else if (line_length(seg, seg > 0 ? p[seg - 1] : 0) > max_line) {
 			too_long(f, m);
 			metrics_add(m->lines, 1);
 		} else {
@@ -144,4 +184,3 @@ tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_lin
 		f->consumed = base + (uint64_t)(p - data);
 	}
 }
-

@@ -488,6 +488,198 @@ def test_input_added_to_config_follows_start_at():
         s.d.stop()
 
 
+EVAL = "[window]\nevaluate_every = 100ms\n"
+
+
+def window_samples(d):
+    return d.sample("prediction_window_samples", model=MODEL,
+                    column="features.x")
+
+
+def reload_path_to_glob(start_at):
+    """A reload that reaches the same file through another input resumes
+    it by its identity: nothing read twice, a half-written line kept; the
+    old input's series go, and a scrape after it works."""
+    with h.Daemon() as d:
+        os.mkdir(os.path.join(d.dir, "logs"))
+        log = os.path.join(d.dir, "logs", "app.log")
+        pattern = os.path.join(d.dir, "logs", "*.log")
+        open(log, "w").close()
+        d.write_config(config([log], start_at=start_at, extra=EVAL))
+        d.start()
+        append(log, 50)
+        wait_records(d, 50)
+        text = line(50)
+        with open(log, "a") as f:
+            f.write(text[:20])
+            f.flush()
+            h.wait_for(lambda: d.sample("driftd_log_bytes_total", input=log)
+                       is None or
+                       d.sample("driftd_log_bytes_total", input=log) > 0,
+                       what="bytes read")
+            d.write_config(config([pattern], start_at=start_at, extra=EVAL))
+            d.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            f.write(text[20:])
+        append(log, 4, 51)
+        d.wait_sample("driftd_log_lines_total", 5, input=pattern)
+        d.wait_sample("prediction_window_samples", 55, model=MODEL,
+                      column="features.x")
+        h.check(d.sample("driftd_log_lines_total", input=log) is None,
+                "the removed input's series are gone")
+        d.stop()
+
+
+def test_reload_path_to_glob_reads_nothing_twice():
+    reload_path_to_glob("beginning")
+
+
+def test_reload_path_to_glob_reads_nothing_twice_start_at_end():
+    reload_path_to_glob("end")
+
+
+def test_reload_of_input_options_keeps_draining_a_deleted_file():
+    """Only poll_interval changes: the follower keeps its files, so a
+    deleted file still open for rotate_wait is read to its end."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        open(log, "w").close()
+        d.write_config(config([log], start_at="end", extra=EVAL))
+        d.start()
+        text = line(1)
+        with open(log, "a") as f:
+            f.write(text[:20])
+            f.flush()
+            h.wait_for(lambda: (d.sample("driftd_log_bytes_total", input=log)
+                                or 0) == 20, what="bytes read")
+            os.unlink(log)
+            d.write_config(config([log], start_at="end", extra=EVAL)
+                           .replace("poll_interval = 100ms",
+                                    "poll_interval = 200ms"))
+            d.send_signal(signal.SIGHUP)
+            d.wait_log("configuration reloaded")
+            f.write(text[20:])
+        d.wait_sample("prediction_window_samples", 1, model=MODEL,
+                      column="features.x")
+        d.stop()
+
+
+def file_back_after_rotate_wait(kind):
+    with h.Daemon() as d:
+        base = os.path.join(d.dir, "logs")
+        os.mkdir(base)
+        log = os.path.join(base, "a.log")
+        inp = os.path.join(base, "*.log") if kind == "glob" else log
+        open(log, "w").close()
+        d.write_config(config([inp], extra=EVAL).replace(
+            "rotate_wait = 1s", "rotate_wait = 300ms"))
+        d.start()
+        append(log, 30)
+        wait_records(d, 30)
+        os.rename(log, log + ".hold")
+        d.wait_log("done with it")
+        os.rename(log + ".hold", log)
+        append(log, 5, 30)
+        d.wait_sample("driftd_log_lines_total", 35, input=inp)
+        d.wait_sample("prediction_window_samples", 35, model=MODEL,
+                      column="features.x")
+        h.check_eq(d.sample("driftd_log_lines_total", input=inp), 35, "lines")
+        d.stop()
+
+
+def test_file_back_after_rotate_wait_is_not_read_twice():
+    file_back_after_rotate_wait("plain")
+
+
+def test_file_back_in_glob_after_rotate_wait_is_not_read_twice():
+    file_back_after_rotate_wait("glob")
+
+
+def test_rewrite_with_same_first_bytes_is_a_truncation():
+    """Lines that all begin alike give a rewritten file the same
+    fingerprint; a rewrite past the old position while driftd is not
+    looking (stopped with SIGSTOP) is still seen as one."""
+    pad = "p" * 300
+    def long_line(i):
+        return json.dumps({"pad": pad, "prediction": "a",
+                           "features": {"x": i}}) + "\n"
+    with Setup(extra=EVAL) as s:
+        s.d.start()
+        with open(s.log, "a") as f:
+            for i in range(20):
+                f.write(long_line(i))
+        wait_records(s.d, 20)
+        s.d.send_signal(signal.SIGSTOP)
+        try:
+            with open(s.log, "r+") as f:
+                f.truncate(0)
+                for i in range(40):
+                    f.write(long_line(1000 + i) if i != 3 else
+                            long_line(7) + "x" * 50)
+        finally:
+            s.d.send_signal(signal.SIGCONT)
+        s.d.wait_sample("driftd_log_rotations_total", 1, input=s.log)
+        wait_records(s.d, 59)
+        s.d.stop()
+
+
+def test_crlf_line_of_exactly_max_line_bytes_is_read():
+    with Setup() as s:
+        s.d.start()
+        body = line(1).rstrip("\n")
+        body = body[:-1] + " " * (1024 - len(body)) + "}"
+        h.check_eq(len(body), 1024, "line length")
+        with open(s.log, "a") as f:
+            f.write(body + "\r\n")
+            f.write(body + "x\r\n")          # one byte too long
+        s.d.wait_sample("driftd_log_lines_total", 2, input=s.log)
+        h.check_eq(records(s.d), 1, "records")
+        h.check_eq(s.d.sample("driftd_log_errors_total", input=s.log,
+                              reason="too_long"), 1, "too long")
+        s.d.stop()
+
+
+def test_rest_of_a_line_before_start_at_end_is_not_counted():
+    with Setup(start_at="end") as s:
+        with open(s.log, "a") as f:
+            f.write(line(0) + line(1)[:10])
+        s.d.start()
+        s.d.wait_log("following from offset")
+        with open(s.log, "a") as f:
+            f.write(line(1)[10:] + line(2))
+        wait_records(s.d, 1)
+        h.check_eq(s.d.sample("driftd_log_lines_total", input=s.log), 1,
+                   "lines")
+        s.d.stop()
+
+
+def test_fifo_in_glob_does_not_block_once():
+    with h.Daemon() as d:
+        a = os.path.join(d.dir, "a.log")
+        fifo = os.path.join(d.dir, "b.log")
+        append(a, 3)
+        os.mkfifo(fifo)
+        d.write_config(config([a]))
+        r = h.run([h.DRIFTD, "--once", "-c", d.conf_path,
+                   os.path.join(d.dir, "*.log")], timeout=20)
+        h.check_eq(r.returncode, 0, "exit status")
+        h.check(b'prediction_records_total{model="m"} 3' in r.stdout,
+                r.stdout[-500:])
+        h.check(b"not a regular file" in r.stderr, r.stderr)
+
+
+def test_unreadable_file_is_reported_once_a_minute():
+    """/proc/self/mem is a regular file whose read fails (EIO) at offset
+    0: the daemon says so once, not at every poll."""
+    with h.Daemon() as d:
+        d.write_config(config(["/proc/self/mem"]))
+        d.start()
+        d.wait_log("read failed")
+        time.sleep(1.5)                      # 15 polls
+        h.check_eq(d.stderr().count("read failed"), 1, "warnings")
+        d.stop()
+
+
 def test_corrupt_checkpoint_is_set_aside():
     with Setup(state=True) as s:
         os.makedirs(s.state)

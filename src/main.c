@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <uv.h>
@@ -710,6 +711,19 @@ check_reference(const struct conf *c)
 	return status;
 }
 
+/* Use every descriptor the hard limit allows: globs may match many
+ * files, and half the soft limit is what the follower takes. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -781,10 +795,12 @@ main(int argc, char **argv)
 	}
 	log_set_level(d.conf->log_level);
 
-	if (d.opts.once)
+	if (d.opts.once) {
 		status = run_once(&d, argv + optind, argc - optind);
-	else
+	} else {
+		raise_nofile();
 		status = daemon_run(&d);
+	}
 	conf_free(d.conf);
 	return status;
 }

@@ -21,6 +21,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -89,6 +90,7 @@ struct tail {
 	char *rbuf;
 	int closing;
 	int open_handles;
+	size_t nopen, max_open; /* log files open, and the most allowed */
 	int initial;            /* first scan: start_at applies */
 	struct tail_position *restore;
 	size_t nrestore;
@@ -208,8 +210,10 @@ file_close(struct tfile *f)
 		if (in->nclosed < TAIL_CLOSED_MAX)
 			in->nclosed++;
 	}
-	if (f->fd >= 0)
+	if (f->fd >= 0) {
 		close(f->fd);
+		in->t->nopen--;
+	}
 	f->fd = -1;
 	uv_close((uv_handle_t *)&f->watch, on_file_watch_closed);
 }
@@ -270,6 +274,20 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 	return NULL;
 }
 
+/*
+ * Log files may take half the descriptors: a glob that matches thousands
+ * of files must leave room for scrapes, checkpoints and the reference.
+ */
+static size_t
+tail_max_open_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 65536;
+	return rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
+}
+
 /* Where a file closed earlier by `in` stopped, if this is that file. */
 static int
 closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
@@ -308,6 +326,11 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	uint64_t start = 0;
 	int fd;
 
+	if (t->nopen >= t->max_open) {
+		warn_limited(in, "%s: not opened: %zu log files are open, half "
+		    "the descriptor limit", path, t->nopen);
+		return NULL;
+	}
 	/* The file may have changed between stat() and open(). */
 	fd = open_regular(path, &fst);
 	if (fd < 0) {
@@ -338,6 +361,7 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	}
 
 	f = xcalloc(1, sizeof(*f));
+	t->nopen++;
 	f->in = in;
 	f->fd = fd;
 	f->path = xstrdup(path);
@@ -688,6 +712,7 @@ tail_create(uv_loop_t *loop, const struct tail_options *o,
 	t->cb = cb;
 	t->arg = arg;
 	t->rbuf = xmalloc(TAIL_SLICE_BYTES);
+	t->max_open = tail_max_open_files();
 	t->ninputs = o->ninputs;
 	t->inputs = xcalloc(o->ninputs + 1, sizeof(*t->inputs));
 	for (i = 0; i < o->ninputs; i++) {

@@ -79,7 +79,7 @@ class Daemon:
     """A driftd process with its own configuration in a temporary directory."""
 
     def __init__(self, config="", args=(), tmpdir=None, listen="127.0.0.1:0",
-                 env=None):
+                 env=None, preexec_fn=None):
         self._tmp = None
         if tmpdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="driftd-e2e-")
@@ -90,6 +90,7 @@ class Daemon:
         self.args = list(args)
         self.listen = listen
         self.env = env
+        self.preexec_fn = preexec_fn
         self.proc = None
         self.port = None
         self.stderr_path = os.path.join(tmpdir, "stderr.log")
@@ -110,7 +111,8 @@ class Daemon:
             env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
-                                     stderr=self._stderr, env=env)
+                                     stderr=self._stderr, env=env,
+                                     preexec_fn=self.preexec_fn)
         if wait:
             wait_for(lambda: self._listening() or self.proc.poll() is not None,
                      what="driftd to listen")

@@ -4,6 +4,7 @@ restarts."""
 
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -677,6 +678,28 @@ def test_unreadable_file_is_reported_once_a_minute():
         d.wait_log("read failed")
         time.sleep(1.5)                      # 15 polls
         h.check_eq(d.stderr().count("read failed"), 1, "warnings")
+        d.stop()
+
+
+def test_glob_of_more_files_than_descriptors_keeps_serving():
+    """With 64 descriptors and 100 files matching, the follower takes half
+    and says so once; scrapes keep working."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    with h.Daemon(preexec_fn=limit) as d:
+        pattern = os.path.join(d.dir, "f*.log")
+        for i in range(100):
+            append(os.path.join(d.dir, f"f{i:03}.log"), 1, i)
+        d.write_config(config([pattern]))
+        d.start()
+        d.wait_sample("driftd_log_lines_total", 32, input=pattern)
+        for _ in range(20):
+            st, _, _ = d.request("/-/healthy")
+            h.check_eq(st, 200, "/-/healthy")
+        h.check(h.sample(h.parse_metrics(d.metrics()),
+                         "prediction_records_total", model=MODEL) == 32,
+                "records of the files opened")
+        h.check_eq(d.stderr().count("not opened"), 1, "warnings")
         d.stop()
 
 

@@ -117,6 +117,7 @@ struct drift {
 	struct metrics_series *duration;
 	struct colseries *cols;
 	size_t ncols;
+	int published;          /* since creation; the first one sweeps */
 	/* the evaluation under way */
 	int busy;
 	struct columns *cs;
@@ -170,6 +171,15 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 }
 
 void
+drift_mark(struct drift *d)
+{
+	size_t i;
+
+	for (i = 0; i < F_COUNT; i++)
+		metrics_family_mark(d->fam[i]);
+}
+
+void
 drift_destroy(struct drift *d)
 {
 	size_t i;
@@ -180,6 +190,40 @@ drift_destroy(struct drift *d)
 	for (i = 0; i < F_COUNT; i++)
 		if (i != F_DURATION)
 			metrics_family_clear(d->fam[i]);
+	drift_release(d);
+}
+
+void
+drift_forget_columns(struct drift *d, const struct columns *cs)
+{
+	size_t i;
+
+	for (i = 0; i < F_COUNT; i++) {
+		const struct metrics_series *s, *next;
+
+		for (s = metrics_family_first(d->fam[i]); s != NULL; s = next) {
+			const char *model = metrics_series_label(s, 0);
+			const char *col = descs[i].labels[1] != NULL &&
+			    strcmp(descs[i].labels[1], "column") == 0 ?
+			    metrics_series_label(s, 1) : NULL;
+
+			next = metrics_series_next(s);
+			if (model == NULL)
+				continue;            /* the duration */
+			if (strcmp(model, d->model) != 0 || (col != NULL &&
+			    columns_find(cs, col, strlen(col)) < 0) ||
+			    (i == F_REF_INFO && s != d->info))
+				metrics_series_remove((struct metrics_series *)
+				    (uintptr_t)s);
+		}
+	}
+}
+
+void
+drift_release(struct drift *d)
+{
+	if (d == NULL)
+		return;
 	free(d->cols);
 	free(d->res);
 	free(d->sorted);
@@ -609,8 +653,13 @@ publish(struct drift *d)
 		if (res->has_ref)
 			set_or_make(d, &cs->ref, F_REF_SAMPLES, c->name, NULL,
 			    (double)res->ref_samples);
-		if (cs->events == NULL)
-			set_or_make(d, &cs->events, F_EVENTS, c->name, NULL, 0);
+		if (cs->events == NULL) {
+			/* At zero when new; a reload's predecessor left its
+			 * count, which goes on. */
+			const char *cv[2] = { d->model, c->name };
+
+			cs->events = metrics_series_get(d->fam[F_EVENTS], cv);
+		}
 		for (t = 0; t < CONF_TEST_COUNT; t++) {
 			const char *tn = conf_test_name((enum conf_test)t);
 
@@ -633,8 +682,14 @@ publish(struct drift *d)
 			cs->was_detected = 0;
 			continue;
 		}
-		set_or_make(d, &cs->detected, F_DETECTED, c->name, NULL,
-		    res->detected);
+		if (cs->detected == NULL) {
+			/* Drifting already before a reload is no new event. */
+			const char *cv[2] = { d->model, c->name };
+
+			cs->detected = metrics_series_get(d->fam[F_DETECTED], cv);
+			cs->was_detected = metrics_value(cs->detected) == 1;
+		}
+		metrics_set(cs->detected, res->detected);
 		if (res->detected && !cs->was_detected)
 			metrics_add(cs->events, 1);
 		cs->was_detected = res->detected;
@@ -655,6 +710,11 @@ publish(struct drift *d)
 		metrics_set(d->ratio, share);
 	}
 	metrics_set(d->eval_time, d->now);
+	/* Series a reload's predecessor left and this evaluation had no use
+	 * for (removed columns, tests no longer run) go now. */
+	if (!d->published++)
+		for (i = 0; i < F_COUNT; i++)
+			metrics_family_sweep(d->fam[i]);
 }
 
 /* ------------------------------------------------------------- driving */

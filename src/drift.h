@@ -26,6 +26,18 @@ struct drift *drift_create(const struct conf *c, struct metrics_registry *reg);
 /* Removes the series this evaluator made. */
 void drift_destroy(struct drift *d);
 
+/*
+ * Across a reload: drift_mark() the old evaluator's series and
+ * drift_release() it (its series stay, with their last values); the new
+ * one takes over those it publishes again, event counts going on, and its
+ * first publication removes the rest.
+ */
+void drift_mark(struct drift *d);
+void drift_release(struct drift *d);
+/* Right after a reload: remove at once the series of another model, of
+ * columns that are no more, and of a reference no longer in force. */
+void drift_forget_columns(struct drift *d, const struct columns *cs);
+
 /* Say which reference is in force (prediction_reference_info). */
 void drift_set_reference(struct drift *d, const struct reference *r);
 

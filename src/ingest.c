@@ -200,18 +200,43 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 	return g;
 }
 
+static void
+free_parts(struct ingest *g)
+{
+	reference_destroy(g->reference);
+	window_destroy(g->window);
+	columns_destroy(g->columns);
+	record_parser_destroy(g->parser);
+	free(g);
+}
+
 void
 ingest_destroy(struct ingest *g)
 {
 	if (g == NULL)
 		return;
 	drift_destroy(g->drift);
-	reference_destroy(g->reference);
-	window_destroy(g->window);
-	columns_destroy(g->columns);
 	model_destroy(g->model);
-	record_parser_destroy(g->parser);
-	free(g);
+	free_parts(g);
+}
+
+void
+ingest_hand_over(struct ingest *g)
+{
+	if (g == NULL)
+		return;
+	model_mark(g->model);
+	drift_mark(g->drift);
+	drift_release(g->drift);
+	model_release(g->model);
+	free_parts(g);
+}
+
+void
+ingest_took_over(struct ingest *g)
+{
+	model_sweep(g->model);
+	drift_forget_columns(g->drift, g->columns);
 }
 
 enum tail_line_result

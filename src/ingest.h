@@ -35,6 +35,16 @@ struct ingest *ingest_create_lenient(const struct conf *c,
     struct metrics_registry *reg);
 void ingest_destroy(struct ingest *g);
 
+/*
+ * A reload: ingest_hand_over() frees the old pipeline but leaves its
+ * series; the new one, once created and its windows restored, calls
+ * ingest_took_over(), which removes the per-record series it has no use
+ * for (the drift series go at its first evaluation).  Counters go on, and
+ * the drift figures stay in place until the next evaluation.
+ */
+void ingest_hand_over(struct ingest *g);
+void ingest_took_over(struct ingest *g);
+
 /* A tail_line_cb; `arg` is the struct ingest. */
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);
 

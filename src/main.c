@@ -461,11 +461,11 @@ daemon_reload(struct daemon *d)
 		}
 		buf_free(&err);
 	}
-	/* The old model's series go before the new model makes its own;
-	 * the windows move across in a snapshot. */
+	/* The old pipeline hands its series to the new one, which keeps the
+	 * counters going; the windows move across in a snapshot. */
 	uv_idle_stop(&d->eval_idle);
 	ingest_windows_snapshot(d->ingest, &snapshot);
-	ingest_destroy(d->ingest);
+	ingest_hand_over(d->ingest);
 	d->ingest = NULL;
 	{
 		struct buf err = BUF_INIT;
@@ -480,10 +480,12 @@ daemon_reload(struct daemon *d)
 			metrics_set(d->m[M_RELOAD_OK], 0);
 			d->ingest = ingest_create_lenient(d->conf, d->registry);
 			ingest_restore_windows(d->ingest, &snapshot.b);
+			ingest_took_over(d->ingest);
 			state_writer_free(&snapshot);
 			return;
 		}
 		ingest_restore_windows(g, &snapshot.b);
+		ingest_took_over(g);
 		state_writer_free(&snapshot);
 		buf_free(&err);
 	}

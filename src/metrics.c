@@ -30,6 +30,7 @@ struct metrics_series {
 	uint64_t *buckets;                 /* histogram: per-bucket counts, nbounds+1 */
 	uint64_t count;
 	double sum;
+	int claimed;                       /* see metrics_family_mark() */
 };
 
 struct metrics_family {
@@ -95,6 +96,49 @@ metrics_family_clear(struct metrics_family *f)
 	f->version++;
 	if (f->table != NULL)
 		memset(f->table, 0, f->tablesize * sizeof(*f->table));
+}
+
+void
+metrics_family_mark(struct metrics_family *f)
+{
+	struct metrics_series *s;
+
+	for (s = f->head; s != NULL; s = s->next)
+		s->claimed = 0;
+}
+
+void
+metrics_family_sweep(struct metrics_family *f)
+{
+	struct metrics_series *s, *next;
+
+	for (s = f->head; s != NULL; s = next) {
+		next = s->next;
+		if (!s->claimed)
+			metrics_series_remove(s);
+	}
+}
+
+int
+metrics_family_set_bounds(struct metrics_family *f, const double *bounds,
+    size_t nbounds)
+{
+	if (f->desc->type != METRICS_HISTOGRAM || (nbounds == f->nbounds &&
+	    (nbounds == 0 || memcmp(bounds, f->bounds,
+	    nbounds * sizeof(double)) == 0)))
+		return 0;
+	/* Counts cannot move to other buckets: the series start again. */
+	metrics_family_clear(f);
+	free(f->bounds);
+	f->bounds = NULL;
+	f->nbounds = 0;
+	if (nbounds > 0) {
+		f->bounds = xreallocarray(NULL, nbounds, sizeof(double));
+		memcpy(f->bounds, bounds, nbounds * sizeof(double));
+		f->nbounds = nbounds;
+	}
+	f->version++;
+	return 1;
 }
 
 void
@@ -247,12 +291,15 @@ metrics_series_get(struct metrics_family *f, const char *const *values)
 	if (f->tablesize != 0) {
 		for (s = f->table[h & (f->tablesize - 1)]; s != NULL; s = s->hnext)
 			if (s->hash == h && s->labels_len == key->len &&
-			    memcmp(s->labels, key->data, key->len) == 0)
+			    memcmp(s->labels, key->data, key->len) == 0) {
+				s->claimed = 1;
 				return s;
+			}
 	}
 
 	s = xcalloc(1, sizeof(*s));
 	s->family = f;
+	s->claimed = 1;
 	s->hash = h;
 	s->labels = xstrndup(key->data ? key->data : "", key->len);
 	s->labels_len = key->len;

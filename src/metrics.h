@@ -65,6 +65,19 @@ void metrics_destroy(struct metrics_registry *r);
 struct metrics_family *metrics_family_add(struct metrics_registry *r,
     const struct metrics_desc *desc, const double *bounds, size_t nbounds);
 
+/*
+ * A reload hands series from one owner to the next: mark the families,
+ * let the new owner take what it needs with metrics_series_get() (which
+ * claims what it returns), then sweep, which removes what nobody took.
+ */
+void metrics_family_mark(struct metrics_family *f);
+void metrics_family_sweep(struct metrics_family *f);
+
+/* Give a histogram family new bucket bounds; when they differ, its series
+ * are removed (their counts fit the old buckets only).  1 if they were. */
+int metrics_family_set_bounds(struct metrics_family *f, const double *bounds,
+    size_t nbounds);
+
 /* The family registered under `name`, or NULL. */
 struct metrics_family *metrics_family_find(struct metrics_registry *r,
     const char *name);

@@ -61,7 +61,32 @@ family(struct metrics_registry *reg, int i, const struct conf_doubles *b)
 	if (f == NULL)
 		f = metrics_family_add(reg, &descs[i], b ? b->v : NULL,
 		    b ? b->n : 0);
+	else if (b != NULL)
+		metrics_family_set_bounds(f, b->v, b->n);   /* a reload */
 	return f;
+}
+
+/* Take over the class series a model of the same name left at a reload,
+ * within max_classes. */
+static void
+adopt_classes(struct model *m)
+{
+	const struct metrics_series *s;
+	const char *lv[2] = { m->name, NULL };
+
+	for (s = metrics_family_first(m->fam[F_CLASS]); s != NULL;
+	    s = metrics_series_next(s)) {
+		const char *cls = metrics_series_label(s, 1);
+
+		if (strcmp(metrics_series_label(s, 0), m->name) != 0)
+			continue;
+		lv[1] = cls;
+		if (strcmp(cls, MODEL_OTHER_CLASS) == 0)
+			m->other = metrics_series_get(m->fam[F_CLASS], lv);
+		else if (strmap_size(m->classes) < m->max_classes)
+			strmap_put(m->classes, cls, strlen(cls),
+			    metrics_series_get(m->fam[F_CLASS], lv));
+	}
 }
 
 struct model *
@@ -82,6 +107,7 @@ model_create(const struct conf *c, const struct record_parser *rp,
 	m->max_classes = c->max_classes;
 	m->classes = strmap_create();
 
+	adopt_classes(m);
 	lv[0] = m->name;
 	m->records = metrics_series_get(m->fam[F_RECORDS], lv);
 	if (c->confidence_path[0] != '\0')
@@ -102,20 +128,44 @@ model_create(const struct conf *c, const struct record_parser *rp,
 }
 
 void
-model_destroy(struct model *m)
+model_release(struct model *m)
 {
 	if (m == NULL)
 		return;
-	/* Every series of this model carries its name; drop them all. */
-	metrics_family_clear(m->fam[F_RECORDS]);
-	metrics_family_clear(m->fam[F_CLASS]);
-	metrics_family_clear(m->fam[F_CONFIDENCE]);
-	metrics_family_clear(m->fam[F_VALUE]);
-	metrics_family_clear(m->fam[F_LATENCY]);
-	metrics_family_clear(m->fam[F_MISSING]);
 	strmap_destroy(m->classes);
 	free(m->name);
 	free(m);
+}
+
+void
+model_destroy(struct model *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	/* Every series of this model carries its name; drop them all. */
+	for (i = 0; i < F_COUNT; i++)
+		metrics_family_clear(m->fam[i]);
+	model_release(m);
+}
+
+void
+model_mark(struct model *m)
+{
+	size_t i;
+
+	for (i = 0; i < F_COUNT; i++)
+		metrics_family_mark(m->fam[i]);
+}
+
+void
+model_sweep(struct model *m)
+{
+	size_t i;
+
+	for (i = 0; i < F_COUNT; i++)
+		metrics_family_sweep(m->fam[i]);
 }
 
 static struct metrics_series *

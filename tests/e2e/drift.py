@@ -240,4 +240,79 @@ def test_reload_keeps_serving_and_bad_reference_keeps_old():
         d.stop()
 
 
+
+def test_reload_keeps_counters_and_drift_figures():
+    """SIGHUP with the same model: counters go on, the drift figures stay
+    in place (no gap, no new drift event), and series the new
+    configuration has no use for (a removed feature) go."""
+    with h.Daemon() as d:
+        log, ref = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "ref.csv")
+        with open(ref, "w") as f:
+            f.write("x,y,prediction\n")
+            for i, x in enumerate(normal(300, 0, 9)):
+                f.write(f"{x!r},{x!r},{'a' if i % 2 else 'b'}\n")
+        with open(log, "w") as f:
+            for x in normal(200, 2, 10):
+                f.write(json.dumps({"prediction": "a",
+                                    "features": {"x": x, "y": x}}) + "\n")
+        two = "features.x = numeric\nfeatures.y = numeric\n"
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n",
+                            features=two))
+        d.start()
+        h.wait_for(lambda: detected(d) == 1 and detected(d, "features.y") == 1,
+                   what="drift")
+        before = h.parse_metrics(d.metrics())
+        events = h.sample(before, "prediction_drift_events_total", model="m",
+                          column="features.x")
+        h.check_eq(events, 1, "drift events before the reload")
+        # The same configuration but for feature y, and evaluations rare
+        # enough to scrape before the first one after the reload.
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n",
+                            features="features.x = numeric\n")
+                       .replace("evaluate_every = 200ms",
+                                "evaluate_every = 2s"))
+        d.send_signal(__import__("signal").SIGHUP)
+        d.wait_log("configuration reloaded")
+        after = h.parse_metrics(d.metrics())
+        for name, labels in (
+                ("prediction_records_total", {"model": "m"}),
+                ("prediction_class_total", {"model": "m", "class": "a"}),
+                ("prediction_drift_detected", {"model": "m",
+                                               "column": "features.x"}),
+                ("prediction_drift_events_total", {"model": "m",
+                                                   "column": "features.x"})):
+            h.check_eq(h.sample(after, name, **labels),
+                       h.sample(before, name, **labels), name)
+        # The first evaluation after the reload: x still drifts (no new
+        # event), y's series are gone.
+        h.wait_for(lambda: d.sample("prediction_drift_detected", model="m",
+                                    column="features.y") is None,
+                   what="the removed feature's series to go", timeout=15)
+        h.check_eq(detected(d), 1.0, "x still drifting")
+        h.check_eq(d.sample("prediction_drift_events_total", model="m",
+                            column="features.x"), 1.0, "drift events")
+        h.check_eq(d.sample("prediction_records_total", model="m"), 200.0,
+                   "records")
+        d.stop()
+
+
+def test_reload_with_new_buckets_applies_them():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        with open(log, "a") as f:
+            f.write(json.dumps({"prediction": "a", "lat": 0.5,
+                                "features": {"x": 1}}) + "\n")
+        d.write_config(conf(log, model_extra="latency = lat\n"))
+        d.start()
+        d.wait_sample("prediction_records_total", 1, model="m")
+        h.check('le="0.00075"' not in d.metrics(), "default buckets")
+        d.write_config(conf(log, model_extra="latency = lat\n"
+                            "latency_buckets = 0.00025,0.00075\n"))
+        d.send_signal(__import__("signal").SIGHUP)
+        d.wait_log("configuration reloaded")
+        text = d.metrics()
+        h.check('prediction_latency_seconds_bucket{model="m",le="0.00075"}'
+                in text, text)
+        d.stop()
+
 h.main(globals())

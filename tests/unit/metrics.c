@@ -197,6 +197,54 @@ collect(void *arg)
 	metrics_set(arg, ++collected);
 }
 
+/* A reload's hand-over: marked series a new owner takes keep their
+ * values; the others go at the sweep.  New bucket bounds reset a
+ * histogram family; the same ones leave it alone. */
+static void
+test_mark_sweep_and_bounds(void **state)
+{
+	struct metrics_registry *r = metrics_create();
+	struct metrics_family *f = metrics_family_add(r, &descs[1], NULL, 0);
+	const char *a[] = { "iris", "x" }, *b[] = { "iris", "y" };
+	const char *m[] = { "iris" };
+	const double b1[] = { 1, 2 }, b2[] = { 1, 3 };
+	struct metrics_family *h;
+	struct metrics_series *s;
+	char *text;
+
+	(void)state;
+	metrics_set(metrics_series_get(f, a), 5);
+	metrics_set(metrics_series_get(f, b), 7);
+	metrics_family_mark(f);
+	s = metrics_series_get(f, a);          /* taken over */
+	metrics_family_sweep(f);
+	assert_true(metrics_value(s) == 5);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text, "test_temperature{model=\"iris\",column=\"x\"} 5");
+	assert_null(strstr(text, "column=\"y\""));
+	free(text);
+	/* Unmarked, a sweep removes nothing. */
+	metrics_family_sweep(f);
+	assert_true(metrics_value(metrics_series_get(f, a)) == 5);
+
+	h = metrics_family_add(r, &descs[2], b1, 2);
+	metrics_observe(metrics_series_get(h, m), 1.5);
+	assert_int_equal(metrics_family_set_bounds(h, b1, 2), 0);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text, "test_latency_seconds_count{model=\"iris\"} 1");
+	free(text);
+	assert_int_equal(metrics_family_set_bounds(h, b2, 2), 1);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_null(strstr(text, "test_latency_seconds_count"));
+	free(text);
+	metrics_observe(metrics_series_get(h, m), 2.5);
+	text = render(r, METRICS_FORMAT_TEXT);
+	assert_contains(text,
+	    "test_latency_seconds_bucket{model=\"iris\",le=\"3\"} 1");
+	free(text);
+	metrics_destroy(r);
+}
+
 static void
 test_collect_callback(void **state)
 {
@@ -224,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_series_identity_and_removal),
 		cmocka_unit_test(test_duplicate_family_and_label_cap),
+		cmocka_unit_test(test_mark_sweep_and_bounds),
 		cmocka_unit_test(test_collect_callback),
 	};
 

@@ -517,6 +517,19 @@ key_words(const char *key, size_t len, const char *end, uint64_t *head,
 		*head |= (uint64_t)(unsigned char)key[i] << (8 * i);
 }
 
+/* The cache entry of the k-th member at `node`, and the child it names. */
+static inline struct seq_entry *
+seq_at(const struct json_query *q, const struct qnode *node, size_t k)
+{
+	return &q->seq[(size_t)(node - q->nodes) * SEQ_MAX + k];
+}
+
+static inline const struct qnode *
+seq_child(const struct json_query *q, const struct seq_entry *e)
+{
+	return e->child < 0 ? NULL : &q->nodes[e->child];
+}
+
 static ALWAYS_INLINE const struct qnode *
 lookup_seq(struct scanner *s, const struct qnode *node, size_t k,
     const char *key, size_t len)
@@ -531,10 +544,10 @@ lookup_seq(struct scanner *s, const struct qnode *node, size_t k,
 	if (q->seq == NULL)
 		q->seq = xcalloc(q->nnodes * SEQ_MAX, sizeof(*q->seq));
 	key_words(key, len, s->end, &head, &tail);
-	e = &q->seq[(size_t)(node - q->nodes) * SEQ_MAX + k];
+	e = seq_at(q, node, k);
 	if (e->len == len && e->head == head && e->tail == tail &&
 	    (len <= 16 || memcmp(e->full, key, len) == 0))
-		return e->child < 0 ? NULL : &q->nodes[e->child];
+		return seq_child(q, e);
 	child = node_key_child(q, node, key, len);
 	free(e->full);
 	e->full = len > 16 ? xstrndup(key, len) : NULL;
@@ -565,7 +578,7 @@ predict_key(struct scanner *s, const struct qnode *node, size_t k,
 
 	if (q->seq == NULL || k >= SEQ_MAX)
 		return NULL;
-	e = &q->seq[(size_t)(node - q->nodes) * SEQ_MAX + k];
+	e = seq_at(q, node, k);
 	len = e->len;
 	if (len == 0 || len > 16 || (size_t)(s->end - key) <= len ||
 	    key[len] != '"')
@@ -573,7 +586,7 @@ predict_key(struct scanner *s, const struct qnode *node, size_t k,
 	key_words(key, len, s->end, &head, &tail);
 	if (head != e->head || tail != e->tail)
 		return NULL;
-	*child = e->child < 0 ? NULL : &q->nodes[e->child];
+	*child = seq_child(q, e);
 	return key + len;
 }
 

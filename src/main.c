@@ -210,6 +210,20 @@ tail_inputs_equal(const struct conf *a, const struct conf *b)
 	return 1;
 }
 
+/* Build the pipeline of `c` on a registry of its own and drop it: does
+ * its reference load?  0, or -1 with the reason in `err`.  For
+ * --check-config, and before a reload lets the old pipeline go. */
+static int
+pipeline_loads(const struct conf *c, struct buf *err)
+{
+	struct metrics_registry *reg = metrics_create();
+	struct ingest *g = ingest_create(c, reg, err);
+
+	ingest_destroy(g);
+	metrics_destroy(reg);
+	return g != NULL ? 0 : -1;
+}
+
 /* Write read positions to state_dir.  Every line before them has been
  * processed, since lines are handled as they are cut. */
 static void
@@ -440,16 +454,12 @@ daemon_reload(struct daemon *d)
 	 * nothing read is read again and renamed files still drain. */
 	restart_tail = !tail_inputs_equal(c, d->conf);
 
-	/* Try the new pipeline on a registry of its own first: its
-	 * reference must load before the old pipeline goes. */
+	/* The new pipeline's reference must load before the old pipeline
+	 * goes. */
 	{
-		struct metrics_registry *trial = metrics_create();
 		struct buf err = BUF_INIT;
 
-		g = ingest_create(c, trial, &err);
-		ingest_destroy(g);
-		metrics_destroy(trial);
-		if (g == NULL) {
+		if (pipeline_loads(c, &err) != 0) {
 			log_error("reload failed: %s; the previous configuration "
 			    "stays in force", err.data ? err.data : "");
 			buf_free(&err);
@@ -504,9 +514,9 @@ daemon_reload(struct daemon *d)
 		tail_close(d->tail);
 		conf_free(d->conf);
 		d->conf = c;
-		tail_forget_inputs(d->registry,
-		    (const char *const *)c->inputs.v, c->inputs.n);
+		tail_metrics_mark(d->registry);
 		start_tail(d, &rs);
+		tail_metrics_sweep(d->registry);
 		resume_free(&rs);
 	} else {
 		struct tail_options to;
@@ -693,26 +703,6 @@ out:
 	return status;
 }
 
-/* --check-config also loads the reference file, as start-up would:
- * 0, or EXIT_USAGE with the error on stderr. */
-static int
-check_reference(const struct conf *c)
-{
-	struct metrics_registry *reg = metrics_create();
-	struct buf err = BUF_INIT;
-	struct ingest *g = ingest_create(c, reg, &err);
-	int status = 0;
-
-	if (g == NULL) {
-		fprintf(stderr, "%s\n", err.data ? err.data : "");
-		status = EXIT_USAGE;
-	}
-	ingest_destroy(g);
-	buf_free(&err);
-	metrics_destroy(reg);
-	return status;
-}
-
 /* Use every descriptor the hard limit allows: globs may match many
  * files, and half the soft limit is what the follower takes. */
 static void
@@ -742,7 +732,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d;
-	int ch, status;
+	int ch, status = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.opts.conf_path = CONF_DEFAULT_PATH;
@@ -787,11 +777,18 @@ main(int argc, char **argv)
 	if (load_config(&d.opts, &d.conf) != 0)
 		return EXIT_USAGE;
 	if (d.opts.check_config) {
+		struct buf err = BUF_INIT;
+
 		if (!d.opts.verbose)
 			log_set_level(LOG_LEVEL_WARN);
-		status = check_reference(d.conf);
-		if (status == 0)
+		/* The reference too, as start-up would load it. */
+		if (pipeline_loads(d.conf, &err) != 0) {
+			fprintf(stderr, "%s\n", err.data ? err.data : "");
+			status = EXIT_USAGE;
+		} else {
 			conf_dump(d.conf, stdout);
+		}
+		buf_free(&err);
 		conf_free(d.conf);
 		return status;
 	}

@@ -44,7 +44,6 @@ struct tfile {
 	int detached;
 	uint64_t detached_at;   /* loop time, ms */
 	int eof;                /* the last read found no more data */
-	uint64_t mid_line;      /* a start offset inside a line, or UINT64_MAX */
 	uv_fs_event_t watch;
 };
 
@@ -159,23 +158,6 @@ warn_limited(struct tinput *in, const char *fmt, ...)
 	}
 }
 
-/* Open a file to read without blocking on a FIFO or a device that took
- * its place since it was stat'ed; -1 for anything but a regular file. */
-static int
-open_regular(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
-}
-
 static void
 on_file_watch_closed(uv_handle_t *h)
 {
@@ -255,21 +237,23 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 
 	/* A position of this input first; then one of any input, for a
 	 * file now reached through another path or glob. */
-	for (pass = 0, i = 0; pass < 2; i = 0, pass++)
-	for (; i < t->nrestore; i++) {
-		const struct tail_position *p = &t->restore[i];
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < t->nrestore; i++) {
+			const struct tail_position *p = &t->restore[i];
 
-		if (t->restore_used[i] || p->dev != dev || p->ino != ino ||
-		    (pass == 0 && strcmp(p->input, in->pattern) != 0))
-			continue;
-		t->restore_used[i] = 1;
-		if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
-			log_info("%s: inode reused by a new file; reading it "
-			    "from the beginning", p->path);
-			metrics_add(in->m.rotations, 1);
-			return NULL;
+			if (t->restore_used[i] || p->dev != dev ||
+			    p->ino != ino || (pass == 0 &&
+			    strcmp(p->input, in->pattern) != 0))
+				continue;
+			t->restore_used[i] = 1;
+			if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
+				log_info("%s: inode reused by a new file; "
+				    "reading it from the beginning", p->path);
+				metrics_add(in->m.rotations, 1);
+				return NULL;
+			}
+			return p;
 		}
-		return p;
 	}
 	return NULL;
 }
@@ -332,7 +316,7 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 		return NULL;
 	}
 	/* The file may have changed between stat() and open(). */
-	fd = open_regular(path, &fst);
+	fd = tail_open_regular(path, &fst);
 	if (fd < 0) {
 		if (errno != EINVAL)
 			warn_limited(in, "%s: cannot open: %s", path,
@@ -370,16 +354,13 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	f->ino = (uint64_t)fst.st_ino;
 	fingerprint(fd, (uint64_t)fst.st_size, &f->fp_hash, &f->fp_len);
 	f->lines.offset = f->lines.consumed = start;
-	f->mid_line = UINT64_MAX;
 	if (start > 0 && pos == NULL) {
 		/* Starting at the end of a file whose last line is still
 		 * being written: skip that line's rest quietly. */
 		char last;
 
-		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n') {
+		if (pread(fd, &last, 1, (off_t)start - 1) == 1 && last != '\n')
 			f->lines.skipping = TAIL_SKIP_REST;
-			f->mid_line = start;
-		}
 	}
 	if (lseek(fd, (off_t)start, SEEK_SET) < 0) {
 		f->lines.offset = f->lines.consumed = 0;
@@ -411,9 +392,10 @@ check_truncation(struct tfile *f)
 	    !fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
 		truncated = 1;
 	/* Rewritten past the old position with the same first bytes (lines
-	 * that all begin alike): the last line read no longer ends there. */
+	 * that all begin alike): the last line read no longer ends there
+	 * (unless reading began inside a line, still being skipped). */
 	if (!truncated && f->lines.consumed > 0 &&
-	    f->lines.consumed != f->mid_line) {
+	    f->lines.skipping != TAIL_SKIP_REST) {
 		char last;
 
 		if (pread(f->fd, &last, 1, (off_t)f->lines.consumed - 1) == 1 &&
@@ -426,7 +408,6 @@ check_truncation(struct tfile *f)
 		lseek(f->fd, 0, SEEK_SET);
 		f->lines.offset = f->lines.consumed = 0;
 		f->lines.skipping = 0;
-		f->mid_line = UINT64_MAX;
 		buf_reset(&f->lines.partial);
 		f->eof = 0;
 		f->fp_len = 0;
@@ -783,7 +764,7 @@ restore_rotated(struct tail *t)
 				buf_free(&path);
 				continue;
 			}
-			fd = open_regular(path.data, &st);
+			fd = tail_open_regular(path.data, &st);
 			if (fd >= 0 && fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
 				t->restore_used[i] = 1;
 				f = file_open(in, path.data, &st, p);

@@ -66,10 +66,11 @@ struct tail;
 /* Register the driftd_log_* families in `reg` (idempotent). */
 void tail_register_metrics(struct metrics_registry *reg);
 
-/* Remove the driftd_log_* series of every input not in `keep`: those of
- * inputs a reload took out of the configuration. */
-void tail_forget_inputs(struct metrics_registry *reg, const char *const *keep,
-    size_t nkeep);
+/* Around the creation of a follower that replaces another: mark the
+ * driftd_log_* series before, sweep after, which removes those of inputs
+ * the new follower does not have (see metrics_family_mark()). */
+void tail_metrics_mark(struct metrics_registry *reg);
+void tail_metrics_sweep(struct metrics_registry *reg);
 
 /*
  * Create a follower.  Strings in `o` are copied.  Nothing happens until

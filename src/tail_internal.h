@@ -5,6 +5,7 @@
 #define DRIFTD_TAIL_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "metrics.h"
@@ -29,6 +30,11 @@ struct tail_lines {
 
 void tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
     const char *input);
+
+/* Open a file to read without blocking on a FIFO or a device that took
+ * its place since it was stat'ed: the descriptor, or -1 with errno set,
+ * EINVAL for anything but a regular file. */
+int tail_open_regular(const char *path, struct stat *st);
 
 /*
  * Cut `n` bytes just read (ending at l->offset) into lines: complete lines

@@ -4,8 +4,10 @@
  */
 #include "config.h"
 
-#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "tail.h"
@@ -65,29 +67,41 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 }
 
-void
-tail_forget_inputs(struct metrics_registry *reg, const char *const *keep,
-    size_t nkeep)
+static void
+each_family(struct metrics_registry *reg, void (*fn)(struct metrics_family *))
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < M_COUNT; i++) {
-		struct metrics_family *f = metrics_family_find(reg, descs[i].name);
-		const struct metrics_series *s, *next;
+	tail_register_metrics(reg);
+	for (i = 0; i < M_COUNT; i++)
+		fn(metrics_family_find(reg, descs[i].name));
+}
 
-		for (s = f != NULL ? metrics_family_first(f) : NULL; s != NULL;
-		    s = next) {
-			const char *input = metrics_series_label(s, 0);
+void
+tail_metrics_mark(struct metrics_registry *reg)
+{
+	each_family(reg, metrics_family_mark);
+}
 
-			next = metrics_series_next(s);
-			for (k = 0; k < nkeep; k++)
-				if (strcmp(keep[k], input) == 0)
-					break;
-			if (k == nkeep)
-				metrics_series_remove((struct metrics_series *)
-				    (uintptr_t)s);
-		}
+void
+tail_metrics_sweep(struct metrics_registry *reg)
+{
+	each_family(reg, metrics_family_sweep);
+}
+
+int
+tail_open_regular(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
 	}
+	return fd;
 }
 
 /* --------------------------------------------------------------- lines */
@@ -119,16 +133,17 @@ too_long(struct tail_lines *f, struct tail_counters *m)
 	    f->path);
 }
 
-/*
- * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
- * Complete lines go to cb; an incomplete tail waits in f->partial.
- */
 /* A line's length as emit() hands it on: without a final '\r'. */
 static inline size_t
 line_length(size_t len, char last)
 {
 	return len > 0 && last == '\r' ? len - 1 : len;
 }
+
+/*
+ * Cut `n` bytes just read from f (at file offset f->offset - n) into lines.
+ * Complete lines go to cb; an incomplete tail waits in f->partial.
+ */
 
 void
 tail_lines_feed(struct tail_lines *f, const char *data, size_t n, size_t max_line,

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <glob.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,16 +78,14 @@ tail_read_once(const char *const *files, size_t n, size_t max_line_bytes,
 			for (k = 0; k < g.gl_pathc; k++) {
 				/* Only the regular files a glob matches: a
 				 * FIFO among them would block the read. */
-				int fd = open(g.gl_pathv[k],
-				    O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 				struct stat st;
+				int fd = tail_open_regular(g.gl_pathv[k], &st);
 
-				if (fd < 0)
-					continue;
-				if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-					log_warn("%s: not a regular file; "
-					    "skipped", g.gl_pathv[k]);
-					close(fd);
+				if (fd < 0) {
+					if (errno == EINVAL)
+						log_warn("%s: not a regular "
+						    "file; skipped",
+						    g.gl_pathv[k]);
 					continue;
 				}
 				read_fd_once(fd, g.gl_pathv[k], max_line_bytes,

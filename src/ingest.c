@@ -31,6 +31,14 @@ struct ingest {
 	struct record rec;
 	size_t ncols;            /* columns the window and reference know */
 	int capturing;
+	/* A completed capture not yet saved to state_dir: its bytes, kept
+	 * (and in every checkpoint) until a save succeeds. */
+	struct buf capture_unsaved;
+	int capture_warned;      /* the failed save was logged */
+	/* Records after a checkpoint's positions that a capture saved since
+	 * already holds: they are not window records. */
+	uint64_t capture_skip;
+	struct metrics_series *capture_saved;
 	int event_time;          /* [model] timestamp is configured */
 	double newest_event;
 };
@@ -106,23 +114,64 @@ load_capture(struct ingest *g)
 }
 
 static void
-save_capture(struct ingest *g)
+set_capture_saved(struct ingest *g, double v)
 {
-	struct buf b = BUF_INIT;
+	if (g->capture_saved != NULL)
+		metrics_set(g->capture_saved, v);
+}
+
+/* Write a completed capture to state_dir, if it is not there yet; a
+ * failed write is logged once and tried again at every checkpoint. */
+static void
+try_save_capture(struct ingest *g)
+{
+	const char *dir = g->conf->state_dir;
 	int r;
 
-	reference_serialize(g->reference, g->columns, &b);
-	reference_set_source(g->reference, "capture", b.data, b.len);
-	if (g->conf->state_dir[0] != '\0') {
-		mkdir(g->conf->state_dir, 0700);
-		r = state_write_file(g->conf->state_dir, INGEST_CAPTURE_FILE,
-		    b.data, b.len);
-		if (r != 0)
-			log_error("%s/%s: cannot save the captured reference: %s",
-			    g->conf->state_dir, INGEST_CAPTURE_FILE, strerror(-r));
+	if (g->capture_unsaved.len == 0 || dir[0] == '\0')
+		return;
+	mkdir(dir, 0700);
+	r = state_write_file(dir, INGEST_CAPTURE_FILE, g->capture_unsaved.data,
+	    g->capture_unsaved.len);
+	if (r != 0) {
+		if (!g->capture_warned)
+			log_error("%s/%s: cannot save the captured reference: "
+			    "%s; it is kept in the checkpoint and saving is "
+			    "tried again at every checkpoint", dir,
+			    INGEST_CAPTURE_FILE, strerror(-r));
+		g->capture_warned = 1;
+		return;
 	}
-	buf_free(&b);
+	if (g->capture_warned)
+		log_info("%s/%s: captured reference saved", dir,
+		    INGEST_CAPTURE_FILE);
+	g->capture_warned = 0;
+	buf_free(&g->capture_unsaved);
+	set_capture_saved(g, 1);
 }
+
+/* The capture is complete: its bytes name it, and go to state_dir. */
+static void
+capture_done(struct ingest *g)
+{
+	g->capturing = 0;
+	buf_reset(&g->capture_unsaved);
+	reference_serialize(g->reference, g->columns, &g->capture_unsaved);
+	reference_set_source(g->reference, "capture", g->capture_unsaved.data,
+	    g->capture_unsaved.len);
+	if (g->conf->state_dir[0] != '\0')
+		try_save_capture(g);
+	else
+		buf_free(&g->capture_unsaved);
+	reference_ready(g);
+	log_info("reference captured: %zu records",
+	    reference_records(g->reference));
+}
+
+static const struct metrics_desc capture_saved_desc = {
+	"driftd_reference_capture_saved", METRICS_GAUGE,
+	"1 when the captured reference is saved in state_dir; 0 while it is "
+	"being captured or could not be saved yet.", { NULL } };
 
 static struct ingest *create(const struct conf *c,
     struct metrics_registry *reg, struct buf *err, int lenient);
@@ -185,11 +234,23 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 		log_info("reference %s: %zu records", c->reference_file,
 		    reference_records(g->reference));
 	} else if (c->capture > 0) {
+		if (c->state_dir[0] != '\0') {
+			struct metrics_family *f = metrics_family_find(reg,
+			    capture_saved_desc.name);
+
+			if (f == NULL)
+				f = metrics_family_add(reg, &capture_saved_desc,
+				    NULL, 0);
+
+			g->capture_saved = metrics_series_get(f, NULL);
+		}
 		if (load_capture(g) == 0) {
+			set_capture_saved(g, 1);
 			log_info("reference: %zu records captured earlier",
 			    reference_records(g->reference));
 		} else {
 			g->capturing = 1;
+			set_capture_saved(g, 0);
 			log_info("capturing the first %llu records as the "
 			    "reference", (unsigned long long)c->capture);
 		}
@@ -203,6 +264,7 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 static void
 free_parts(struct ingest *g)
 {
+	buf_free(&g->capture_unsaved);
 	reference_destroy(g->reference);
 	window_destroy(g->window);
 	columns_destroy(g->columns);
@@ -261,13 +323,12 @@ ingest_line(void *arg, const char *line, size_t len)
 		sync_columns(g);
 	if (g->capturing) {
 		reference_add(g->reference, g->columns, v, n);
-		if (reference_records(g->reference) >= g->conf->capture) {
-			g->capturing = 0;
-			save_capture(g);
-			reference_ready(g);
-			log_info("reference captured: %zu records",
-			    reference_records(g->reference));
-		}
+		if (reference_records(g->reference) >= g->conf->capture)
+			capture_done(g);
+		return TAIL_LINE_OK;
+	}
+	if (g->capture_skip > 0) {
+		g->capture_skip--;
 		return TAIL_LINE_OK;
 	}
 	/* The record's time: its event time when configured (a record
@@ -332,8 +393,87 @@ ingest_evaluate(struct ingest *g)
 
 /* ---------------------------------------------------- window transfer */
 
-void
-ingest_save_windows(struct ingest *g, struct state_writer *w)
+/*
+ * The capture's part of a checkpoint (STATE_TAG_REFERENCE), for a
+ * pipeline that captures its reference: u64 the records captured as of
+ * the checkpoint's positions, u32 1 if the values follow, then the values
+ * (reference_serialize()) as a byte string.  The values are there until
+ * the completed capture is saved in state_dir, which happens before any
+ * checkpoint after its completion is written.
+ */
+static void
+save_capture_state(struct ingest *g, struct state_writer *w)
+{
+	struct buf b = BUF_INIT;
+	uint64_t k;
+
+	if (g->conf->reference_file[0] != '\0' || g->conf->capture == 0)
+		return;
+	try_save_capture(g);
+	if (g->capturing)
+		reference_serialize(g->reference, g->columns, &b);
+	else if (g->capture_unsaved.len > 0)
+		buf_append(&b, g->capture_unsaved.data, g->capture_unsaved.len);
+	k = reference_records(g->reference);
+	if (!g->capturing)
+		k = k > g->capture_skip ? k - g->capture_skip : 0;
+	state_begin_section(w, STATE_TAG_REFERENCE);
+	state_put_u64(w, k);
+	state_put_u32(w, b.len > 0);
+	state_put_bytes(w, b.data, b.len);
+	state_end_section(w);
+	buf_free(&b);
+}
+
+/* Resume a capture from a checkpoint: -EBADMSG if the section is bad. */
+static int
+restore_capture_state(struct ingest *g, const struct buf *file)
+{
+	struct state_reader r;
+	uint64_t k, len;
+	uint32_t with_values;
+	const char *values;
+
+	if (g->conf->reference_file[0] != '\0' || g->conf->capture == 0 ||
+	    state_section(file, STATE_TAG_REFERENCE, &r) != 0)
+		return 0;
+	k = state_get_u64(&r);
+	with_values = state_get_u32(&r);
+	len = state_get_u64(&r);
+	values = state_get_bytes(&r, (size_t)len);
+	if (r.bad)
+		return -EBADMSG;
+	if (!g->capturing) {
+		/* Captured and saved, but the checkpoint's positions come
+		 * before some of the captured records: they will be read
+		 * again, and are reference records, not window ones. */
+		size_t n = reference_records(g->reference);
+
+		g->capture_skip = k < n ? n - k : 0;
+		return 0;
+	}
+	if (!with_values) {
+		if (k > 0)
+			log_warn("%s/%s: the captured reference is gone; "
+			    "capturing it again from here",
+			    g->conf->state_dir, INGEST_CAPTURE_FILE);
+		return 0;
+	}
+	if (reference_deserialize(g->reference, g->columns, values,
+	    (size_t)len) != 0)
+		return -EBADMSG;
+	sync_columns(g);
+	if (reference_records(g->reference) >= g->conf->capture)
+		capture_done(g);
+	else
+		log_info("capture resumed at %zu of %llu records",
+		    reference_records(g->reference),
+		    (unsigned long long)g->conf->capture);
+	return 0;
+}
+
+static void
+save_windows(struct ingest *g, struct state_writer *w)
 {
 	size_t n = window_records(g->window), nc = window_columns(g->window);
 	double *t = xreallocarray(NULL, n + 1, sizeof(double));
@@ -387,8 +527,8 @@ struct restore_col {
 	uint32_t nlabels;
 };
 
-long
-ingest_restore_windows(struct ingest *g, const struct buf *file)
+static long
+restore_windows(struct ingest *g, const struct buf *file)
 {
 	struct state_reader r;
 	struct restore_col *rc = NULL;
@@ -487,10 +627,25 @@ out:
 }
 
 void
-ingest_windows_snapshot(struct ingest *g, struct state_writer *w)
+ingest_save(struct ingest *g, struct state_writer *w)
+{
+	save_capture_state(g, w);
+	save_windows(g, w);
+}
+
+long
+ingest_restore(struct ingest *g, const struct buf *file)
+{
+	if (restore_capture_state(g, file) != 0)
+		log_warn("checkpoint: the reference capture's section is "
+		    "unreadable; capturing from here");
+	return restore_windows(g, file);
+}
+
+void
+ingest_snapshot(struct ingest *g, struct state_writer *w)
 {
 	state_writer_init(w);
-	ingest_save_windows(g, w);
-	/* The section count in the header, as state_save() would set it. */
-	w->b.data[12] = 1;
+	ingest_save(g, w);
+	state_finish(w);
 }

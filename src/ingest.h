@@ -49,20 +49,23 @@ void ingest_took_over(struct ingest *g);
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);
 
 /*
- * Window contents in a checkpoint section (STATE_TAG_WINDOWS): record
- * times and each column's values by name, so that they can be restored
- * into a pipeline built from another configuration.
+ * The pipeline's part of a checkpoint: window contents (STATE_TAG_WINDOWS:
+ * record times and each column's values by name, so that they can be
+ * restored into a pipeline built from another configuration) and a
+ * reference capture's progress (STATE_TAG_REFERENCE).  A completed
+ * capture is saved to state_dir before the checkpoint that follows it.
  */
-void ingest_save_windows(struct ingest *g, struct state_writer *w);
-/* Refill the windows from a loaded checkpoint; columns that no longer exist
- * are dropped.  Returns the number of records restored, or -EBADMSG. */
-long ingest_restore_windows(struct ingest *g, const struct buf *file);
+void ingest_save(struct ingest *g, struct state_writer *w);
+/* Refill the windows and resume a capture from a loaded checkpoint;
+ * columns that no longer exist are dropped.  Returns the number of window
+ * records restored, or -EBADMSG. */
+long ingest_restore(struct ingest *g, const struct buf *file);
 /*
- * The windows alone as a checkpoint in memory (initialises w), for a
- * reload: take it from the old pipeline, destroy that, build the new one
- * and restore into it with ingest_restore_windows(&w->b).
+ * The same as a checkpoint in memory (initialises w), for a reload: take
+ * it from the old pipeline, destroy that, build the new one and restore
+ * into it with ingest_restore(&w->b).
  */
-void ingest_windows_snapshot(struct ingest *g, struct state_writer *w);
+void ingest_snapshot(struct ingest *g, struct state_writer *w);
 
 /* Evaluate drift now, to completion (--once). */
 void ingest_evaluate(struct ingest *g);

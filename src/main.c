@@ -41,6 +41,7 @@ enum {
 	M_CHECKPOINTS,
 	M_CHECKPOINT_ERRORS,
 	M_CHECKPOINT_TIME,
+	M_CHECKPOINT_DISCARDED,
 	M_COUNT
 };
 
@@ -57,6 +58,9 @@ static const struct metrics_desc main_metrics[M_COUNT] = {
 	    METRICS_COUNTER, "Checkpoints that could not be written.", { NULL } },
 	[M_CHECKPOINT_TIME] = { "driftd_checkpoint_last_success_timestamp_seconds",
 	    METRICS_GAUGE, "When the last checkpoint was written.", { NULL } },
+	[M_CHECKPOINT_DISCARDED] = { "driftd_checkpoint_discarded_total",
+	    METRICS_COUNTER, "Checkpoints, or parts of one, found unusable at "
+	    "start-up: what they held was lost.", { NULL } },
 };
 
 struct options {
@@ -230,23 +234,18 @@ static void
 checkpoint(struct daemon *d)
 {
 	struct state_writer w;
-	struct tail_position *pos;
-	char **inputs;
-	size_t n;
+	struct tail_state ts;
 	int r;
 
 	if (d->conf->state_dir[0] == '\0' || d->tail == NULL)
 		return;
 	/* Positions and windows at the same instant: every line before the
 	 * positions is in the windows, none after. */
-	n = tail_positions(d->tail, &pos);
+	tail_save_state(d->tail, &ts);
 	state_writer_init(&w);
-	state_put_positions(&w, pos, n);
-	tail_positions_free(pos, n);
-	n = tail_inputs(d->tail, &inputs);
-	state_put_inputs(&w, inputs, n);
-	tail_inputs_free(inputs, n);
-	ingest_save_windows(d->ingest, &w);
+	state_put_tail(&w, &ts);
+	tail_state_free(&ts);
+	ingest_save(d->ingest, &w);
 	r = state_save(d->conf->state_dir, &w);
 	state_writer_free(&w);
 	if (r != 0) {
@@ -290,32 +289,29 @@ on_eval_timer(uv_timer_t *h)
 	uv_idle_start(&d->eval_idle, on_eval_idle);
 }
 
-/* Where following resumes: positions and the inputs they were taken
- * for, from a checkpoint or from the tail a reload replaces. */
-struct resume {
-	struct tail_position *pos;
-	size_t npos;
-	char **known;
-	size_t nknown;
-};
-
+/* A checkpoint that cannot be used: say at error level what is lost,
+ * and count it. */
 static void
-resume_free(struct resume *rs)
+checkpoint_lost(struct daemon *d, const char *what)
 {
-	tail_positions_free(rs->pos, rs->npos);
-	tail_inputs_free(rs->known, rs->nknown);
-	memset(rs, 0, sizeof(*rs));
+	log_error("%s: %s; the windows it held are lost, and files are read "
+	    "from where start_at (%s) says, as if followed for the first time",
+	    d->conf->state_dir, what,
+	    d->conf->start_at == CONF_START_BEGINNING ? "beginning" : "end");
+	metrics_add(d->m[M_CHECKPOINT_DISCARDED], 1);
 }
 
-/* Read positions saved by an earlier run, if any. */
+/* Restore what an earlier run saved, if anything: the windows and a
+ * capture into the pipeline, and the follower's state into `ts`. */
 static void
-restore_positions(struct daemon *d, struct resume *rs)
+restore_checkpoint(struct daemon *d, struct tail_state *ts)
 {
 	struct buf file = BUF_INIT;
 	const char *dir = d->conf->state_dir;
+	long w;
 	int r;
 
-	memset(rs, 0, sizeof(*rs));
+	memset(ts, 0, sizeof(*ts));
 	if (dir[0] == '\0')
 		return;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -325,40 +321,45 @@ restore_positions(struct daemon *d, struct resume *rs)
 		log_info("%s: no checkpoint yet", dir);
 		return;
 	}
-	if (r != 0) {
-		if (r != -EBADMSG)
-			log_warn("%s: cannot read checkpoint: %s", dir,
-			    uv_strerror(r));
+	if (r == -EBADMSG) {
+		checkpoint_lost(d, "the checkpoint is damaged (set aside)");
 		return;
 	}
-	if (state_get_positions(&file, &rs->pos, &rs->npos) == -EBADMSG) {
-		log_warn("%s: checkpoint has unreadable positions; ignoring "
-		    "it", dir);
-	} else {
-		long w = ingest_restore_windows(d->ingest, &file);
-
-		/* A checkpoint written before inputs were saved has none:
-		 * the inputs of its positions stand for them. */
-		if (state_get_inputs(&file, &rs->known, &rs->nknown) == -EBADMSG)
-			log_warn("%s: checkpoint has unreadable inputs", dir);
-		if (w < 0)
-			log_warn("%s: checkpoint has unreadable windows; they "
-			    "start empty", dir);
-		log_info("%s: resuming %zu file position(s) and %ld window "
-		    "record(s)", dir, rs->npos, w < 0 ? 0 : w);
+	if (r != 0) {
+		log_error("%s: cannot read checkpoint: %s", dir, uv_strerror(r));
+		checkpoint_lost(d, "the checkpoint cannot be read");
+		return;
 	}
+	r = state_get_tail(&file, ts);
+	if (r == -EBADMSG) {
+		checkpoint_lost(d, "the checkpoint's file positions are "
+		    "unreadable");
+		buf_free(&file);
+		return;
+	}
+	w = ingest_restore(d->ingest, &file);
+	if (w < 0) {
+		log_error("%s: the checkpoint's windows are unreadable; they "
+		    "start empty", dir);
+		metrics_add(d->m[M_CHECKPOINT_DISCARDED], 1);
+	}
+	log_info("%s: resuming %zu file position(s) and %ld window "
+	    "record(s)", dir, ts->npos, w < 0 ? 0 : w);
 	buf_free(&file);
 }
 
+/* Start following.  Where following starts in each file is made durable
+ * before any line after it is read: a daemon killed before its first
+ * periodic checkpoint resumes there, not at a new end of the file. */
 static void
-start_tail(struct daemon *d, const struct resume *rs)
+start_tail(struct daemon *d, const struct tail_state *ts)
 {
 	struct tail_options to;
 
 	tail_options_from(d->conf, &to);
 	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
-	tail_start(d->tail, rs->pos, rs->npos,
-	    (const char *const *)rs->known, rs->nknown);
+	tail_start(d->tail, ts);
+	checkpoint(d);
 	if (d->conf->inputs.n == 0)
 		log_warn("no [input] path configured; nothing to follow");
 }
@@ -474,7 +475,7 @@ daemon_reload(struct daemon *d)
 	/* The old pipeline hands its series to the new one, which keeps the
 	 * counters going; the windows move across in a snapshot. */
 	uv_idle_stop(&d->eval_idle);
-	ingest_windows_snapshot(d->ingest, &snapshot);
+	ingest_snapshot(d->ingest, &snapshot);
 	ingest_hand_over(d->ingest);
 	d->ingest = NULL;
 	{
@@ -489,35 +490,34 @@ daemon_reload(struct daemon *d)
 			conf_free(c);
 			metrics_set(d->m[M_RELOAD_OK], 0);
 			d->ingest = ingest_create_lenient(d->conf, d->registry);
-			ingest_restore_windows(d->ingest, &snapshot.b);
+			ingest_restore(d->ingest, &snapshot.b);
 			ingest_took_over(d->ingest);
 			state_writer_free(&snapshot);
 			return;
 		}
-		ingest_restore_windows(g, &snapshot.b);
+		ingest_restore(g, &snapshot.b);
 		ingest_took_over(g);
 		state_writer_free(&snapshot);
 		buf_free(&err);
 	}
 	d->ingest = g;
 	if (restart_tail) {
-		struct resume rs;
+		struct tail_state ts;
 
 		/* The files the old inputs reach resume by their identity,
 		 * whichever new input reaches them; renamed or deleted
 		 * ones are read to their end first, as the new follower
 		 * cannot find them. */
 		tail_drain_detached(d->tail);
-		rs.npos = tail_positions(d->tail, &rs.pos);
-		rs.nknown = tail_inputs(d->tail, &rs.known);
+		tail_save_state(d->tail, &ts);
 		checkpoint(d);
 		tail_close(d->tail);
 		conf_free(d->conf);
 		d->conf = c;
 		tail_metrics_mark(d->registry);
-		start_tail(d, &rs);
+		start_tail(d, &ts);
 		tail_metrics_sweep(d->registry);
-		resume_free(&rs);
+		tail_state_free(&ts);
 	} else {
 		struct tail_options to;
 
@@ -616,7 +616,7 @@ daemon_run(struct daemon *d)
 {
 	int r, status = 0;
 
-	struct resume rs;
+	struct tail_state ts;
 
 	uv_loop_init(&d->loop);
 	r = notify_init();
@@ -661,9 +661,9 @@ daemon_run(struct daemon *d)
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
-	restore_positions(d, &rs);
-	start_tail(d, &rs);
-	resume_free(&rs);
+	restore_checkpoint(d, &ts);
+	start_tail(d, &ts);
+	tail_state_free(&ts);
 	/* Said once where each file starts is settled, so that what is
 	 * written after this line is read, whatever start_at says. */
 	log_info("driftd %s listening on %s (port %d)", PACKAGE_VERSION,

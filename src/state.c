@@ -126,14 +126,22 @@ write_all(int fd, const void *data, size_t n)
 	return 0;
 }
 
+void
+state_finish(struct state_writer *w)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		w->b.data[12 + i] = (char)(w->nsections >> (8 * i));
+}
+
 int
 state_save(const char *dir, struct state_writer *w)
 {
 	uint32_t crc;
 	int i;
 
-	for (i = 0; i < 4; i++)
-		w->b.data[12 + i] = (char)(w->nsections >> (8 * i));
+	state_finish(w);
 	crc = (uint32_t)crc32(0L, (const Bytef *)w->b.data, (uInt)w->b.len);
 	put_le(&w->b, crc, 4);
 	i = state_write_file(dir, STATE_FILE, w->b.data, w->b.len);
@@ -390,25 +398,10 @@ state_get_bytes(struct state_reader *r, size_t len)
 	return take(r, len);
 }
 
-void
-state_put_positions(struct state_writer *w, const struct tail_position *p,
-    size_t n)
-{
-	size_t i;
-
-	state_begin_section(w, STATE_TAG_POSITIONS);
-	state_put_u32(w, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		state_put_bytes(w, p[i].input, strlen(p[i].input));
-		state_put_bytes(w, p[i].path, strlen(p[i].path));
-		state_put_u64(w, p[i].dev);
-		state_put_u64(w, p[i].ino);
-		state_put_u64(w, p[i].fp_hash);
-		state_put_u32(w, p[i].fp_len);
-		state_put_u64(w, p[i].offset);
-	}
-	state_end_section(w);
-}
+/* Bounds on what a checkpoint may claim, so that a damaged one cannot
+ * make driftd allocate without limit. */
+#define STATE_MAX_STRING  65536     /* bytes of a path or glob */
+#define STATE_MAX_ENTRIES 100000    /* inputs or positions */
 
 static char *
 get_string(struct state_reader *r)
@@ -416,7 +409,7 @@ get_string(struct state_reader *r)
 	uint64_t len = state_get_u64(r);
 	const char *p;
 
-	if (len > 65536) {
+	if (len > STATE_MAX_STRING) {
 		r->bad = 1;
 		return NULL;
 	}
@@ -424,77 +417,151 @@ get_string(struct state_reader *r)
 	return p != NULL ? xstrndup(p, (size_t)len) : NULL;
 }
 
-int
-state_get_positions(const struct buf *file, struct tail_position **out,
-    size_t *n)
+static void
+put_string(struct state_writer *w, const char *s)
 {
-	struct state_reader r;
-	struct tail_position *v;
-	uint32_t count, i;
-
-	*out = NULL;
-	*n = 0;
-	if (state_section(file, STATE_TAG_POSITIONS, &r) != 0)
-		return -ENOENT;
-	count = state_get_u32(&r);
-	if (count > 100000)
-		return -EBADMSG;
-	v = xcalloc(count + 1, sizeof(*v));
-	for (i = 0; i < count && !r.bad; i++) {
-		v[i].input = get_string(&r);
-		v[i].path = get_string(&r);
-		v[i].dev = state_get_u64(&r);
-		v[i].ino = state_get_u64(&r);
-		v[i].fp_hash = state_get_u64(&r);
-		v[i].fp_len = state_get_u32(&r);
-		v[i].offset = state_get_u64(&r);
-		if (v[i].input == NULL || v[i].path == NULL)
-			r.bad = 1;
-	}
-	if (r.bad) {
-		tail_positions_free(v, count);
-		return -EBADMSG;
-	}
-	*out = v;
-	*n = count;
-	return 0;
+	state_put_bytes(w, s, strlen(s));
 }
 
+/*
+ * STATE_TAG_TAIL: u32 ninputs, then per input (string, i64 seen);
+ * u32 npos, then per position (string input, string path, u32 kind,
+ * u64 dev, ino, fp_hash, u32 fp_len, u64 offset, size).
+ */
 void
-state_put_inputs(struct state_writer *w, char *const *v, size_t n)
+state_put_tail(struct state_writer *w, const struct tail_state *s)
 {
 	size_t i;
 
-	state_begin_section(w, STATE_TAG_INPUTS);
-	state_put_u32(w, (uint32_t)n);
-	for (i = 0; i < n; i++)
-		state_put_bytes(w, v[i], strlen(v[i]));
+	state_begin_section(w, STATE_TAG_TAIL);
+	state_put_u32(w, (uint32_t)s->ninputs);
+	for (i = 0; i < s->ninputs; i++) {
+		put_string(w, s->inputs[i].input);
+		state_put_u64(w, (uint64_t)s->inputs[i].seen);
+	}
+	state_put_u32(w, (uint32_t)s->npos);
+	for (i = 0; i < s->npos; i++) {
+		const struct tail_position *p = &s->pos[i];
+
+		put_string(w, p->input);
+		put_string(w, p->path);
+		state_put_u32(w, (uint32_t)p->kind);
+		state_put_u64(w, p->dev);
+		state_put_u64(w, p->ino);
+		state_put_u64(w, p->fp_hash);
+		state_put_u32(w, p->fp_len);
+		state_put_u64(w, p->offset);
+		state_put_u64(w, p->size);
+	}
 	state_end_section(w);
 }
 
-int
-state_get_inputs(const struct buf *file, char ***out, size_t *n)
+/* The older sections: positions of open files, and the inputs. */
+static int
+get_tail_v1(const struct buf *file, struct tail_state *s)
 {
 	struct state_reader r;
 	uint32_t count, i;
-	char **v;
+	int have = 0;
 
-	*out = NULL;
-	*n = 0;
-	if (state_section(file, STATE_TAG_INPUTS, &r) != 0)
-		return -ENOENT;
-	count = state_get_u32(&r);
-	if (count > 100000)
-		return -EBADMSG;
-	v = xcalloc(count + 1, sizeof(*v));
-	for (i = 0; i < count && !r.bad; i++)
-		if ((v[i] = get_string(&r)) == NULL)
-			r.bad = 1;
-	if (r.bad) {
-		tail_inputs_free(v, count);
-		return -EBADMSG;
+	if (state_section(file, STATE_TAG_POSITIONS, &r) == 0) {
+		have = 1;
+		count = state_get_u32(&r);
+		if (count > STATE_MAX_ENTRIES)
+			return -EBADMSG;
+		s->pos = xcalloc(count + 1, sizeof(*s->pos));
+		for (i = 0; i < count && !r.bad; i++) {
+			struct tail_position *p = &s->pos[s->npos++];
+
+			p->input = get_string(&r);
+			p->path = get_string(&r);
+			p->dev = state_get_u64(&r);
+			p->ino = state_get_u64(&r);
+			p->fp_hash = state_get_u64(&r);
+			p->fp_len = state_get_u32(&r);
+			p->offset = p->size = state_get_u64(&r);
+			if (p->input == NULL || p->path == NULL)
+				r.bad = 1;
+		}
+		if (r.bad)
+			return -EBADMSG;
 	}
-	*out = v;
-	*n = count;
-	return 0;
+	/* Without an inputs section, the inputs of the positions stand
+	 * for the inputs followed. */
+	if (state_section(file, STATE_TAG_INPUTS, &r) == 0) {
+		have = 1;
+		count = state_get_u32(&r);
+		if (count > STATE_MAX_ENTRIES)
+			return -EBADMSG;
+		s->inputs = xcalloc(count + 1, sizeof(*s->inputs));
+		for (i = 0; i < count && !r.bad; i++) {
+			s->inputs[s->ninputs].seen = -1;
+			if ((s->inputs[s->ninputs++].input = get_string(&r)) == NULL)
+				r.bad = 1;
+		}
+		if (r.bad)
+			return -EBADMSG;
+	} else {
+		s->inputs = xcalloc(s->npos + 1, sizeof(*s->inputs));
+		for (i = 0; i < s->npos; i++) {
+			s->inputs[i].input = xstrdup(s->pos[i].input);
+			s->inputs[i].seen = -1;
+		}
+		s->ninputs = s->npos;
+	}
+	return have ? 0 : -ENOENT;
+}
+
+int
+state_get_tail(const struct buf *file, struct tail_state *s)
+{
+	struct state_reader r;
+	uint32_t count, i;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (state_section(file, STATE_TAG_TAIL, &r) != 0) {
+		ret = get_tail_v1(file, s);
+		goto out;
+	}
+	ret = -EBADMSG;
+	count = state_get_u32(&r);
+	if (count > STATE_MAX_ENTRIES)
+		goto out;
+	s->inputs = xcalloc(count + 1, sizeof(*s->inputs));
+	for (i = 0; i < count && !r.bad; i++) {
+		struct tail_input_state *in = &s->inputs[s->ninputs++];
+
+		in->input = get_string(&r);
+		in->seen = (int64_t)state_get_u64(&r);
+		if (in->input == NULL)
+			r.bad = 1;
+	}
+	count = state_get_u32(&r);
+	if (r.bad || count > STATE_MAX_ENTRIES)
+		goto out;
+	s->pos = xcalloc(count + 1, sizeof(*s->pos));
+	for (i = 0; i < count && !r.bad; i++) {
+		struct tail_position *p = &s->pos[s->npos++];
+		uint32_t kind;
+
+		p->input = get_string(&r);
+		p->path = get_string(&r);
+		kind = state_get_u32(&r);
+		p->dev = state_get_u64(&r);
+		p->ino = state_get_u64(&r);
+		p->fp_hash = state_get_u64(&r);
+		p->fp_len = state_get_u32(&r);
+		p->offset = state_get_u64(&r);
+		p->size = state_get_u64(&r);
+		if (p->input == NULL || p->path == NULL || kind > TAIL_POS_CONTENT)
+			r.bad = 1;
+		p->kind = (enum tail_pos_kind)kind;
+	}
+	if (!r.bad)
+		ret = 0;
+out:
+	if (ret != 0)
+		tail_state_free(s);
+	return ret;
 }

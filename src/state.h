@@ -29,10 +29,11 @@
 #define STATE_MAX_BYTES (512u * 1024 * 1024)
 
 enum state_tag {
-	STATE_TAG_POSITIONS = 1,     /* tail positions */
+	STATE_TAG_POSITIONS = 1,     /* tail positions (older) */
 	STATE_TAG_WINDOWS = 2,       /* window contents */
 	STATE_TAG_REFERENCE = 3,     /* a captured reference */
-	STATE_TAG_INPUTS = 4,        /* the inputs followed */
+	STATE_TAG_INPUTS = 4,        /* the inputs followed (older) */
+	STATE_TAG_TAIL = 5,          /* inputs and positions, closed files */
 };
 
 /* An encoder for one checkpoint. */
@@ -52,6 +53,9 @@ void state_put_u64(struct state_writer *w, uint64_t v);
 void state_put_double(struct state_writer *w, double v);
 void state_put_bytes(struct state_writer *w, const void *p, size_t len);
 
+/* Set the section count in the header: the writer's buffer is then a
+ * checkpoint in memory (without CRC) that state_section() reads. */
+void state_finish(struct state_writer *w);
 /* Write the checkpoint to dir/STATE_FILE atomically.  0 or -errno. */
 int state_save(const char *dir, struct state_writer *w);
 
@@ -92,16 +96,14 @@ uint64_t state_le(const void *bytes, int n);
 /* The double stored as its bits in 8 such bytes. */
 double state_le_double(const void *bytes);
 
-/* Tail positions in a section of their own. */
-void state_put_positions(struct state_writer *w, const struct tail_position *p,
-    size_t n);
-int state_get_positions(const struct buf *file, struct tail_position **out,
-    size_t *n);
-
-/* The inputs (paths and globs) being followed, in a section of their own;
- * state_get_inputs() returns -ENOENT for a checkpoint without one.  Free
- * with tail_inputs_free(). */
-void state_put_inputs(struct state_writer *w, char *const *v, size_t n);
-int state_get_inputs(const struct buf *file, char ***out, size_t *n);
+/*
+ * The follower's state (struct tail_state) in a section of its own
+ * (STATE_TAG_TAIL).  state_get_tail() also reads checkpoints written
+ * before that section existed (STATE_TAG_POSITIONS and STATE_TAG_INPUTS:
+ * no closed files, `seen` unknown).  0, -ENOENT when the checkpoint has
+ * no such section, or -EBADMSG.  Free with tail_state_free().
+ */
+void state_put_tail(struct state_writer *w, const struct tail_state *s);
+int state_get_tail(const struct buf *file, struct tail_state *out);
 
 #endif

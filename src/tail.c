@@ -43,17 +43,26 @@ struct tfile {
 	struct tail_lines lines;   /* read position, partial line */
 	int detached;
 	uint64_t detached_at;   /* loop time, ms */
+	uint64_t seq;           /* detached files are read in this order */
+	int copy;               /* a copy of a truncated file's old content */
 	int eof;                /* the last read found no more data */
 	uv_fs_event_t watch;
 };
 
-/* Files closed after rotate_wait, remembered so that one moved back into
- * place resumes where it was instead of being read again. */
+/*
+ * Files an input is done with, remembered so that one seen again resumes
+ * where reading stopped instead of being read again: files closed after
+ * rotate_wait, recognised by identity (one moved back into place), and
+ * the former content of truncated files, recognised by content alone (the
+ * copy copytruncate made, read from where reading of the original
+ * stopped).  Checkpoints carry them.
+ */
 #define TAIL_CLOSED_MAX 16
 
 struct closed_file {
 	uint64_t dev, ino, fp_hash, offset;
 	uint32_t fp_len;
+	int kind;               /* TAIL_POS_CLOSED or TAIL_POS_CONTENT */
 };
 
 struct tinput {
@@ -66,6 +75,7 @@ struct tinput {
 	int had_file;
 	int warned_missing;
 	int known;              /* followed before: start_at does not apply */
+	int64_t seen;           /* see struct tail_input_state */
 	uint64_t warned_at;     /* loop time of the last open/read warning */
 	int warned;
 	struct closed_file closed[TAIL_CLOSED_MAX];
@@ -91,6 +101,7 @@ struct tail {
 	int open_handles;
 	size_t nopen, max_open; /* log files open, and the most allowed */
 	int initial;            /* first scan: start_at applies */
+	uint64_t seq;           /* of the last file detached */
 	struct tail_position *restore;
 	size_t nrestore;
 	char *restore_used;
@@ -171,6 +182,24 @@ on_file_watch_closed(uv_handle_t *h)
 	tail_maybe_free(t);
 }
 
+/* Remember a file `in` is done with (see struct closed_file). */
+static void
+remember(struct tinput *in, int kind, uint64_t dev, uint64_t ino,
+    uint64_t fp_hash, uint32_t fp_len, uint64_t offset)
+{
+	struct closed_file *c = &in->closed[in->closed_next];
+
+	c->kind = kind;
+	c->dev = dev;
+	c->ino = ino;
+	c->fp_hash = fp_hash;
+	c->fp_len = fp_len;
+	c->offset = offset;
+	in->closed_next = (in->closed_next + 1) % TAIL_CLOSED_MAX;
+	if (in->nclosed < TAIL_CLOSED_MAX)
+		in->nclosed++;
+}
+
 static void
 file_close(struct tfile *f)
 {
@@ -180,18 +209,9 @@ file_close(struct tfile *f)
 	for (pp = &in->files; *pp != f; pp = &(*pp)->next)
 		;
 	*pp = f->next;
-	if (f->fd >= 0 && f->eof) {
-		struct closed_file *c = &in->closed[in->closed_next];
-
-		c->dev = f->dev;
-		c->ino = f->ino;
-		c->fp_hash = f->fp_hash;
-		c->fp_len = f->fp_len;
-		c->offset = f->lines.consumed;
-		in->closed_next = (in->closed_next + 1) % TAIL_CLOSED_MAX;
-		if (in->nclosed < TAIL_CLOSED_MAX)
-			in->nclosed++;
-	}
+	if (f->fd >= 0 && f->eof)
+		remember(in, TAIL_POS_CLOSED, f->dev, f->ino, f->fp_hash,
+		    f->fp_len, f->lines.consumed);
 	if (f->fd >= 0) {
 		close(f->fd);
 		in->t->nopen--;
@@ -217,6 +237,8 @@ mark_dirty(struct tinput *in)
 	}
 }
 
+/* The file no longer sits at its path: read it to its end, after the
+ * files detached before it, and before the file now at the path. */
 static void
 detach(struct tfile *f, const char *why)
 {
@@ -224,6 +246,7 @@ detach(struct tfile *f, const char *why)
 		return;
 	f->detached = 1;
 	f->detached_at = uv_now(f->in->t->loop);
+	f->seq = ++f->in->t->seq;
 	log_info("%s: %s; reading it to its end", f->path, why);
 }
 
@@ -247,9 +270,14 @@ restore_find(struct tail *t, struct tinput *in, uint64_t dev, uint64_t ino,
 				continue;
 			t->restore_used[i] = 1;
 			if (!fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
+				t->restore_used[i] = 2;  /* see restore_rotated() */
 				log_info("%s: inode reused by a new file; "
 				    "reading it from the beginning", p->path);
 				metrics_add(in->m.rotations, 1);
+				/* Truncated while driftd was stopped: a copy
+				 * of the old content resumes where it was. */
+				remember(in, TAIL_POS_CONTENT, 0, 0, p->fp_hash,
+				    p->fp_len, p->offset);
 				return NULL;
 			}
 			return p;
@@ -272,50 +300,99 @@ tail_max_open_files(void)
 	return rl.rlim_cur / 2 > 8 ? (size_t)(rl.rlim_cur / 2) : 8;
 }
 
-/* Where a file closed earlier by `in` stopped, if this is that file. */
+/*
+ * Content matches need a whole fingerprint: files shorter than that which
+ * begin alike are too likely to be different files.
+ */
+static int
+content_matches(int fd, uint64_t hash, uint32_t len)
+{
+	return len == TAIL_FP_BYTES && fingerprint_matches(fd, hash, len);
+}
+
+/*
+ * Where a file `in` was done with stopped, if this is that file: one
+ * closed earlier (by identity), or, when `copies`, a copy of a truncated
+ * file's former content (by content, and only where a line ended there).
+ * Each record is used once.
+ */
 static int
 closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
-    uint64_t *offset)
+    uint64_t size, int copies, uint64_t *offset, int *copy)
 {
 	size_t i;
+	char last;
 
 	for (i = 0; i < in->nclosed; i++) {
 		struct closed_file *c = &in->closed[i];
 
-		if (c->dev != dev || c->ino != ino)
-			continue;
-		c->dev = c->ino = 0;     /* used up */
-		if (!fingerprint_matches(fd, c->fp_hash, c->fp_len))
-			return 0;
-		*offset = c->offset;
-		return 1;
+		if (c->kind == TAIL_POS_CLOSED && c->dev == dev && c->ino == ino) {
+			c->kind = 0;     /* used up */
+			if (!fingerprint_matches(fd, c->fp_hash, c->fp_len))
+				return 0;
+			*offset = c->offset;
+			*copy = 0;
+			return 1;
+		}
+		if (c->kind == TAIL_POS_CONTENT && copies && size >= c->offset &&
+		    content_matches(fd, c->fp_hash, c->fp_len) &&
+		    (c->offset == 0 || (pread(fd, &last, 1,
+		    (off_t)c->offset - 1) == 1 && last == '\n'))) {
+			c->kind = 0;
+			*offset = c->offset;
+			*copy = 1;
+			return 1;
+		}
 	}
 	return 0;
 }
 
 /*
- * Open `path` (already stat'ed into *st) for `in`.  Where reading starts:
- * a restored position if one matches, else the end for a file present at
- * start-up with start_at = end (unless the input was followed before, so
- * that the file is new since then), else the beginning.
+ * Is the file on fd a copy of one `in` is reading, made before that one
+ * was truncated (copytruncate's copy, seen before the truncation)?  It
+ * begins with the same bytes and is no longer.  Its lines are read from
+ * the original; once that is truncated, the copy matches the record
+ * check_truncation() leaves and is read from where the original stopped.
+ */
+static int
+copy_of_open(struct tinput *in, int fd, uint64_t size)
+{
+	struct tfile *f;
+	struct stat st;
+
+	for (f = in->files; f != NULL; f = f->next)
+		if (f->fd >= 0 && content_matches(fd, f->fp_hash, f->fp_len) &&
+		    fstat(f->fd, &st) == 0 && size <= (uint64_t)st.st_size)
+			return 1;
+	return 0;
+}
+
+/*
+ * Open `path` for `in`.  Where reading starts: a restored position if one
+ * matches (`forced` is one already matched), a place remembered by
+ * closed_find(), else the end for a file present at start-up with
+ * start_at = end (unless the input was followed before, so that the file
+ * is new since then), else the beginning.  With `copies`, the file may be
+ * a copy of another (a rotated file of a glob or of a path's family):
+ * one of a file still being read is not opened (NULL).
  */
 static struct tfile *
-file_open(struct tinput *in, const char *path, const struct stat *st,
-    const struct tail_position *forced)
+file_open(struct tinput *in, const char *path,
+    const struct tail_position *forced, int copies)
 {
 	struct tail *t = in->t;
 	const struct tail_position *pos;
 	struct tfile *f;
 	struct stat fst;
 	uint64_t start = 0;
-	int fd;
+	int fd, copy = 0;
 
 	if (t->nopen >= t->max_open) {
 		warn_limited(in, "%s: not opened: %zu log files are open, half "
 		    "the descriptor limit", path, t->nopen);
 		return NULL;
 	}
-	/* The file may have changed between stat() and open(). */
+	/* The file may have changed since it was stat'ed. */
 	fd = tail_open_regular(path, &fst);
 	if (fd < 0) {
 		if (errno != EINVAL)
@@ -323,15 +400,21 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 			    strerror(errno));
 		return NULL;
 	}
-	(void)st;
 	pos = forced != NULL ? forced :
 	    restore_find(t, in, (uint64_t)fst.st_dev, (uint64_t)fst.st_ino, fd);
 	if (pos == NULL && closed_find(in, (uint64_t)fst.st_dev,
-	    (uint64_t)fst.st_ino, fd, &start)) {
-		log_info("%s: seen before; resuming at %llu", path,
+	    (uint64_t)fst.st_ino, fd, (uint64_t)fst.st_size, copies, &start,
+	    &copy)) {
+		log_info("%s: %s; resuming at %llu", path, copy ? "a copy of "
+		    "a truncated file" : "seen before",
 		    (unsigned long long)start);
 		if (start > (uint64_t)fst.st_size)
 			start = 0;
+	} else if (pos == NULL && copies &&
+	    copy_of_open(in, fd, (uint64_t)fst.st_size)) {
+		log_debug("%s: a copy of a file being read; not read", path);
+		close(fd);
+		return NULL;
 	} else if (pos != NULL) {
 		start = pos->offset;
 		if (start > (uint64_t)fst.st_size) {
@@ -343,11 +426,11 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 	} else if (t->initial && !t->o.start_at_beginning && !in->known) {
 		start = (uint64_t)fst.st_size;
 	}
-
 	f = xcalloc(1, sizeof(*f));
 	t->nopen++;
 	f->in = in;
 	f->fd = fd;
+	f->copy = copy;
 	f->path = xstrdup(path);
 	f->lines.path = f->path;
 	f->dev = (uint64_t)fst.st_dev;
@@ -378,15 +461,16 @@ file_open(struct tinput *in, const char *path, const struct stat *st,
 }
 
 /* Truncated in place (copytruncate, ": > file") or rewritten from the
- * start?  Then read it again from the beginning. */
-static void
+ * start?  Then read it again from the beginning, and remember where
+ * reading of the old content stopped, for a copy of it.  1 if so. */
+static int
 check_truncation(struct tfile *f)
 {
 	struct stat st;
 	int truncated;
 
 	if (fstat(f->fd, &st) != 0)
-		return;
+		return 0;
 	truncated = (uint64_t)st.st_size < f->lines.offset;
 	if (!truncated && f->fp_len > 0 && (uint64_t)st.st_size >= f->fp_len &&
 	    !fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
@@ -405,6 +489,8 @@ check_truncation(struct tfile *f)
 	if (truncated) {
 		log_info("%s: truncated; reading it from the beginning", f->path);
 		metrics_add(f->in->m.rotations, 1);
+		remember(f->in, TAIL_POS_CONTENT, 0, 0, f->fp_hash, f->fp_len,
+		    f->lines.consumed);
 		lseek(f->fd, 0, SEEK_SET);
 		f->lines.offset = f->lines.consumed = 0;
 		f->lines.skipping = 0;
@@ -414,6 +500,7 @@ check_truncation(struct tfile *f)
 	}
 	if (f->fp_len < TAIL_FP_BYTES && (uint64_t)st.st_size > f->fp_len)
 		fingerprint(f->fd, (uint64_t)st.st_size, &f->fp_hash, &f->fp_len);
+	return truncated;
 }
 
 static struct tfile *
@@ -427,19 +514,185 @@ find_file(struct tinput *in, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
+/* The wall-clock second now, from the clock file times are taken from. */
+static int64_t
+coarse_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec;
+}
+
+/* Compressed rotations are not read back. */
+static int
+compressed(const char *name)
+{
+	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst",
+	    ".lz4", ".lzma", ".zip", ".Z", NULL };
+	size_t n = strlen(name), i;
+
+	for (i = 0; ext[i] != NULL; i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && strcmp(name + n - e, ext[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is `name` (in the path's directory) of the rotation family of a path
+ * whose last component is `base`: base followed by '.', '-' or '_' and
+ * more (logrotate's app.log.1 and app.log-20261203, Python's app.log.1
+ * and app.log.2026-12-03), not compressed? */
+static int
+family_member(const char *base, const char *name)
+{
+	size_t n = strlen(base);
+
+	return strncmp(name, base, n) == 0 && name[n] != '\0' &&
+	    strchr(".-_", name[n]) != NULL && name[n + 1] != '\0' &&
+	    !compressed(name);
+}
+
+struct candidate {
+	char *path;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
+
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+
+	if (x->mtime_sec != y->mtime_sec)
+		return x->mtime_sec < y->mtime_sec ? -1 : 1;
+	if (x->mtime_nsec != y->mtime_nsec)
+		return x->mtime_nsec < y->mtime_nsec ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* Was this file read to its end and closed, with nothing added since? */
+static int
+closed_done(const struct tinput *in, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < in->nclosed; i++) {
+		const struct closed_file *c = &in->closed[i];
+
+		if (c->kind == TAIL_POS_CLOSED && c->dev == (uint64_t)st->st_dev &&
+		    c->ino == (uint64_t)st->st_ino &&
+		    c->offset >= (uint64_t)st->st_size)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does a position of the checkpoint being restored describe this file? */
+static int
+restore_has(const struct tail *t, uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrestore; i++)
+		if (!t->restore_used[i] && t->restore[i].dev == dev &&
+		    t->restore[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * A plain path's file was replaced, removed or truncated, or driftd
+ * restarts: look in its directory for files that no longer sit at the
+ * path but hold lines not read yet, and read them, oldest first, before
+ * the file at the path.  Those are files a checkpoint being restored
+ * describes (under any name), and files of the path's rotation family
+ * written at or after `since` that are not open (rotated away before a
+ * scan saw them at the path, or while driftd was stopped); files seen
+ * before resume where they stopped, and copies of a file being read are
+ * left alone (see file_open()).  `since` < 0 adopts no unknown file.
+ */
+static void
+family_scan(struct tinput *in, int64_t since)
+{
+	struct tail *t = in->t;
+	struct candidate *c = NULL;
+	size_t n = 0, i;
+	char *copy = xstrdup(in->pattern);
+	const char *base = basename(copy);
+	struct dirent *e;
+	DIR *d;
+
+	if (in->dir == NULL || (d = opendir(in->dir)) == NULL) {
+		free(copy);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct buf path = BUF_INIT;
+		struct stat st;
+		int ours;
+
+		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' ||
+		    (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+			continue;
+		buf_printf(&path, "%s/%s", in->dir, e->d_name);
+		if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    find_file(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino)) {
+			buf_free(&path);
+			continue;
+		}
+		ours = restore_has(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
+		    (since >= 0 && family_member(base, e->d_name) &&
+		    (int64_t)st.st_mtim.tv_sec >= since &&
+		    !closed_done(in, &st));
+		if (!ours) {
+			buf_free(&path);
+			continue;
+		}
+		c = xreallocarray(c, n + 1, sizeof(*c));
+		c[n].path = path.data;
+		c[n].mtime_sec = (int64_t)st.st_mtim.tv_sec;
+		c[n].mtime_nsec = st.st_mtim.tv_nsec;
+		n++;
+	}
+	closedir(d);
+	free(copy);
+	if (n > 1)
+		qsort(c, n, sizeof(*c), candidate_cmp);
+	for (i = 0; i < n; i++) {
+		struct tfile *f = file_open(in, c[i].path, NULL, 1);
+
+		if (f != NULL) {
+			detach(f, f->copy ? "the copy of a truncated file" :
+			    "rotated away before it was read to its end");
+			if (!f->copy)   /* the truncation counted */
+				metrics_add(in->m.rotations, 1);
+		}
+		free(c[i].path);
+	}
+	free(c);
+}
+
 static void
 scan_plain(struct tinput *in)
 {
 	struct tfile *cur = NULL, *f;
+	int64_t now = coarse_now();     /* before the stat: see family_scan() */
 	struct stat st;
 
 	for (f = in->files; f != NULL; f = f->next)
 		if (!f->detached)
 			cur = f;
 	if (stat(in->pattern, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (cur != NULL)
+		if (cur != NULL) {
 			detach(cur, errno == ENOENT ? "renamed or deleted" :
 			    "no longer a regular file");
+			if (!in->t->initial)
+				family_scan(in, in->seen);
+		}
 		if (!in->warned_missing && cur == NULL && !in->had_file) {
 			log_info("%s: does not exist yet; waiting for it",
 			    in->pattern);
@@ -449,7 +702,9 @@ scan_plain(struct tinput *in)
 	}
 	if (cur != NULL && cur->dev == (uint64_t)st.st_dev &&
 	    cur->ino == (uint64_t)st.st_ino) {
-		check_truncation(cur);
+		if (check_truncation(cur) && !in->t->initial)
+			family_scan(in, in->seen);
+		in->seen = now;
 		return;
 	}
 	if (cur != NULL)
@@ -458,12 +713,18 @@ scan_plain(struct tinput *in)
 	f = find_file(in, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 	if (f != NULL) {
 		f->detached = 0;
+		in->seen = now;
 		return;
 	}
-	if (file_open(in, in->pattern, &st, NULL) != NULL) {
+	if (file_open(in, in->pattern, NULL, 0) != NULL) {
 		if (in->had_file)
 			metrics_add(in->m.rotations, 1);
+		/* Files that came and went between two scans.  (At start-up
+		 * tail_start() looks, with the checkpoint's time.) */
+		if (in->had_file && !in->t->initial)
+			family_scan(in, in->seen);
 		in->had_file = 1;
+		in->seen = now;
 	}
 }
 
@@ -500,7 +761,7 @@ scan_glob(struct tinput *in)
 			check_truncation(list[k]);
 			continue;
 		}
-		if (file_open(in, g.gl_pathv[i], &st, NULL) != NULL)
+		if (file_open(in, g.gl_pathv[i], NULL, 1) != NULL)
 			in->had_file = 1;
 	}
 	for (k = 0; k < nfiles; k++) {
@@ -545,12 +806,27 @@ file_read(struct tfile *f)
 	return n == TAIL_SLICE_BYTES;
 }
 
-/* Scan and read one slice of everything in `in`; 1 if more is waiting. */
+static int
+detached_cmp(const void *a, const void *b)
+{
+	const struct tfile *x = *(struct tfile *const *)a;
+	const struct tfile *y = *(struct tfile *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Scan and read one slice of `in`; 1 if more is waiting.  Detached files
+ * hold older lines than the files at their paths: they are read first,
+ * one after the other in the order they were detached, so that records
+ * enter the windows in the order they were written.
+ */
 static int
 process(struct tinput *in)
 {
 	struct tail *t = in->t;
-	struct tfile *f, *next;
+	struct tfile *f, *next, **det = NULL;
+	size_t ndet = 0, i;
 	int more = 0, drained = 1;
 	uint64_t now = uv_now(t->loop);
 
@@ -558,15 +834,21 @@ process(struct tinput *in)
 		scan_glob(in);
 	else
 		scan_plain(in);
-	/* The rest of a rotated file comes before the new one. */
 	for (f = in->files; f != NULL; f = f->next) {
 		if (!f->detached)
 			continue;
-		if (file_read(f))
+		det = xreallocarray(det, ndet + 1, sizeof(*det));
+		det[ndet++] = f;
+	}
+	if (ndet > 1)
+		qsort(det, ndet, sizeof(*det), detached_cmp);
+	for (i = 0; i < ndet && drained; i++) {
+		if (file_read(det[i]))
 			more = 1;
-		if (!f->eof)
+		if (!det[i]->eof)
 			drained = 0;
 	}
+	free(det);
 	if (drained) {
 		for (f = in->files; f != NULL; f = f->next)
 			if (!f->detached && file_read(f))
@@ -723,10 +1005,58 @@ tail_create(uv_loop_t *loop, const struct tail_options *o,
 	return t;
 }
 
+/* The input named `pattern`, or NULL. */
+static struct tinput *
+input_named(struct tail *t, const char *pattern)
+{
+	size_t k;
+
+	for (k = 0; k < t->ninputs; k++)
+		if (strcmp(t->inputs[k].pattern, pattern) == 0)
+			return &t->inputs[k];
+	return NULL;
+}
+
+/* Is the content record a replaced file left still unused: no copy of
+ * the old content was found? */
+static int
+content_kept(const struct tinput *in, const struct tail_position *p)
+{
+	size_t i;
+
+	for (i = 0; i < in->nclosed; i++) {
+		const struct closed_file *c = &in->closed[i];
+
+		if (c->kind == TAIL_POS_CONTENT && c->fp_hash == p->fp_hash &&
+		    c->fp_len == p->fp_len && c->offset == p->offset)
+			return 1;
+	}
+	return 0;
+}
+
+/* Lines of a checkpointed file cannot be read any more: say so, with
+ * what is known to be lost (the bytes unread when it was saved). */
+static void
+report_lost(struct tinput *in, const struct tail_position *p, const char *why)
+{
+	uint64_t unread = p->size > p->offset ? p->size - p->offset : 0;
+
+	if (unread == 0) {
+		log_info("%s: saved position %llu, but %s; nothing was left "
+		    "unread then", p->path, (unsigned long long)p->offset, why);
+		return;
+	}
+	log_error("%s: saved position %llu, but %s; its unread lines are "
+	    "lost (at least %llu bytes)", p->path,
+	    (unsigned long long)p->offset, why, (unsigned long long)unread);
+	metrics_add(in->m.lost, (double)unread);
+}
+
 /*
- * Positions whose file is no longer at its path: the file may have been
- * rotated while driftd was down.  Look for it in the same directory and
- * read the rest of it.
+ * Positions no scan has matched: the file may have been rotated while
+ * driftd was down into a name no scan looks at.  Look for it in the
+ * directory it was seen in and read the rest of it; if it is gone, say
+ * what is lost.
  */
 static void
 restore_rotated(struct tail *t)
@@ -735,19 +1065,17 @@ restore_rotated(struct tail *t)
 
 	for (i = 0; i < t->nrestore; i++) {
 		const struct tail_position *p = &t->restore[i];
-		struct tinput *in = NULL;
+		struct tinput *in = input_named(t, p->input);
 		char *copy, *dir;
 		struct dirent *e;
 		DIR *d;
-		size_t k;
 
+		if (in == NULL)
+			continue;        /* no longer configured */
+		if (t->restore_used[i] == 2 && content_kept(in, p))
+			report_lost(in, p, "its file was replaced by a new one");
 		if (t->restore_used[i])
 			continue;
-		for (k = 0; k < t->ninputs; k++)
-			if (strcmp(t->inputs[k].pattern, p->input) == 0)
-				in = &t->inputs[k];
-		if (in == NULL)
-			continue;        /* the input is no longer configured */
 		copy = xstrdup(p->path);
 		dir = dirname(copy);
 		d = opendir(dir);
@@ -767,7 +1095,7 @@ restore_rotated(struct tail *t)
 			fd = tail_open_regular(path.data, &st);
 			if (fd >= 0 && fingerprint_matches(fd, p->fp_hash, p->fp_len)) {
 				t->restore_used[i] = 1;
-				f = file_open(in, path.data, &st, p);
+				f = file_open(in, path.data, p, 0);
 				if (f != NULL)
 					detach(f, "was rotated while driftd was stopped");
 				metrics_add(in->m.rotations, 1);
@@ -781,54 +1109,76 @@ restore_rotated(struct tail *t)
 			closedir(d);
 		free(copy);
 		if (!t->restore_used[i]) {
-			log_warn("%s: saved position %llu, but the file is gone; "
-			    "its unread lines are lost", p->path,
-			    (unsigned long long)p->offset);
+			report_lost(in, p, "the file is gone");
 			metrics_add(in->m.rotations, 1);
 		}
 	}
 }
 
 void
-tail_start(struct tail *t, const struct tail_position *restore, size_t nrestore,
-    const char *const *known, size_t nknown)
+tail_start(struct tail *t, const struct tail_state *rs)
 {
+	static const struct tail_state none;
 	size_t i, k;
 
+	if (rs == NULL)
+		rs = &none;
 	/* An input followed before the restart (named in the checkpoint)
 	 * keeps every line since: a file there that no saved position
 	 * describes appeared while driftd was stopped. */
-	for (i = 0; i < t->ninputs; i++) {
-		struct tinput *in = &t->inputs[i];
+	for (i = 0; i < t->ninputs; i++)
+		t->inputs[i].seen = -1;
+	for (k = 0; k < rs->ninputs; k++) {
+		struct tinput *in = input_named(t, rs->inputs[k].input);
 
-		for (k = 0; k < nknown && !in->known; k++)
-			in->known = strcmp(known[k], in->pattern) == 0;
-		for (k = 0; k < nrestore && !in->known; k++)
-			in->known = strcmp(restore[k].input, in->pattern) == 0;
+		if (in != NULL) {
+			in->known = 1;
+			in->seen = rs->inputs[k].seen;
+		}
 	}
-	t->nrestore = nrestore;
-	t->restore = xcalloc(nrestore + 1, sizeof(*t->restore));
-	t->restore_used = xcalloc(nrestore + 1, 1);
-	for (i = 0; i < nrestore; i++) {
-		t->restore[i] = restore[i];
-		t->restore[i].input = xstrdup(restore[i].input);
-		t->restore[i].path = xstrdup(restore[i].path);
+	t->restore = xcalloc(rs->npos + 1, sizeof(*t->restore));
+	t->restore_used = xcalloc(rs->npos + 1, 1);
+	for (i = 0; i < rs->npos; i++) {
+		const struct tail_position *p = &rs->pos[i];
+		struct tinput *in = input_named(t, p->input);
+
+		if (in != NULL)
+			in->known = 1;
+		if (p->kind != TAIL_POS_OPEN) {
+			/* Done with: remembered, not reopened. */
+			if (in != NULL)
+				remember(in, p->kind, p->dev, p->ino, p->fp_hash,
+				    p->fp_len, p->offset);
+			continue;
+		}
+		t->restore[t->nrestore] = *p;
+		t->restore[t->nrestore].input = xstrdup(p->input);
+		t->restore[t->nrestore].path = xstrdup(p->path);
+		t->nrestore++;
 	}
 	t->initial = 1;
 	/* First scan now, so files present at start-up are told apart from
 	 * files that appear later (which are read from the beginning). */
 	for (i = 0; i < t->ninputs; i++) {
 		struct tinput *in = &t->inputs[i];
+		int64_t since = in->seen;
 
 		dirwatch_try(in);
-		if (in->is_glob)
+		if (in->is_glob) {
 			scan_glob(in);
-		else
+		} else {
 			scan_plain(in);
+			if (in->known)
+				family_scan(in, since);
+		}
 	}
 	restore_rotated(t);
 	t->initial = 0;
-	tail_positions_free(t->restore, t->nrestore);
+	for (i = 0; i < t->nrestore; i++) {
+		free(t->restore[i].input);
+		free(t->restore[i].path);
+	}
+	free(t->restore);
 	free(t->restore_used);
 	t->restore = NULL;
 	t->restore_used = NULL;
@@ -839,32 +1189,80 @@ tail_start(struct tail *t, const struct tail_position *restore, size_t nrestore,
 		mark_dirty(&t->inputs[i]);
 }
 
-size_t
-tail_positions(struct tail *t, struct tail_position **out)
+static struct tail_position *
+state_add_pos(struct tail_state *s, const struct tinput *in, const char *path)
 {
-	struct tail_position *v = NULL;
-	size_t n = 0, i;
+	struct tail_position *p;
 
+	s->pos = xreallocarray(s->pos, s->npos + 1, sizeof(*s->pos));
+	p = &s->pos[s->npos++];
+	memset(p, 0, sizeof(*p));
+	p->input = xstrdup(in->pattern);
+	p->path = xstrdup(path);
+	return p;
+}
+
+void
+tail_save_state(const struct tail *t, struct tail_state *s)
+{
+	size_t i, k;
+
+	memset(s, 0, sizeof(*s));
+	s->ninputs = t->ninputs;
+	s->inputs = xcalloc(t->ninputs + 1, sizeof(*s->inputs));
 	for (i = 0; i < t->ninputs; i++) {
-		struct tinput *in = &t->inputs[i];
+		const struct tinput *in = &t->inputs[i];
 		struct tfile *f;
 
+		s->inputs[i].input = xstrdup(in->pattern);
+		s->inputs[i].seen = in->seen;
 		for (f = in->files; f != NULL; f = f->next) {
-			struct tail_position *p;
+			struct tail_position *p = state_add_pos(s, in, f->path);
+			struct stat st;
 
-			v = xreallocarray(v, n + 1, sizeof(*v));
-			p = &v[n++];
-			p->input = xstrdup(in->pattern);
-			p->path = xstrdup(f->path);
+			p->kind = TAIL_POS_OPEN;
 			p->dev = f->dev;
 			p->ino = f->ino;
 			p->fp_hash = f->fp_hash;
 			p->fp_len = f->fp_len;
 			p->offset = f->lines.consumed;
+			p->size = fstat(f->fd, &st) == 0 ?
+			    (uint64_t)st.st_size : p->offset;
+		}
+		/* Oldest first, so that a restart remembers them in the
+		 * same order. */
+		for (k = 0; k < in->nclosed; k++) {
+			const struct closed_file *c = &in->closed[(in->closed_next +
+			    TAIL_CLOSED_MAX - in->nclosed + k) % TAIL_CLOSED_MAX];
+			struct tail_position *p;
+
+			if (c->kind != TAIL_POS_CLOSED && c->kind != TAIL_POS_CONTENT)
+				continue;        /* used up */
+			p = state_add_pos(s, in, in->pattern);
+			p->kind = c->kind;
+			p->dev = c->dev;
+			p->ino = c->ino;
+			p->fp_hash = c->fp_hash;
+			p->fp_len = c->fp_len;
+			p->offset = p->size = c->offset;
 		}
 	}
-	*out = v;
-	return n;
+}
+
+void
+tail_state_free(struct tail_state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ninputs; i++)
+		free(s->inputs[i].input);
+	free(s->inputs);
+	for (i = 0; i < s->npos; i++) {
+		free(s->pos[i].input);
+		free(s->pos[i].path);
+	}
+	free(s->pos);
+	memset(s, 0, sizeof(*s));
 }
 
 void
@@ -894,40 +1292,6 @@ tail_drain_detached(struct tail *t)
 				while (file_read(f))
 					;
 	}
-}
-
-size_t
-tail_inputs(const struct tail *t, char ***out)
-{
-	char **v = xcalloc(t->ninputs + 1, sizeof(*v));
-	size_t i;
-
-	for (i = 0; i < t->ninputs; i++)
-		v[i] = xstrdup(t->inputs[i].pattern);
-	*out = v;
-	return t->ninputs;
-}
-
-void
-tail_inputs_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void
-tail_positions_free(struct tail_position *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(p[i].input);
-		free(p[i].path);
-	}
-	free(p);
 }
 
 static void

@@ -27,7 +27,6 @@
 
 #include <uv.h>
 
-#include "conf.h"
 #include "metrics.h"
 
 #define TAIL_SLICE_BYTES (256 * 1024)
@@ -50,6 +49,15 @@ struct tail_options {
 	size_t max_line_bytes;
 };
 
+/* What a position describes. */
+enum tail_pos_kind {
+	TAIL_POS_OPEN = 0,           /* a file being read */
+	TAIL_POS_CLOSED = 1,         /* a file read to its end and closed */
+	TAIL_POS_CONTENT = 2,        /* the former content of a truncated
+	                                file: matches a copy of it by content
+	                                (dev and ino are 0) */
+};
+
 /* Where reading stands in one file, for checkpoints. */
 struct tail_position {
 	char *input;                 /* the configured path or glob */
@@ -59,6 +67,31 @@ struct tail_position {
 	uint64_t fp_hash;            /* hash of the first fp_len bytes */
 	uint32_t fp_len;
 	uint64_t offset;             /* end of the last processed line */
+	uint64_t size;               /* the file's size when saved */
+	enum tail_pos_kind kind;
+};
+
+/* One input's part of a checkpoint. */
+struct tail_input_state {
+	char *input;                 /* the configured path or glob */
+	/* Wall-clock second (coarse clock, taken before the stat) at which
+	 * the file at a plain path was last seen to be one being followed;
+	 * -1 if unknown.  A file of the path's rotation family written at or
+	 * after it and not described by a position appeared since. */
+	int64_t seen;
+};
+
+/*
+ * Everything a follower needs to resume exactly: the inputs it followed,
+ * and where reading stood in every file it had open or had recently
+ * closed.  Taken at an instant when every line before each position had
+ * been processed.
+ */
+struct tail_state {
+	struct tail_input_state *inputs;
+	size_t ninputs;
+	struct tail_position *pos;
+	size_t npos;
 };
 
 struct tail;
@@ -80,15 +113,17 @@ struct tail *tail_create(uv_loop_t *loop, const struct tail_options *o,
     struct metrics_registry *reg, tail_line_cb cb, void *arg);
 
 /*
- * Start following.  `restore` holds positions from a checkpoint (copied);
- * files they describe resume there, as long as their identity still holds.
- * `known` names the inputs followed when the checkpoint was taken: a file
- * of such an input that no position describes is new since then and is
- * read from its beginning, whatever start_at says (start_at is for inputs
- * followed for the first time).
+ * Start following.  `restore` (copied; may be NULL) comes from a
+ * checkpoint or from the follower a reload replaces: files its positions
+ * describe resume there, as long as their identity holds, wherever in
+ * their directory they now are.  A file of an input it names that no
+ * position describes is new since then and is read from its beginning,
+ * whatever start_at says (start_at is for inputs followed for the first
+ * time); for a plain path that includes rotated files of its family
+ * (PATH.1, PATH-20261203, ...; compressed ones excepted) written since the
+ * input's `seen` time, read oldest first before the file at the path.
  */
-void tail_start(struct tail *t, const struct tail_position *restore,
-    size_t nrestore, const char *const *known, size_t nknown);
+void tail_start(struct tail *t, const struct tail_state *restore);
 
 /* Change the options of a running follower whose inputs stay the same
  * (o->inputs is ignored). */
@@ -98,13 +133,9 @@ void tail_set_options(struct tail *t, const struct tail_options *o);
  * follower is replaced, as the next one cannot find those files again. */
 void tail_drain_detached(struct tail *t);
 
-/* The configured inputs (copies); free with tail_inputs_free(). */
-size_t tail_inputs(const struct tail *t, char ***out);
-void tail_inputs_free(char **v, size_t n);
-
-/* Current positions of every open file; free with tail_positions_free(). */
-size_t tail_positions(struct tail *t, struct tail_position **out);
-void tail_positions_free(struct tail_position *p, size_t n);
+/* The follower's state now (copies); free with tail_state_free(). */
+void tail_save_state(const struct tail *t, struct tail_state *out);
+void tail_state_free(struct tail_state *s);
 
 /* Stop following and close every handle; the tail frees itself once the
  * close callbacks have run.  The pointer is invalid after this call. */

@@ -13,7 +13,8 @@
 
 /* The driftd_log_* series of one input. */
 struct tail_counters {
-	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag;
+	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag,
+	    *lost;
 };
 
 

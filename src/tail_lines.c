@@ -19,6 +19,7 @@ enum {
 	M_ERRORS,
 	M_ROTATIONS,
 	M_LAG,
+	M_LOST,
 	M_COUNT
 };
 
@@ -36,6 +37,9 @@ static const struct metrics_desc descs[M_COUNT] = {
 	[M_LAG] = { "driftd_log_lag_bytes", METRICS_GAUGE,
 	    "Bytes written to the input's files but not yet read.",
 	    { "input", NULL } },
+	[M_LOST] = { "driftd_log_lost_bytes_total", METRICS_COUNTER,
+	    "Bytes known to be unread when their file was found gone after a "
+	    "restart (at least this much was lost).", { "input", NULL } },
 };
 
 /* ------------------------------------------------------------- metrics */
@@ -61,6 +65,7 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->bytes = metrics_series_get(metrics_family_find(reg, descs[M_BYTES].name), lv);
 	m->rotations = metrics_series_get(metrics_family_find(reg, descs[M_ROTATIONS].name), lv);
 	m->lag = metrics_series_get(metrics_family_find(reg, descs[M_LAG].name), lv);
+	m->lost = metrics_series_get(metrics_family_find(reg, descs[M_LOST].name), lv);
 	lv[1] = "json";
 	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 	lv[1] = "too_long";

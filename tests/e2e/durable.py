@@ -3,6 +3,7 @@ restarts before the first periodic checkpoint, files rotated while driftd
 is stopped, a reference capture interrupted or unsaved, copytruncate under
 a glob that also matches the copy, and a damaged checkpoint."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +30,18 @@ def config(path, state, start_at="end", checkpoint="1h", capture=0,
             f"[window]\nsize = {size}\nmin_samples = 20\n"
             f"evaluate_every = 100ms\n"
             f"[drift]\nnumeric = ks,psi\n{extra}")
+
+
+@contextlib.contextmanager
+def daemon(make=config, suffix="", **kw):
+    """A daemon following DIR/app.log (with `suffix`: a glob), created
+    empty, with state in DIR/state and the configuration make() gives."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        state = os.path.join(d.dir, "state")
+        open(log, "w").close()
+        d.write_config(make(log + suffix, state, **kw))
+        yield d, log, state
 
 
 def line(i, x=None):
@@ -124,11 +137,7 @@ def test_restarts_faster_than_checkpoint_interval_lose_nothing():
 # ------------------------------------------- 2. rotated while stopped
 
 def test_files_rotated_while_stopped_are_read_in_order():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(config(log, state, size=850))
+    with daemon(size=850) as (d, log, state):
         d.start()
         append(log, 0, 1000)
         wait_read(d, log)
@@ -159,11 +168,7 @@ def test_files_rotated_while_stopped_are_read_in_order():
 
 def test_rotations_faster_than_scans_are_all_read():
     """Files created and rotated away between two scans of the path."""
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(config(log, state, size=5000))
+    with daemon(size=5000) as (d, log, state):
         d.start()
         append(log, 0, 10)
         d.wait_sample("prediction_records_total", 10, model=MODEL)
@@ -185,11 +190,7 @@ def test_rotations_faster_than_scans_are_all_read():
 
 
 def test_file_gone_while_stopped_is_reported_with_bytes_lost():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(config(log, state, checkpoint="100ms"))
+    with daemon(checkpoint="100ms") as (d, log, state):
         d.start()
         append(log, 0, 10)
         partial = '{"prediction":"a","features":{"x":'
@@ -229,11 +230,7 @@ def check_same_reference(d, log, text):
 
 
 def test_kill_mid_capture_resumes_the_capture():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(capture_conf(log, state, checkpoint="100ms"))
+    with daemon(make=capture_conf, checkpoint="100ms") as (d, log, state):
         d.start()
         append(log, 0, 60)
         d.wait_sample("prediction_records_total", 60, model=MODEL)
@@ -253,11 +250,7 @@ def test_kill_mid_capture_resumes_the_capture():
 
 
 def test_kill_right_after_capture_keeps_captured_records_out_of_window():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(capture_conf(log, state, checkpoint="1h"))
+    with daemon(make=capture_conf, checkpoint="1h") as (d, log, state):
         d.start()
         append(log, 0, 180)
         d.wait_sample("prediction_records_total", 180, model=MODEL)
@@ -273,11 +266,7 @@ def test_kill_right_after_capture_keeps_captured_records_out_of_window():
 
 
 def test_reload_during_capture_keeps_it():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(capture_conf(log, state))
+    with daemon(make=capture_conf) as (d, log, state):
         d.start()
         append(log, 0, 60)
         d.wait_sample("prediction_records_total", 60, model=MODEL)
@@ -336,11 +325,7 @@ def copytruncate(log, extra_before=None):
 
 
 def test_copytruncate_copy_matched_by_glob_is_not_read_twice():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(config(log + "*", state, start_at="beginning"))
+    with daemon(suffix="*", start_at="beginning") as (d, log, state):
         d.start()
         append(log, 0, 40)
         d.wait_sample("prediction_records_total", 40, model=MODEL)
@@ -389,11 +374,7 @@ def test_copytruncate_path_reads_unread_lines_from_the_copy():
 
 
 def test_copytruncate_while_stopped_under_glob():
-    with h.Daemon() as d:
-        log = os.path.join(d.dir, "app.log")
-        state = os.path.join(d.dir, "state")
-        open(log, "w").close()
-        d.write_config(config(log + "*", state, start_at="beginning"))
+    with daemon(suffix="*", start_at="beginning") as (d, log, state):
         d.start()
         append(log, 0, 40)
         d.wait_sample("prediction_records_total", 40, model=MODEL)

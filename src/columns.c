@@ -27,6 +27,8 @@ struct columns {
 	uint32_t *seen;              /* discovered: generation last seen */
 	uint32_t gen;
 	int warned_full;
+	int warned_long;
+	struct metrics_series *skipped_full, *skipped_long;
 	int discovering;             /* the configuration has discover */
 };
 
@@ -91,6 +93,10 @@ columns_create(const struct conf *c, const struct record_parser *rp,
 	cs->max_categories = c->max_categories;
 	cs->by_name = strmap_create();
 	cs->discovering = c->discover[0] != '\0';
+	if (cs->discovering) {
+		cs->skipped_full = model_skipped_series(model, "max_features");
+		cs->skipped_long = model_skipped_series(model, "name_too_long");
+	}
 	for (i = 0; i < record_parser_nfeatures(rp); i++)
 		add(cs, record_parser_feature_name(rp, i),
 		    record_parser_feature_kind(rp, i), COLUMN_FEATURE, i, NULL);
@@ -170,7 +176,8 @@ long
 columns_add_discovered(struct columns *cs, const char *name,
     enum conf_column_kind kind)
 {
-	if (!cs->discovering || cs->nfeatures >= cs->max_features)
+	if (!cs->discovering || cs->nfeatures >= cs->max_features ||
+	    strlen(name) > COLUMNS_MAX_NAME_BYTES)
 		return -1;
 	return (long)add(cs, name, kind, COLUMN_DISCOVERED, 0, NULL);
 }
@@ -251,15 +258,27 @@ discover(struct columns *cs, struct record_parser *rp, const struct record *r)
 				path_free(&child);
 				continue;
 			}
+			/* Said once: a log with many more fields would
+			 * otherwise say it on every line. */
+			if (strlen(child.text) > COLUMNS_MAX_NAME_BYTES) {
+				if (!cs->warned_long)
+					log_warn("a discovered field's path is "
+					    "longer than %d bytes: not monitored "
+					    "(said once; all such fields are "
+					    "counted)", COLUMNS_MAX_NAME_BYTES);
+				cs->warned_long = 1;
+				metrics_add(cs->skipped_long, 1);
+				path_free(&child);
+				continue;
+			}
 			if (cs->nfeatures >= cs->max_features) {
-				/* Once: a log with many more fields would
-				 * otherwise say it on every line. */
 				if (!cs->warned_full)
 					log_warn("max_features (%zu) reached: "
 					    "discovered field %s is not "
 					    "monitored, nor are later new ones",
 					    cs->max_features, child.text);
 				cs->warned_full = 1;
+				metrics_add(cs->skipped_full, 1);
 				path_free(&child);
 				continue;
 			}

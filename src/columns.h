@@ -24,6 +24,11 @@
 #include "record.h"
 
 #define COLUMNS_OTHER "__other__"
+/* The longest path a discovered column may have: longer ones are counted
+ * in prediction_discover_skipped_total{reason="name_too_long"} and not
+ * monitored.  With the other labels of a series, well under
+ * METRICS_MAX_LABEL_BYTES. */
+#define COLUMNS_MAX_NAME_BYTES 1024
 #define COLUMNS_PREDICTION "prediction"
 #define COLUMNS_CONFIDENCE "confidence"
 
@@ -72,8 +77,9 @@ long columns_find(const struct columns *cs, const char *name, size_t len);
 /* How many feature columns there are. */
 size_t columns_features(const struct columns *cs);
 
-/* Add a discovered column (when the configuration discovers and there is
- * room); returns its index, or -1. */
+/* Add a discovered column (when the configuration discovers, there is
+ * room and the name is at most COLUMNS_MAX_NAME_BYTES); returns its
+ * index, or -1. */
 long columns_add_discovered(struct columns *cs, const char *name,
     enum conf_column_kind kind);
 

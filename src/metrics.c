@@ -337,9 +337,12 @@ metrics_family_size(const struct metrics_family *f)
 void
 metrics_series_remove(struct metrics_series *s)
 {
-	struct metrics_family *f = s->family;
+	struct metrics_family *f;
 	struct metrics_series **pp;
 
+	if (s == NULL)
+		return;
+	f = s->family;
 	pp = &f->table[s->hash & (f->tablesize - 1)];
 	while (*pp != s)
 		pp = &(*pp)->hnext;
@@ -361,7 +364,7 @@ void
 metrics_set(struct metrics_series *s, double v)
 {
 	/* Unchanged values keep the family's cached rendering. */
-	if (s->value != v || isnan(v)) {
+	if (s != NULL && (s->value != v || isnan(v))) {
 		s->value = v;
 		s->family->version++;
 	}
@@ -370,6 +373,8 @@ metrics_set(struct metrics_series *s, double v)
 void
 metrics_add(struct metrics_series *s, double v)
 {
+	if (s == NULL)
+		return;
 	s->value += v;
 	s->family->version++;
 }
@@ -377,15 +382,19 @@ metrics_add(struct metrics_series *s, double v)
 double
 metrics_value(const struct metrics_series *s)
 {
-	return s->value;
+	return s != NULL ? s->value : NAN;
 }
 
 void
 metrics_observe(struct metrics_series *s, double v)
 {
-	const struct metrics_family *f = s->family;
-	size_t lo = 0, hi = f->nbounds, i;
+	const struct metrics_family *f;
+	size_t lo = 0, hi, i;
 
+	if (s == NULL)
+		return;
+	f = s->family;
+	hi = f->nbounds;
 	/* First bound >= v; values above every bound go to +Inf.  A NaN
 	 * compares false everywhere and lands in +Inf, as in client_golang.
 	 * A few bounds are counted without a branch: the bounds below v

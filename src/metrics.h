@@ -100,6 +100,13 @@ size_t metrics_family_size(const struct metrics_family *f);
 void metrics_series_remove(struct metrics_series *s);
 void metrics_family_clear(struct metrics_family *f);
 
+/*
+ * Setting, adding to, observing and removing a NULL series (one
+ * metrics_series_get() refused) do nothing, and its value is NaN: a value
+ * that cannot be labelled is not exported, and never crashes the daemon.
+ * Inputs are bounded well below the label limit where they enter, so this
+ * is the last line, not the first.
+ */
 void metrics_set(struct metrics_series *s, double v);
 void metrics_add(struct metrics_series *s, double v);
 double metrics_value(const struct metrics_series *s);

@@ -17,6 +17,7 @@ enum {
 	F_VALUE,
 	F_LATENCY,
 	F_MISSING,
+	F_SKIPPED,
 	F_COUNT
 };
 
@@ -35,6 +36,10 @@ static const struct metrics_desc descs[F_COUNT] = {
 	[F_MISSING] = { "prediction_feature_missing_total", METRICS_COUNTER,
 	    "Records in which the field was absent or invalid.",
 	    { "model", "feature", NULL } },
+	[F_SKIPPED] = { "prediction_discover_skipped_total", METRICS_COUNTER,
+	    "Members of the discover object not monitored, by reason: "
+	    "max_features (no room for another column), name_too_long (a path "
+	    "longer than the limit).", { "model", "reason", NULL } },
 };
 
 struct model {
@@ -103,6 +108,7 @@ model_create(const struct conf *c, const struct record_parser *rp,
 	m->fam[F_VALUE] = family(reg, F_VALUE, &c->value_buckets);
 	m->fam[F_LATENCY] = family(reg, F_LATENCY, &c->latency_buckets);
 	m->fam[F_MISSING] = family(reg, F_MISSING, NULL);
+	m->fam[F_SKIPPED] = family(reg, F_SKIPPED, NULL);
 	m->name = xstrdup(c->model_name);
 	m->max_classes = c->max_classes;
 	m->classes = strmap_create();
@@ -227,4 +233,12 @@ model_missing_series(struct model *m, const char *feature)
 	const char *lv[2] = { m->name, feature };
 
 	return metrics_series_get(m->fam[F_MISSING], lv);
+}
+
+struct metrics_series *
+model_skipped_series(struct model *m, const char *reason)
+{
+	const char *lv[2] = { m->name, reason };
+
+	return metrics_series_get(m->fam[F_SKIPPED], lv);
 }

@@ -42,5 +42,8 @@ void model_observe(struct model *m, const struct record *r);
 
 /* The missing-values counter of a feature column, created at zero. */
 struct metrics_series *model_missing_series(struct model *m, const char *feature);
+/* The counter of discovered members skipped for `reason`, made on first
+ * use. */
+struct metrics_series *model_skipped_series(struct model *m, const char *reason);
 
 #endif

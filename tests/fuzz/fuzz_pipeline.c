@@ -1,0 +1,190 @@
+/*
+ * libFuzzer target for the whole pipeline behind the log: every line goes
+ * through the record parser, the per-record metrics, the columns (with
+ * discovery), a reference capture, the windows (with event time) and
+ * evaluations, and the results through every exposition (the text format,
+ * OpenMetrics, the landing page and /status), a checkpoint of the
+ * pipeline and its restore into a second one.  Nothing may crash, leak,
+ * read out of bounds or grow past the configured limits.
+ *
+ * Two fixed configurations, read once through conf_parse() as the daemon
+ * reads its file: a classifier that discovers `features` (small limits so
+ * that they are reached), captures a reference of 4 records and keeps
+ * event time; and a regression model with configured features, a
+ * duration-bounded window and corrections.  Each input gets fresh
+ * pipelines, so that a crash reproduces from its input alone.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "http.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "state.h"
+#include "web.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const configs[] = {
+	"[model]\n"
+	"name = fuzz\n"
+	"class = prediction\n"
+	"confidence = max(probabilities)\n"
+	"latency = latency_ms\n"
+	"timestamp = ts\n"
+	"max_classes = 4\n"
+	"[features]\n"
+	"discover = features\n"
+	"max_features = 6\n"
+	"max_categories = 3\n"
+	"[reference]\n"
+	"capture = 4\n"
+	"[window]\n"
+	"size = 16\n"
+	"min_samples = 2\n"
+	"duration = 1h\n"
+	"[drift]\n"
+	"numeric = ks,psi,js,wasserstein\n"
+	"categorical = chi2,psi,js\n"
+	"bins = 3\n",
+
+	"[model]\n"
+	"name = reg\n"
+	"class =\n"
+	"value = prediction\n"
+	"confidence = confidence\n"
+	"[features]\n"
+	"x = numeric\n"
+	"features.\"a b\" = numeric\n"
+	"c = categorical\n"
+	"[reference]\n"
+	"capture = 3\n"
+	"[window]\n"
+	"size = 8\n"
+	"min_samples = 1\n"
+	"[drift]\n"
+	"numeric = ks,psi,wasserstein\n"
+	"correction = fdr\n",
+};
+
+#define NCONFS (sizeof(configs) / sizeof(configs[0]))
+#define MAX_LINES 64
+/* Evaluate after every this many lines, so that windows move between
+ * evaluations. */
+#define EVAL_EVERY 16
+
+static struct conf *confs[NCONFS];
+
+static void
+check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+static void
+init(void)
+{
+	size_t i;
+
+	for (i = 0; i < NCONFS; i++) {
+		struct buf errors = BUF_INIT;
+
+		check(conf_parse("fuzz.conf", configs[i], strlen(configs[i]),
+		    &confs[i], &errors) == 0);
+		buf_free(&errors);
+	}
+}
+
+/* Serve `path` from the registry as a client would get it. */
+static void
+serve(struct metrics_registry *reg, const struct conf *c, const char *path,
+    const char *accept)
+{
+	struct web w;
+	struct http_request req = { "GET", 0, path, "", accept, "" };
+	struct http_response resp;
+
+	memset(&w, 0, sizeof(w));
+	w.registry = reg;
+	w.conf = c;
+	w.ready = 1;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 200;
+	web_handle(&req, &resp, &w);
+	check(resp.status == 200);
+	buf_free(&resp.headers);
+	buf_free(&resp.body);
+	web_free(&w);
+}
+
+static void
+expose(struct metrics_registry *reg, const struct conf *c)
+{
+	struct buf out = BUF_INIT;
+
+	metrics_render(reg, METRICS_FORMAT_TEXT, &out);
+	buf_reset(&out);
+	metrics_render(reg, METRICS_FORMAT_OPENMETRICS, &out);
+	buf_free(&out);
+	serve(reg, c, "/", "");
+	serve(reg, c, "/status", "");
+}
+
+static void
+run(const struct conf *c, const char *data, size_t size)
+{
+	struct metrics_registry *reg = metrics_create(), *reg2;
+	struct buf err = BUF_INIT;
+	struct state_writer snap;
+	struct ingest *g = ingest_create(c, reg, &err), *g2;
+	const char *p = data, *end = data + size;
+	int n;
+
+	check(g != NULL);
+	for (n = 0; n < MAX_LINES && p < end; n++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl != NULL ? nl : end;
+
+		(void)ingest_line(g, p, (size_t)(stop - p));
+		if (n % EVAL_EVERY == EVAL_EVERY - 1)
+			ingest_evaluate(g);
+		p = stop + 1;
+	}
+	ingest_evaluate(g);
+	expose(reg, c);
+
+	/* A checkpoint of the pipeline, restored into a new one (as after
+	 * a restart), evaluates and renders too. */
+	ingest_snapshot(g, &snap);
+	reg2 = metrics_create();
+	g2 = ingest_create(c, reg2, &err);
+	check(g2 != NULL);
+	check(ingest_restore(g2, &snap.b) >= 0);
+	ingest_evaluate(g2);
+	expose(reg2, c);
+
+	state_writer_free(&snap);
+	ingest_destroy(g2);
+	metrics_destroy(reg2);
+	ingest_destroy(g);
+	metrics_destroy(reg);
+	buf_free(&err);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t i;
+
+	if (confs[0] == NULL)
+		init();
+	for (i = 0; i < NCONFS; i++)
+		run(confs[i], (const char *)data, size);
+	return 0;
+}

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "drift.h"
+#include "results.h"
 #include "stats.h"
 #include "util.h"
 
@@ -117,6 +118,8 @@ struct drift {
 	struct metrics_series *duration;
 	struct colseries *cols;
 	size_t ncols;
+	struct results *latest;       /* the last evaluation's snapshot */
+	char *ref_source, *ref_sha;   /* the reference in force */
 	int published;          /* since creation; the first one sweeps */
 	/* the evaluation under way */
 	int busy;
@@ -238,6 +241,9 @@ drift_release(struct drift *d)
 	free(d->bins_r);
 	free(d->expected);
 	free(d->model);
+	free(d->ref_source);
+	free(d->ref_sha);
+	results_unref(d->latest);
 	free(d);
 }
 
@@ -246,6 +252,10 @@ drift_set_reference(struct drift *d, const struct reference *r)
 {
 	const char *lv[3] = { d->model, reference_source(r), reference_sha256(r) };
 
+	free(d->ref_source);
+	free(d->ref_sha);
+	d->ref_source = xstrdup(reference_source(r));
+	d->ref_sha = xstrdup(reference_sha256(r));
 	if (d->info != NULL)
 		metrics_series_remove(d->info);
 	d->info = metrics_series_get(d->fam[F_REF_INFO], lv);
@@ -624,6 +634,63 @@ drop(struct metrics_series **s)
 	}
 }
 
+/* The evaluation's results as a snapshot (see results.h), replacing the
+ * last one. */
+static void
+snapshot(struct drift *d, size_t n)
+{
+	struct results *r = results_create(n);
+	size_t i, t;
+
+	r->time = d->now;
+	r->drifted = (double)d->drifted_now;
+	r->ratio = d->tested_now > 0 ?
+	    (double)d->drifted_now / (double)d->tested_now : 0;
+	r->dataset = d->tested_now > 0 && r->ratio >= d->dataset_share;
+	r->ref_source = d->ref_source != NULL ? xstrdup(d->ref_source) : NULL;
+	r->ref_sha = d->ref_sha != NULL ? xstrdup(d->ref_sha) : NULL;
+	for (i = 0; i < n; i++) {
+		const struct column *c = columns_get(d->cs, i);
+		const struct result *res = &d->res[i];
+		struct results_column *rc = &r->cols[i];
+
+		rc->name = xstrdup(c->name);
+		rc->kind = c->kind;
+		rc->is_feature = c->is_feature;
+		rc->samples = (double)res->samples;
+		if (res->records > 0)
+			rc->missing_ratio = 1.0 - (double)res->samples /
+			    (double)res->records;
+		if (c->kind == CONF_NUMERIC && res->samples > 0) {
+			rc->mean = res->mean;
+			rc->std = res->std;
+		}
+		if (res->has_ref)
+			rc->ref_samples = (double)res->ref_samples;
+		rc->events = metrics_value(d->cols[i].events);
+		if (!res->tested)
+			continue;
+		rc->detected = res->detected;
+		for (t = 0; t < CONF_TEST_COUNT; t++) {
+			if (!(res->tests & (1u << t)))
+				continue;
+			rc->t[t].on = 1;
+			rc->t[t].score = res->score[t];
+			rc->t[t].pvalue = is_pvalue_test((int)t) ?
+			    res->pvalue[t] : NAN;
+			rc->t[t].threshold = res->threshold[t];
+		}
+	}
+	results_unref(d->latest);
+	d->latest = r;
+}
+
+struct results *
+drift_results(const struct drift *d)
+{
+	return d->latest;
+}
+
 static void
 publish(struct drift *d)
 {
@@ -710,6 +777,7 @@ publish(struct drift *d)
 		metrics_set(d->ratio, share);
 	}
 	metrics_set(d->eval_time, d->now);
+	snapshot(d, n);
 	/* Series a reload's predecessor left and this evaluation had no use
 	 * for (removed columns, tests no longer run) go now. */
 	if (!d->published++)

@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "metrics.h"
 #include "reference.h"
+#include "results.h"
 #include "window.h"
 
 struct drift;
@@ -40,6 +41,10 @@ void drift_forget_columns(struct drift *d, const struct columns *cs);
 
 /* Say which reference is in force (prediction_reference_info). */
 void drift_set_reference(struct drift *d, const struct reference *r);
+
+/* The last evaluation's results, or NULL before the first; borrowed:
+ * results_ref() it to keep it past the next evaluation. */
+struct results *drift_results(const struct drift *d);
 
 /* Start an evaluation at wall-clock time `now` (seconds). */
 void drift_begin(struct drift *d, struct columns *cs, struct window *w,

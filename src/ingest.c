@@ -159,10 +159,9 @@ capture_done(struct ingest *g)
 	reference_serialize(g->reference, g->columns, &g->capture_unsaved);
 	reference_set_source(g->reference, "capture", g->capture_unsaved.data,
 	    g->capture_unsaved.len);
-	if (g->conf->state_dir[0] != '\0')
-		try_save_capture(g);
-	else
-		buf_free(&g->capture_unsaved);
+	/* Without state_dir it stays unsaved, and a reload's snapshot
+	 * carries it. */
+	try_save_capture(g);
 	reference_ready(g);
 	log_info("reference captured: %zu records",
 	    reference_records(g->reference));
@@ -375,6 +374,12 @@ int
 ingest_step(struct ingest *g, double budget)
 {
 	return drift_step(g->drift, budget);
+}
+
+struct results *
+ingest_results(const struct ingest *g)
+{
+	return drift_results(g->drift);
 }
 
 int

@@ -67,6 +67,9 @@ long ingest_restore(struct ingest *g, const struct buf *file);
  */
 void ingest_snapshot(struct ingest *g, struct state_writer *w);
 
+/* The last evaluation's results (borrowed; see drift_results()). */
+struct results *ingest_results(const struct ingest *g);
+
 /* Evaluate drift now, to completion (--once). */
 void ingest_evaluate(struct ingest *g);
 /* Start an evaluation, then step it with at most `budget` seconds of work

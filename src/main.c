@@ -274,7 +274,14 @@ on_eval_idle(uv_idle_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (ingest_step(d->ingest, EVAL_SLICE_SECONDS))
+	/* The evaluation, then the pages' rendering of its results, each
+	 * in slices. */
+	if (ingest_evaluating(d->ingest)) {
+		if (!ingest_step(d->ingest, EVAL_SLICE_SECONDS))
+			return;
+		web_set_results(&d->web, ingest_results(d->ingest));
+	}
+	if (web_prepare(&d->web, EVAL_SLICE_SECONDS))
 		uv_idle_stop(h);
 }
 
@@ -380,7 +387,9 @@ notify_status(struct daemon *d, const char *prefix)
 {
 	struct buf b = BUF_INIT;
 	double records = first_value(d->registry, "prediction_records_total");
-	double drifted = first_value(d->registry, "prediction_drifted_columns");
+	const struct results *res = d->ingest != NULL ?
+	    ingest_results(d->ingest) : NULL;
+	double drifted = res != NULL ? res->drifted : NAN;
 
 	buf_printf(&b, "%sSTATUS=following %zu input(s), %.0f records", prefix,
 	    d->conf->inputs.n, isnan(records) ? 0 : records);

@@ -314,7 +314,8 @@ content_matches(int fd, uint64_t hash, uint32_t len)
  * Where a file `in` was done with stopped, if this is that file: one
  * closed earlier (by identity), or, when `copies`, a copy of a truncated
  * file's former content (by content, and only where a line ended there).
- * Each record is used once.
+ * Each record is used once.  1 if found, 0 if not, -1 for what looks like
+ * such a copy still being written (to be looked at again).
  */
 static int
 closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
@@ -334,10 +335,13 @@ closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
 			*copy = 0;
 			return 1;
 		}
-		if (c->kind == TAIL_POS_CONTENT && copies && size >= c->offset &&
-		    content_matches(fd, c->fp_hash, c->fp_len) &&
-		    (c->offset == 0 || (pread(fd, &last, 1,
-		    (off_t)c->offset - 1) == 1 && last == '\n'))) {
+		if (c->kind != TAIL_POS_CONTENT || !copies ||
+		    !content_matches(fd, c->fp_hash, c->fp_len))
+			continue;
+		if (size < c->offset)
+			return -1;       /* a copy still being written */
+		if (c->offset == 0 || (pread(fd, &last, 1,
+		    (off_t)c->offset - 1) == 1 && last == '\n')) {
 			c->kind = 0;
 			*offset = c->offset;
 			*copy = 1;
@@ -347,22 +351,33 @@ closed_find(struct tinput *in, uint64_t dev, uint64_t ino, int fd,
 	return 0;
 }
 
+/* How much of a new file is compared with the files being read. */
+#define TAIL_COPY_CHECK_BYTES 4096
+
 /*
  * Is the file on fd a copy of one `in` is reading, made before that one
- * was truncated (copytruncate's copy, seen before the truncation)?  It
- * begins with the same bytes and is no longer.  Its lines are read from
- * the original; once that is truncated, the copy matches the record
- * check_truncation() leaves and is read from where the original stopped.
+ * was truncated (copytruncate's copy, seen before the truncation, or
+ * while it is still being written)?  It is no longer than that one and
+ * begins with the same bytes.  Its lines are read from the original;
+ * once that is truncated, the copy matches the record check_truncation()
+ * leaves and is read from where the original stopped.  A new file that
+ * merely begins like another is opened once it differs from it.
  */
 static int
 copy_of_open(struct tinput *in, int fd, uint64_t size)
 {
+	char a[TAIL_COPY_CHECK_BYTES], b[TAIL_COPY_CHECK_BYTES];
+	size_t n = size < sizeof(a) ? (size_t)size : sizeof(a);
 	struct tfile *f;
 	struct stat st;
 
+	if (n > 0 && pread(fd, a, n, 0) != (ssize_t)n)
+		return 0;
 	for (f = in->files; f != NULL; f = f->next)
-		if (f->fd >= 0 && content_matches(fd, f->fp_hash, f->fp_len) &&
-		    fstat(f->fd, &st) == 0 && size <= (uint64_t)st.st_size)
+		if (f->fd >= 0 && fstat(f->fd, &st) == 0 &&
+		    size <= (uint64_t)st.st_size &&
+		    (n == 0 || (pread(f->fd, b, n, 0) == (ssize_t)n &&
+		    memcmp(a, b, n) == 0)))
 			return 1;
 	return 0;
 }
@@ -385,7 +400,7 @@ file_open(struct tinput *in, const char *path,
 	struct tfile *f;
 	struct stat fst;
 	uint64_t start = 0;
-	int fd, copy = 0;
+	int fd, copy = 0, found;
 
 	if (t->nopen >= t->max_open) {
 		warn_limited(in, "%s: not opened: %zu log files are open, half "
@@ -402,9 +417,14 @@ file_open(struct tinput *in, const char *path,
 	}
 	pos = forced != NULL ? forced :
 	    restore_find(t, in, (uint64_t)fst.st_dev, (uint64_t)fst.st_ino, fd);
-	if (pos == NULL && closed_find(in, (uint64_t)fst.st_dev,
+	found = pos != NULL ? 0 : closed_find(in, (uint64_t)fst.st_dev,
 	    (uint64_t)fst.st_ino, fd, (uint64_t)fst.st_size, copies, &start,
-	    &copy)) {
+	    &copy);
+	if (found < 0) {
+		close(fd);
+		return NULL;
+	}
+	if (found) {
 		log_info("%s: %s; resuming at %llu", path, copy ? "a copy of "
 		    "a truncated file" : "seen before",
 		    (unsigned long long)start);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <uv.h>
 
 #include "util.h"
+#include "results.h"
 #include "web.h"
 
 #define CONTENT_TYPE_TEXT   "text/plain; charset=utf-8"
@@ -208,6 +210,13 @@ gzip_body(struct web *w, struct http_response *resp)
 void
 web_free(struct web *w)
 {
+	results_unref(w->results);
+	results_unref(w->next);
+	w->results = w->next = NULL;
+	buf_free(&w->status_cols);
+	buf_free(&w->page_rows);
+	buf_free(&w->next_status);
+	buf_free(&w->next_page);
 	if (w->z_ready)
 		deflateEnd(&w->z);
 	w->z_ready = 0;
@@ -257,33 +266,21 @@ serve_ready(struct web *w, const struct http_request *req,
 
 /* ------------------------------------------------- the state, read back */
 
-struct test_view {
-	int on;
-	double score, pvalue, threshold;
-};
-
-struct col_view {
-	const char *name;
-	double samples, ref_samples, missing, mean, std, detected, events;
-	struct test_view t[CONF_TEST_COUNT];
-};
-
 struct input_view {
 	const char *path;
 	double lines, bytes, json, too_long, rotations, lag;
 };
 
+/* What a page shows: the last evaluation's results, and the few figures
+ * that are not evaluation results (inputs, records, version). */
 struct view {
 	const char *version;
 	double start;
 	const char *model;
 	double records;
-	double dataset, drifted, ratio, eval_time;
-	const char *ref_source, *ref_sha;
+	const struct results *res;    /* never NULL; empty before the first */
 	struct input_view *in;
 	size_t nin;
-	struct col_view *cols;
-	size_t ncols;
 };
 
 static const struct metrics_series *
@@ -302,33 +299,6 @@ single(struct metrics_registry *r, const char *name)
 	return s != NULL ? metrics_value(s) : NAN;
 }
 
-static struct col_view *
-col_of(struct view *v, const char *name, int add)
-{
-	size_t i, t;
-
-	for (i = 0; i < v->ncols; i++)
-		if (strcmp(v->cols[i].name, name) == 0)
-			return &v->cols[i];
-	if (!add)
-		return NULL;
-	v->cols = xreallocarray(v->cols, v->ncols + 1, sizeof(*v->cols));
-	memset(&v->cols[v->ncols], 0, sizeof(v->cols[0]));
-	v->cols[v->ncols].name = name;
-	v->cols[v->ncols].ref_samples = NAN;
-	v->cols[v->ncols].missing = NAN;
-	v->cols[v->ncols].mean = NAN;
-	v->cols[v->ncols].std = NAN;
-	v->cols[v->ncols].detected = NAN;
-	v->cols[v->ncols].events = NAN;
-	for (t = 0; t < CONF_TEST_COUNT; t++) {
-		v->cols[v->ncols].t[t].score = NAN;
-		v->cols[v->ncols].t[t].pvalue = NAN;
-		v->cols[v->ncols].t[t].threshold = NAN;
-	}
-	return &v->cols[v->ncols++];
-}
-
 static struct input_view *
 input_of(struct view *v, const char *path)
 {
@@ -341,49 +311,6 @@ input_of(struct view *v, const char *path)
 	memset(&v->in[v->nin], 0, sizeof(v->in[0]));
 	v->in[v->nin].path = path;
 	return &v->in[v->nin++];
-}
-
-/* A per-column family: store each series' value through `field`. */
-static void
-per_column(struct view *v, struct metrics_registry *r, const char *name,
-    size_t field_offset, int add)
-{
-	const struct metrics_series *s;
-
-	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
-		struct col_view *c = col_of(v, metrics_series_label(s, 1), add);
-
-		if (c != NULL)
-			*(double *)((char *)c + field_offset) = metrics_value(s);
-	}
-}
-
-static int
-test_index(const char *name)
-{
-	int t;
-
-	for (t = 0; t < CONF_TEST_COUNT; t++)
-		if (strcmp(conf_test_name((enum conf_test)t), name) == 0)
-			return t;
-	return -1;
-}
-
-static void
-per_test(struct view *v, struct metrics_registry *r, const char *name,
-    size_t field_offset)
-{
-	const struct metrics_series *s;
-
-	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
-		struct col_view *c = col_of(v, metrics_series_label(s, 1), 0);
-		int t = test_index(metrics_series_label(s, 2));
-
-		if (c == NULL || t < 0)
-			continue;
-		c->t[t].on = 1;
-		*(double *)((char *)&c->t[t] + field_offset) = metrics_value(s);
-	}
 }
 
 static void
@@ -405,10 +332,13 @@ per_input(struct view *v, struct metrics_registry *r, const char *name,
 static void
 view_build(struct web *w, struct view *v)
 {
+	static struct results none = { 1, NAN, NAN, NAN, NAN, NULL, NULL,
+	    NULL, 0 };
 	struct metrics_registry *r = w->registry;
 	const struct metrics_series *s;
 
 	memset(v, 0, sizeof(*v));
+	v->res = w->results != NULL ? w->results : &none;
 	metrics_collect(r);
 	s = first(r, "driftd_build_info");
 	v->version = s != NULL ? metrics_series_label(s, 0) : "";
@@ -416,13 +346,6 @@ view_build(struct web *w, struct view *v)
 	s = first(r, "prediction_records_total");
 	v->model = s != NULL ? metrics_series_label(s, 0) : NULL;
 	v->records = s != NULL ? metrics_value(s) : NAN;
-	v->dataset = single(r, "prediction_dataset_drift_detected");
-	v->drifted = single(r, "prediction_drifted_columns");
-	v->ratio = single(r, "prediction_drifted_columns_ratio");
-	v->eval_time = single(r, "prediction_drift_evaluation_timestamp_seconds");
-	s = first(r, "prediction_reference_info");
-	v->ref_source = s != NULL ? metrics_series_label(s, 1) : NULL;
-	v->ref_sha = s != NULL ? metrics_series_label(s, 2) : NULL;
 
 	per_input(v, r, "driftd_log_lines_total", offsetof(struct input_view, lines), NULL);
 	per_input(v, r, "driftd_log_bytes_total", offsetof(struct input_view, bytes), NULL);
@@ -431,23 +354,12 @@ view_build(struct web *w, struct view *v)
 	per_input(v, r, "driftd_log_rotations_total", offsetof(struct input_view, rotations), NULL);
 	per_input(v, r, "driftd_log_lag_bytes", offsetof(struct input_view, lag), NULL);
 
-	per_column(v, r, "prediction_window_samples", offsetof(struct col_view, samples), 1);
-	per_column(v, r, "prediction_reference_samples", offsetof(struct col_view, ref_samples), 0);
-	per_column(v, r, "prediction_window_missing_ratio", offsetof(struct col_view, missing), 0);
-	per_column(v, r, "prediction_window_mean", offsetof(struct col_view, mean), 0);
-	per_column(v, r, "prediction_window_stddev", offsetof(struct col_view, std), 0);
-	per_column(v, r, "prediction_drift_detected", offsetof(struct col_view, detected), 0);
-	per_column(v, r, "prediction_drift_events_total", offsetof(struct col_view, events), 0);
-	per_test(v, r, "prediction_drift_score", offsetof(struct test_view, score));
-	per_test(v, r, "prediction_drift_pvalue", offsetof(struct test_view, pvalue));
-	per_test(v, r, "prediction_drift_threshold", offsetof(struct test_view, threshold));
 }
 
 static void
 view_free(struct view *v)
 {
 	free(v->in);
-	free(v->cols);
 }
 
 /* ------------------------------------------------------------ /status */
@@ -501,7 +413,6 @@ serve_status(struct web *w, const struct http_request *req,
 	struct buf *b = &resp->body;
 	struct view v;
 	size_t i;
-	int t;
 
 	(void)req;
 	view_build(w, &v);
@@ -518,17 +429,17 @@ serve_status(struct web *w, const struct http_request *req,
 	buf_puts(b, ",\"window_size\":");
 	json_number(b, w->conf != NULL ? (double)w->conf->window_size : NAN);
 	buf_puts(b, ",\"reference\":{\"source\":");
-	json_string(b, v.ref_source);
+	json_string(b, v.res->ref_source);
 	buf_puts(b, ",\"sha256\":");
-	json_string(b, v.ref_sha);
+	json_string(b, v.res->ref_sha);
 	buf_puts(b, "},\"evaluation_timestamp_seconds\":");
-	json_number(b, v.eval_time);
+	json_number(b, v.res->time);
 	buf_puts(b, ",\"dataset_drift\":");
-	json_bool(b, v.dataset);
+	json_bool(b, v.res->dataset);
 	buf_puts(b, ",\"drifted_columns\":");
-	json_number(b, v.drifted);
+	json_number(b, v.res->drifted);
 	buf_puts(b, ",\"drifted_columns_ratio\":");
-	json_number(b, v.ratio);
+	json_number(b, v.res->ratio);
 	buf_puts(b, ",\"inputs\":[");
 	for (i = 0; i < v.nin; i++) {
 		const struct input_view *in = &v.in[i];
@@ -550,43 +461,7 @@ serve_status(struct web *w, const struct http_request *req,
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "],\"columns\":[");
-	for (i = 0; i < v.ncols; i++) {
-		const struct col_view *c = &v.cols[i];
-		int first_test = 1;
-
-		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		json_string(b, c->name);
-		buf_puts(b, ",\"samples\":");
-		json_number(b, c->samples);
-		buf_puts(b, ",\"reference_samples\":");
-		json_number(b, c->ref_samples);
-		buf_puts(b, ",\"missing_ratio\":");
-		json_number(b, c->missing);
-		buf_puts(b, ",\"mean\":");
-		json_number(b, c->mean);
-		buf_puts(b, ",\"stddev\":");
-		json_number(b, c->std);
-		buf_puts(b, ",\"drift_detected\":");
-		json_bool(b, c->detected);
-		buf_puts(b, ",\"drift_events\":");
-		json_number(b, c->events);
-		buf_puts(b, ",\"tests\":{");
-		for (t = 0; t < CONF_TEST_COUNT; t++) {
-			if (!c->t[t].on)
-				continue;
-			buf_puts(b, first_test ? "" : ",");
-			first_test = 0;
-			json_string(b, conf_test_name((enum conf_test)t));
-			buf_puts(b, ":{\"score\":");
-			json_number(b, c->t[t].score);
-			buf_puts(b, ",\"pvalue\":");
-			json_number(b, c->t[t].pvalue);
-			buf_puts(b, ",\"threshold\":");
-			json_number(b, c->t[t].threshold);
-			buf_putc(b, '}');
-		}
-		buf_puts(b, "}}");
-	}
+	buf_append(b, w->status_cols.data, w->status_cols.len);
 	buf_puts(b, "]}\n");
 	view_free(&v);
 }
@@ -626,10 +501,8 @@ serve_page(struct web *w, const struct http_request *req,
     struct http_response *resp)
 {
 	struct buf *b = &resp->body;
-	double size = w->conf != NULL ? (double)w->conf->window_size : NAN;
 	struct view v;
 	size_t i;
-	int t;
 
 	(void)req;
 	view_build(w, &v);
@@ -657,16 +530,16 @@ serve_page(struct web *w, const struct http_request *req,
 		buf_puts(b, " records. ");
 	}
 	buf_puts(b, "Dataset drift: <b id=\"dataset-drift\">");
-	buf_puts(b, isnan(v.dataset) ? "not evaluated yet" :
-	    v.dataset != 0 ? "yes" : "no");
+	buf_puts(b, isnan(v.res->dataset) ? "not evaluated yet" :
+	    v.res->dataset != 0 ? "yes" : "no");
 	buf_puts(b, "</b>");
-	if (!isnan(v.drifted)) {
+	if (!isnan(v.res->drifted)) {
 		buf_puts(b, " (");
-		html_number(b, v.drifted);
+		html_number(b, v.res->drifted);
 		buf_puts(b, " columns drifted)");
 	}
 	buf_puts(b, ". Reference: ");
-	html_text(b, v.ref_source != NULL ? v.ref_source : "none");
+	html_text(b, v.res->ref_source != NULL ? v.res->ref_source : "none");
 	buf_puts(b, ".</p>\n<h2>Inputs</h2>\n<table id=\"inputs\"><tr><th>input</th>"
 	    "<th>lines</th><th>bytes</th><th>bad JSON</th><th>too long</th>"
 	    "<th>rotations</th><th>lag (bytes)</th></tr>\n");
@@ -693,55 +566,146 @@ serve_page(struct web *w, const struct http_request *req,
 	    "<table id=\"columns\"><tr><th>column</th><th>window</th>"
 	    "<th>reference</th><th>missing</th><th>mean</th><th>stddev</th>"
 	    "<th>tests: score (p-value) / threshold</th><th>drift</th></tr>\n");
-	for (i = 0; i < v.ncols; i++) {
-		const struct col_view *c = &v.cols[i];
-		int any = 0;
-
-		buf_puts(b, "<tr><td>");
-		html_text(b, c->name);
-		buf_puts(b, "</td><td>");
-		html_number(b, c->samples);
-		if (!isnan(size)) {
-			buf_puts(b, " / ");
-			html_number(b, size);
-		}
-		buf_puts(b, "</td><td>");
-		html_number(b, c->ref_samples);
-		buf_puts(b, "</td><td>");
-		html_number(b, c->missing);
-		buf_puts(b, "</td><td>");
-		html_number(b, c->mean);
-		buf_puts(b, "</td><td>");
-		html_number(b, c->std);
-		buf_puts(b, "</td><td>");
-		for (t = 0; t < CONF_TEST_COUNT; t++) {
-			if (!c->t[t].on)
-				continue;
-			if (any++)
-				buf_puts(b, "<br>");
-			buf_printf(b, "%s ", conf_test_name((enum conf_test)t));
-			html_number(b, c->t[t].score);
-			if (!isnan(c->t[t].pvalue)) {
-				buf_puts(b, " (p ");
-				html_number(b, c->t[t].pvalue);
-				buf_puts(b, ")");
-			}
-			buf_puts(b, " / ");
-			html_number(b, c->t[t].threshold);
-		}
-		if (!any)
-			buf_puts(b, "not tested");
-		buf_printf(b, "</td><td class=\"%s\">", isnan(c->detected) ? "" :
-		    c->detected != 0 ? "drift" : "ok");
-		buf_puts(b, isnan(c->detected) ? "&ndash;" :
-		    c->detected != 0 ? "drift" : "no drift");
-		buf_puts(b, "</td></tr>\n");
-	}
+	buf_append(b, w->page_rows.data, w->page_rows.len);
 	buf_puts(b, "</table>\n<p><a href=\"/metrics\">/metrics</a> &middot; "
 	    "<a href=\"/status\">/status</a> &middot; "
 	    "<a href=\"/-/healthy\">/-/healthy</a> &middot; "
 	    "<a href=\"/-/ready\">/-/ready</a></p>\n</body></html>\n");
 	view_free(&v);
+}
+
+/* -------------------------------------------- per-column fragments */
+
+/* One column of /status's "columns" array. */
+static void
+status_column(struct buf *b, const struct results_column *c, int first)
+{
+	int t, first_test = 1;
+
+	buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
+	json_string(b, c->name);
+	buf_puts(b, ",\"samples\":");
+	json_number(b, c->samples);
+	buf_puts(b, ",\"reference_samples\":");
+	json_number(b, c->ref_samples);
+	buf_puts(b, ",\"missing_ratio\":");
+	json_number(b, c->missing_ratio);
+	buf_puts(b, ",\"mean\":");
+	json_number(b, c->mean);
+	buf_puts(b, ",\"stddev\":");
+	json_number(b, c->std);
+	buf_puts(b, ",\"drift_detected\":");
+	json_bool(b, c->detected);
+	buf_puts(b, ",\"drift_events\":");
+	json_number(b, c->events);
+	buf_puts(b, ",\"tests\":{");
+	for (t = 0; t < CONF_TEST_COUNT; t++) {
+		if (!c->t[t].on)
+			continue;
+		buf_puts(b, first_test ? "" : ",");
+		first_test = 0;
+		json_string(b, conf_test_name((enum conf_test)t));
+		buf_puts(b, ":{\"score\":");
+		json_number(b, c->t[t].score);
+		buf_puts(b, ",\"pvalue\":");
+		json_number(b, c->t[t].pvalue);
+		buf_puts(b, ",\"threshold\":");
+		json_number(b, c->t[t].threshold);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, "}}");
+}
+
+/* One row of the page's column table. */
+static void
+page_row(struct buf *b, const struct results_column *c, double size)
+{
+	int t, any = 0;
+
+	buf_puts(b, "<tr><td>");
+	html_text(b, c->name);
+	buf_puts(b, "</td><td>");
+	html_number(b, c->samples);
+	if (!isnan(size)) {
+		buf_puts(b, " / ");
+		html_number(b, size);
+	}
+	buf_puts(b, "</td><td>");
+	html_number(b, c->ref_samples);
+	buf_puts(b, "</td><td>");
+	html_number(b, c->missing_ratio);
+	buf_puts(b, "</td><td>");
+	html_number(b, c->mean);
+	buf_puts(b, "</td><td>");
+	html_number(b, c->std);
+	buf_puts(b, "</td><td>");
+	for (t = 0; t < CONF_TEST_COUNT; t++) {
+		if (!c->t[t].on)
+			continue;
+		if (any++)
+			buf_puts(b, "<br>");
+		buf_printf(b, "%s ", conf_test_name((enum conf_test)t));
+		html_number(b, c->t[t].score);
+		if (!isnan(c->t[t].pvalue)) {
+			buf_puts(b, " (p ");
+			html_number(b, c->t[t].pvalue);
+			buf_puts(b, ")");
+		}
+		buf_puts(b, " / ");
+		html_number(b, c->t[t].threshold);
+	}
+	if (!any)
+		buf_puts(b, "not tested");
+	buf_printf(b, "</td><td class=\"%s\">", isnan(c->detected) ? "" :
+	    c->detected != 0 ? "drift" : "ok");
+	buf_puts(b, isnan(c->detected) ? "&ndash;" :
+	    c->detected != 0 ? "drift" : "no drift");
+	buf_puts(b, "</td></tr>\n");
+}
+
+void
+web_set_results(struct web *w, struct results *r)
+{
+	if (r == NULL || r == w->results || r == w->next)
+		return;
+	results_unref(w->next);
+	w->next = results_ref(r);
+	w->next_col = 0;
+	buf_reset(&w->next_status);
+	buf_reset(&w->next_page);
+}
+
+int
+web_prepare(struct web *w, double budget)
+{
+	uint64_t start = uv_hrtime(), limit = (uint64_t)(budget * 1e9);
+	double size = w->conf != NULL ? (double)w->conf->window_size : NAN;
+	struct buf tmp;
+
+	if (w->next == NULL)
+		return 1;
+	/* The clock is read every few columns: a column renders in about
+	 * a microsecond. */
+	while (w->next_col < w->next->ncols) {
+		const struct results_column *c = &w->next->cols[w->next_col];
+
+		status_column(&w->next_status, c, w->next_col == 0);
+		page_row(&w->next_page, c, size);
+		if (++w->next_col % 64 == 0 && uv_hrtime() - start >= limit)
+			return 0;
+	}
+	results_unref(w->results);
+	w->results = w->next;
+	w->next = NULL;
+	tmp = w->status_cols;
+	w->status_cols = w->next_status;
+	w->next_status = tmp;
+	tmp = w->page_rows;
+	w->page_rows = w->next_page;
+	w->next_page = tmp;
+	buf_reset(&w->next_status);
+	buf_reset(&w->next_page);
+	return 1;
 }
 
 /* ------------------------------------------------------------ routing */

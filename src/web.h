@@ -11,8 +11,9 @@
  *                   being captured), else 503
  *
  * HEAD works wherever GET does; other methods get 405 with an Allow header
- * and unknown paths 404.  Everything is rendered from the metrics registry
- * as the last evaluation left it; nothing here waits on computation.
+ * and unknown paths 404.  /metrics is rendered from the metrics registry,
+ * the pages from the last evaluation's results (struct results) and the
+ * input counters; nothing here waits on computation.
  */
 #ifndef DRIFTD_WEB_H
 #define DRIFTD_WEB_H
@@ -22,12 +23,19 @@
 #include "conf.h"
 #include "http.h"
 #include "metrics.h"
+#include "results.h"
 
 struct web {
 	struct metrics_registry *registry;
 	const struct conf *conf;     /* the configuration in force */
 	int ready;
 	/* internal */
+	struct results *results;     /* what the pages show (a reference) */
+	struct buf status_cols;      /* its columns, rendered for /status */
+	struct buf page_rows;        /* and for / */
+	struct results *next;        /* being rendered by web_prepare() */
+	size_t next_col;
+	struct buf next_status, next_page;
 	z_stream z;
 	int z_ready;
 	struct buf gz;
@@ -37,7 +45,17 @@ struct web {
 void web_handle(const struct http_request *req, struct http_response *resp,
     void *arg);
 
-/* Release what web_handle() allocated. */
+/*
+ * Pages are to show `r` (a reference is taken; NULL changes nothing).
+ * Its columns are rendered once, by web_prepare() with at most about
+ * `budget` seconds of work a call, until it returns 1: pages show the
+ * previous results until then, and rendering a page costs a copy of
+ * what was rendered, however many columns there are.
+ */
+void web_set_results(struct web *w, struct results *r);
+int web_prepare(struct web *w, double budget);
+
+/* Release what web_handle() allocated, and the results held. */
 void web_free(struct web *w);
 
 /*

@@ -279,6 +279,23 @@ def test_reload_during_capture_keeps_it():
         d.stop()
 
 
+def test_reload_after_capture_without_state_dir_keeps_the_reference():
+    with daemon(make=capture_conf) as (d, log, _):
+        d.write_config(capture_conf(log, ""))
+        d.start()
+        append(log, 0, 120)
+        d.wait_sample("prediction_records_total", 120, model=MODEL)
+        d.wait_log("reference captured")
+        d.send_signal(signal.SIGHUP)
+        d.wait_log("configuration reloaded")
+        append(log, 120, 30)
+        wait_read(d, log)
+        wait_window(d, 50)
+        check_same_reference(d, log, d.metrics())
+        h.check("capturing it again" not in d.stderr(), d.stderr())
+        d.stop()
+
+
 def test_unsaved_capture_is_retried_and_never_captured_again():
     with h.Daemon() as d:
         log = os.path.join(d.dir, "app.log")

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "http.h"
 #include "ingest.h"
+#include "log.h"
 #include "metrics.h"
 #include "state.h"
 #include "web.h"
@@ -103,8 +104,8 @@ init(void)
 
 /* Serve `path` from the registry as a client would get it. */
 static void
-serve(struct metrics_registry *reg, const struct conf *c, const char *path,
-    const char *accept)
+serve(struct metrics_registry *reg, const struct conf *c,
+    struct results *res, const char *path, const char *accept)
 {
 	struct web w;
 	struct http_request req = { "GET", 0, path, "", accept, "" };
@@ -114,6 +115,9 @@ serve(struct metrics_registry *reg, const struct conf *c, const char *path,
 	w.registry = reg;
 	w.conf = c;
 	w.ready = 1;
+	web_set_results(&w, res);
+	while (!web_prepare(&w, 1))
+		;
 	memset(&resp, 0, sizeof(resp));
 	resp.status = 200;
 	web_handle(&req, &resp, &w);
@@ -124,7 +128,8 @@ serve(struct metrics_registry *reg, const struct conf *c, const char *path,
 }
 
 static void
-expose(struct metrics_registry *reg, const struct conf *c)
+expose(struct metrics_registry *reg, const struct conf *c,
+    struct results *res)
 {
 	struct buf out = BUF_INIT;
 
@@ -132,8 +137,8 @@ expose(struct metrics_registry *reg, const struct conf *c)
 	buf_reset(&out);
 	metrics_render(reg, METRICS_FORMAT_OPENMETRICS, &out);
 	buf_free(&out);
-	serve(reg, c, "/", "");
-	serve(reg, c, "/status", "");
+	serve(reg, c, res, "/", "");
+	serve(reg, c, res, "/status", "");
 }
 
 static void
@@ -157,7 +162,7 @@ run(const struct conf *c, const char *data, size_t size)
 		p = stop + 1;
 	}
 	ingest_evaluate(g);
-	expose(reg, c);
+	expose(reg, c, ingest_results(g));
 
 	/* A checkpoint of the pipeline, restored into a new one (as after
 	 * a restart), evaluates and renders too. */
@@ -167,7 +172,7 @@ run(const struct conf *c, const char *data, size_t size)
 	check(g2 != NULL);
 	check(ingest_restore(g2, &snap.b) >= 0);
 	ingest_evaluate(g2);
-	expose(reg2, c);
+	expose(reg2, c, ingest_results(g2));
 
 	state_writer_free(&snap);
 	ingest_destroy(g2);
@@ -182,8 +187,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t i;
 
-	if (confs[0] == NULL)
+	if (confs[0] == NULL) {
+		log_init(LOG_LEVEL_ERROR);
 		init();
+	}
 	for (i = 0; i < NCONFS; i++)
 		run(confs[i], (const char *)data, size);
 	return 0;

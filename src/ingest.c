@@ -316,6 +316,18 @@ ingest_line(void *arg, const char *line, size_t len)
 	case RECORD_OK:
 		break;
 	}
+	/* An event time implausibly far from now (a millisecond epoch, a
+	 * typo) would empty every window or keep records forever: it is a
+	 * bad value. */
+	if (g->event_time && g->rec.timestamp.present) {
+		double now = util_now(), ts = g->rec.timestamp.num;
+
+		if (ts > now + INGEST_MAX_FUTURE_SECONDS ||
+		    ts < now - INGEST_MAX_PAST_SECONDS) {
+			g->rec.timestamp.present = 0;
+			g->rec.missing[RECORD_TIMESTAMP] = 1;
+		}
+	}
 	model_observe(g->model, &g->rec);
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
@@ -480,7 +492,7 @@ restore_capture_state(struct ingest *g, const struct buf *file)
 static void
 save_windows(struct ingest *g, struct state_writer *w)
 {
-	size_t n = window_records(g->window), nc = window_columns(g->window);
+	size_t n = window_slots(g->window), nc = window_columns(g->window);
 	double *t = xreallocarray(NULL, n + 1, sizeof(double));
 	size_t i, c, k;
 
@@ -602,6 +614,8 @@ restore_windows(struct ingest *g, const struct buf *file)
 	for (i = 0; i < n; i++) {
 		double t = state_le_double(times + 8 * i);
 
+		if (isnan(t))
+			continue;        /* expired out of order */
 		window_push(g->window, t);
 		for (c = 0; c < nc; c++) {
 			if (rc[c].col < 0)

@@ -21,6 +21,12 @@
 
 #define INGEST_CAPTURE_FILE "reference.capture"
 
+/* Event times later than this after the moment a record is read, or
+ * earlier than this before it, are bad values (counted as a missing
+ * timestamp): seconds. */
+#define INGEST_MAX_FUTURE_SECONDS 86400.0            /* one day */
+#define INGEST_MAX_PAST_SECONDS   (20 * 31557600.0)  /* twenty years */
+
 struct ingest;
 
 /*

@@ -30,7 +30,9 @@ struct window {
 	double max_age;
 	double *t;               /* record times */
 	size_t head;             /* the oldest record's slot */
-	size_t n;
+	size_t n;                /* slots in use */
+	size_t dead;             /* of those, records expired out of order
+	                            (time NaN, no values) */
 	size_t cur;              /* the slot window_push() opened */
 	double newest;
 	struct wcol *cols;
@@ -145,18 +147,45 @@ evict_oldest(struct window *w)
 
 	for (i = 0; i < w->ncols; i++)
 		forget(&w->cols[i], w->head);
+	if (isnan(w->t[w->head]))
+		w->dead--;
 	if (++w->head == w->size)       /* no division on the ingest path */
 		w->head = 0;
 	w->n--;
 }
 
+/* Evict the oldest records while they are too old (or expired). */
+static void
+expire_head(struct window *w, double now)
+{
+	while (w->n > 0 && (w->t[w->head] < now - w->max_age ||
+	    isnan(w->t[w->head])))
+		evict_oldest(w);
+}
+
 void
 window_expire(struct window *w, double now)
 {
+	size_t i, slot;
+
 	if (w->max_age <= 0)
 		return;
-	while (w->n > 0 && w->t[w->head] < now - w->max_age)
-		evict_oldest(w);
+	expire_head(w, now);
+	/* Records that arrived out of order may be too old behind newer
+	 * ones: they leave the window too, their slots kept until they are
+	 * the oldest. */
+	for (i = 0, slot = w->head; i < w->n; i++) {
+		if (w->t[slot] < now - w->max_age) {
+			size_t c;
+
+			for (c = 0; c < w->ncols; c++)
+				forget(&w->cols[c], slot);
+			w->t[slot] = NAN;
+			w->dead++;
+		}
+		if (++slot == w->size)
+			slot = 0;
+	}
 }
 
 void
@@ -166,7 +195,8 @@ window_push(struct window *w, double t)
 		w->newest = t;
 	if (w->n == w->size)
 		evict_oldest(w);
-	window_expire(w, w->newest);
+	if (w->max_age > 0)
+		expire_head(w, w->newest);
 	w->cur = w->head + w->n;        /* head < size and n < size here */
 	if (w->cur >= w->size)
 		w->cur -= w->size;
@@ -216,6 +246,12 @@ window_set_cat(struct window *w, size_t col, uint32_t id)
 
 size_t
 window_records(const struct window *w)
+{
+	return w->n - w->dead;
+}
+
+size_t
+window_slots(const struct window *w)
 {
 	return w->n;
 }

@@ -59,7 +59,8 @@ void window_push(struct window *w, double t);
 void window_set_num(struct window *w, size_t col, double v);
 void window_set_cat(struct window *w, size_t col, uint32_t id);
 
-/* Evict records older than max_age before `now` (seconds). */
+/* Evict records older than max_age before `now` (seconds), wherever
+ * they are: records that came out of order too.  O(records). */
 void window_expire(struct window *w, double now);
 
 /* Records in the window, and those with a valid value in `col`. */
@@ -83,7 +84,12 @@ size_t window_runs(const struct window *w, size_t col, struct stats_run runs[2])
 const uint32_t *window_category_counts(const struct window *w, size_t col,
     size_t *n);
 
-/* The record times, oldest first (for checkpoints); returns how many. */
+/* Slots in use, in arrival order: the records, and those expired out of
+ * order that are not the oldest yet (their time is NaN and they have no
+ * values).  The functions below index slots, 0 the oldest. */
+size_t window_slots(const struct window *w);
+/* The slots' record times, oldest first (for checkpoints); returns how
+ * many. */
 size_t window_times(const struct window *w, double *out);
 /* Raw values of record i (0 = oldest), for checkpoints. */
 double window_num_at(const struct window *w, size_t col, size_t i);

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -197,7 +198,8 @@ def test_discovery_past_max_features_is_logged_once():
 def test_window_bounded_by_event_age():
     with h.Daemon() as d:
         log = os.path.join(d.dir, "p.log")
-        t0 = 1_800_000_000
+        # Event times as a live log has them: within a day of now.
+        t0 = int(time.time()) - 3600
         write(log, range(100), extra=lambda x: {"ts": t0 + x})
         d.write_config(conf(log, model_extra="timestamp = ts\n").replace(
             "evaluate_every = 200ms\n", "evaluate_every = 200ms\nduration = 30s\n"))

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -55,6 +56,80 @@ def test_discovered_key_longer_than_a_label_is_counted_not_fatal():
                        f"[global]\nstate_dir = {d.dir}/state\n")
         d.start()
         d.wait_sample("prediction_records_total", 2, model=MODEL)
+        d.stop()
+
+
+def event_time_conf(log, state=""):
+    return (f"[global]\nstate_dir = {state}\n"
+            f"[input]\npath = {log}\nstart_at = beginning\n"
+            f"poll_interval = 50ms\n"
+            f"[model]\nname = {MODEL}\nconfidence =\ntimestamp = ts\n"
+            f"[features]\nfeatures.x = numeric\n"
+            f"[window]\nsize = 1000\nduration = 30s\nmin_samples = 1\n"
+            f"evaluate_every = 100ms\n")
+
+
+def rec(ts, x):
+    return json.dumps({"ts": ts, "prediction": "a",
+                       "features": {"x": x}}) + "\n"
+
+
+def test_implausible_event_times_are_bad_values():
+    """One record with ts 1e300 (or a millisecond epoch) emptied every
+    window, and afterwards duration expired nothing."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        t0 = int(time.time()) - 3600
+        with open(log, "w") as f:
+            for i in range(40):
+                f.write(rec(t0 + i, i))
+            f.write(rec(1e300, 1))
+            f.write(rec((t0 + 40) * 1000, 2))    # milliseconds
+            f.write(rec(-5e9, 3))                # before 1812
+            for i in range(40, 60):
+                f.write(rec(t0 + i, i))
+        d.write_config(event_time_conf(log))
+        d.start()
+        d.wait_sample("prediction_records_total", 63, model=MODEL)
+        d.wait_sample("prediction_feature_missing_total", 3, model=MODEL,
+                      feature="timestamp")
+        # Those three count as the newest so far; the window is the last
+        # 30 s of event time: 29 ... 59, and the three.
+        h.wait_for(lambda: d.sample("prediction_window_samples", model=MODEL,
+                                    column="features.x") == 34,
+                   what="the window of the last 30 s")
+        d.stop()
+
+
+def test_out_of_order_records_expire_by_event_time():
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        state = os.path.join(d.dir, "state")
+        t0 = int(time.time()) - 3600
+        with open(log, "w") as f:
+            for i in range(100):
+                f.write(rec(t0 + i, float(i)))
+            f.write(rec(t0 + 10, 1000.0))        # late, and too old
+            f.write(rec(t0 + 80, 80.5))          # late, still in the window
+        d.write_config(event_time_conf(log, state))
+        d.start()
+        d.wait_sample("prediction_records_total", 102, model=MODEL)
+        want = [float(i) for i in range(69, 100)] + [80.5]
+        h.wait_for(lambda: d.sample("prediction_window_samples", model=MODEL,
+                                    column="features.x") == len(want),
+                   what="the window of the last 30 s")
+        h.check_eq(d.sample("prediction_window_mean", model=MODEL,
+                            column="features.x"), sum(want) / len(want),
+                   "mean")
+        # The same after a restart from the checkpoint.
+        d.stop()
+        d.start()
+        h.wait_for(lambda: d.sample("prediction_window_samples", model=MODEL,
+                                    column="features.x") == len(want),
+                   what="the restored window")
+        h.check_eq(d.sample("prediction_window_mean", model=MODEL,
+                            column="features.x"), sum(want) / len(want),
+                   "mean after a restart")
         d.stop()
 
 

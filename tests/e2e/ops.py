@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import tempfile
 import urllib.parse
 import urllib.request
@@ -418,9 +419,10 @@ def fixture_daemon(d):
         for i in range(200):
             f.write(f"{i % 17 * 0.5},{'DE' if i % 3 else 'FR'},"
                     f"{'a' if i % 2 else 'b'},{0.5 + i % 5 * 0.1}\n")
+    now = int(time.time())      # event times within a day of now
     with open(log, "w") as f:
         for i in range(150):
-            rec = {"ts": 1_800_000_000 + i, "prediction": "ab"[i % 2],
+            rec = {"ts": now - 3600 + i, "prediction": "ab"[i % 2],
                    "score": i * 0.01, "confidence": 0.55 + i % 4 * 0.1,
                    "latency_ms": 2 + i % 7,
                    "features": {"x": (i % 13) * 0.7 + 2,

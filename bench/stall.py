@@ -218,14 +218,15 @@ def scenario_backlog(binary, work):
             "[features]\nfeatures.x = numeric\n"
             "[window]\nevaluate_every = 1s\n")
     d = Daemon(binary, conf, d_dir)
-    line = json.dumps({"prediction": "a", "features": {"x": 1.5}}) + "\n"
-    body = line * 300
     try:
         tmp = os.path.join(d_dir, "stage")
         os.makedirs(tmp)
         for i in range(2000):
+            # Distinct files (identical ones would be taken for copies).
             with open(os.path.join(tmp, f"{i}.log"), "w") as f:
-                f.write(body)
+                f.write("".join(json.dumps({
+                    "id": f"{i}-{k}", "prediction": "a",
+                    "features": {"x": 1.5}}) + "\n" for k in range(300)))
         with Prober(d.port) as p:
             for i in range(2000):
                 os.rename(os.path.join(tmp, f"{i}.log"),

@@ -70,6 +70,11 @@ struct conn {
 	uv_shutdown_t sreq;
 	struct buf head;
 	struct http_response resp;
+	size_t queued;                 /* bytes of the response being written */
+	struct http_body *writing_shared;   /* counted in its writers */
+	int deferred;                  /* waiting in the server's queue */
+	int deferred_is_head;
+	struct conn *dnext;            /* that queue */
 };
 
 struct http_server {
@@ -83,6 +88,13 @@ struct http_server {
 	http_parser_settings settings;
 	struct conn *first, *last;
 	size_t nconns;
+	size_t queued;                 /* bytes of every response being written */
+	/* Large responses beyond the turn's budget wait here, oldest first. */
+	uv_prepare_t prepare;          /* a new turn: the budget starts again */
+	uv_idle_t idle;                /* writes what waits */
+	int turn_handles;              /* of those two, not closed yet */
+	uint64_t turn_ns;              /* spent writing this turn */
+	struct conn *dfirst, *dlast;
 	char readbuf[READ_BUFFER_BYTES];
 	int readbuf_busy;
 };
@@ -113,7 +125,8 @@ http_status_text(int status)
 static void
 server_maybe_free(struct http_server *s)
 {
-	if (s->closing && !s->listener_open && s->nconns == 0)
+	if (s->closing && !s->listener_open && s->nconns == 0 &&
+	    s->turn_handles == 0)
 		free(s);
 }
 
@@ -164,9 +177,73 @@ conn_destroy(struct conn *c)
 	buf_free(&c->head);
 	buf_free(&c->resp.headers);
 	buf_free(&c->resp.body);
+	http_body_unref(c->resp.shared);
 	buf_free(&c->pending);
 	buf_free(&c->feeding);
 	free(c);
+}
+
+struct http_body *
+http_body_create(const void *data, size_t len)
+{
+	struct http_body *b = xmalloc(sizeof(*b) + len + 1);
+
+	b->refs = 1;
+	b->writers = 0;
+	b->len = len;
+	if (len > 0)
+		memcpy(b->data, data, len);
+	b->data[len] = '\0';
+	return b;
+}
+
+struct http_body *
+http_body_ref(struct http_body *b)
+{
+	b->refs++;
+	return b;
+}
+
+void
+http_body_unref(struct http_body *b)
+{
+	if (b != NULL && --b->refs == 0)
+		free(b);
+}
+
+/* The connection's response is written (or never will be).  A shared
+ * body counts once in the server's total, however many write it. */
+static void
+conn_unqueue(struct conn *c)
+{
+	struct http_body *b = c->writing_shared;
+
+	c->server->queued -= c->queued;
+	c->queued = 0;
+	if (b != NULL) {
+		if (--b->writers == 0)
+			c->server->queued -= b->len;
+		http_body_unref(b);
+		c->writing_shared = NULL;
+	}
+}
+
+/* Take c out of the queue of responses waiting for a turn. */
+static void
+conn_undefer(struct conn *c)
+{
+	struct http_server *s = c->server;
+	struct conn **pp, *prev = NULL;
+
+	if (!c->deferred)
+		return;
+	for (pp = &s->dfirst; *pp != c; pp = &(*pp)->dnext)
+		prev = *pp;
+	*pp = c->dnext;
+	if (s->dlast == c)
+		s->dlast = prev;
+	c->dnext = NULL;
+	c->deferred = 0;
 }
 
 static void
@@ -174,6 +251,8 @@ conn_free(struct conn *c)
 {
 	struct http_server *s = c->server;
 
+	conn_undefer(c);
+	conn_unqueue(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -344,6 +423,7 @@ on_write_done(uv_write_t *req, int status)
 	struct buf tmp;
 
 	c->writing = 0;
+	conn_unqueue(c);
 	if (c->closing)
 		return;
 	if (status < 0) {
@@ -363,6 +443,8 @@ on_write_done(uv_write_t *req, int status)
 	}
 	if (c->resp.body.cap > HTTP_KEEP_BUFFER_BYTES)
 		buf_free(&c->resp.body);
+	http_body_unref(c->resp.shared);
+	c->resp.shared = NULL;
 	request_reset(c);
 	conn_timer_set(c, HTTP_IDLE_TIMEOUT_MS);
 	http_parser_pause(&c->parser, 0);
@@ -379,19 +461,103 @@ on_write_done(uv_write_t *req, int status)
 	buf_reset(&c->feeding);
 }
 
+/* Write the response prepared in c->head and c->resp. */
+static void
+conn_write(struct conn *c, int is_head)
+{
+	struct http_response *r = &c->resp;
+	struct http_server *s = c->server;
+	char *body = r->shared != NULL ? r->shared->data : r->body.data;
+	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
+	uint64_t start = uv_hrtime();
+	uv_buf_t bufs[2];
+	int nbufs = 1;
+
+	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
+	c->queued = c->head.len;
+	if (!is_head && len > 0) {
+		bufs[1] = uv_buf_init(body, (unsigned int)len);
+		nbufs = 2;
+		if (r->shared != NULL) {
+			c->writing_shared = http_body_ref(r->shared);
+			if (r->shared->writers++ == 0)
+				s->queued += len;
+		} else {
+			c->queued += len;
+		}
+	}
+	s->queued += c->queued;
+	c->writing = 1;
+	c->wreq.data = c;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	conn_timer_set(c, HTTP_WRITE_TIMEOUT_MS);
+	if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, (unsigned)nbufs,
+	    on_write_done) != 0) {
+		c->writing = 0;
+		conn_close(c);
+	}
+	if (len > HTTP_SMALL_RESPONSE_BYTES)
+		s->turn_ns += uv_hrtime() - start;
+}
+
+/* A new loop turn: writing gets its budget again. */
+static void
+on_prepare(uv_prepare_t *h)
+{
+	struct http_server *s = h->data;
+
+	s->turn_ns = 0;
+}
+
+/* Write the responses that waited, within the turn's budget. */
+static void
+on_idle(uv_idle_t *h)
+{
+	struct http_server *s = h->data;
+
+	while (s->dfirst != NULL && s->turn_ns < HTTP_TURN_BUDGET_NS) {
+		struct conn *c = s->dfirst;
+		int is_head = c->deferred_is_head;
+
+		conn_undefer(c);
+		conn_write(c, is_head);
+	}
+	if (s->dfirst == NULL)
+		uv_idle_stop(&s->idle);
+}
+
 static void
 conn_respond(struct conn *c, int is_head)
 {
 	struct http_response *r = &c->resp;
-	uv_buf_t bufs[2];
-	int nbufs = 1;
+	struct http_server *s = c->server;
+	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
 
+	/* Responses waiting for clients that do not read are bounded in
+	 * all: past the bound, a large one is refused. */
+	if (!is_head && len > HTTP_SMALL_RESPONSE_BYTES &&
+	    s->queued + len > HTTP_MAX_QUEUED_BYTES &&
+	    (r->shared == NULL || r->shared->writers == 0)) {
+		log_debug("http: %zu bytes of responses waiting; answering 503",
+		    s->queued);
+		r->status = 503;
+		r->content_type = "text/plain; charset=utf-8";
+		buf_reset(&r->headers);
+		buf_puts(&r->headers, "Retry-After: 1\r\n");
+		buf_free(&r->body);
+		http_body_unref(r->shared);
+		r->shared = NULL;
+		buf_puts(&r->body, "503 Service Unavailable: too many responses "
+		    "are waiting for clients to read them\n");
+		c->close_after_write = 1;
+		len = r->body.len;
+	}
 	buf_reset(&c->head);
 	buf_printf(&c->head, "HTTP/1.1 %d %s\r\n", r->status,
 	    http_status_text(r->status));
 	if (r->content_type != NULL)
 		buf_printf(&c->head, "Content-Type: %s\r\n", r->content_type);
-	buf_printf(&c->head, "Content-Length: %zu\r\n", r->body.len);
+	buf_printf(&c->head, "Content-Length: %zu\r\n", len);
 	if (c->close_after_write)
 		buf_puts(&c->head, "Connection: close\r\n");
 	else if (c->parser.http_major == 1 && c->parser.http_minor == 0)
@@ -403,28 +569,33 @@ conn_respond(struct conn *c, int is_head)
 	if (c->offline != NULL) {
 		buf_append(c->offline, c->head.data, c->head.len);
 		if (!is_head)
-			buf_append(c->offline, r->body.data, r->body.len);
+			buf_append(c->offline, r->shared != NULL ?
+			    r->shared->data : r->body.data, len);
 		return;
 	}
-	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
-	if (!is_head && r->body.len > 0) {
-		bufs[1] = uv_buf_init(r->body.data, (unsigned int)r->body.len);
-		nbufs = 2;
+	if (!is_head && len > HTTP_SMALL_RESPONSE_BYTES &&
+	    (s->turn_ns >= HTTP_TURN_BUDGET_NS || s->dfirst != NULL)) {
+		/* Its turn comes; reading waits until it is written. */
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->writing = 1;
+		c->deferred = 1;
+		c->deferred_is_head = is_head;
+		if (s->dlast != NULL)
+			s->dlast->dnext = c;
+		else
+			s->dfirst = c;
+		s->dlast = c;
+		uv_idle_start(&s->idle, on_idle);
+		return;
 	}
-	c->writing = 1;
-	c->wreq.data = c;
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	conn_timer_set(c, HTTP_WRITE_TIMEOUT_MS);
-	if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, (unsigned)nbufs,
-	    on_write_done) != 0) {
-		c->writing = 0;
-		conn_close(c);
-	}
+	conn_write(c, is_head);
 }
 
 static void
 response_reset(struct http_response *r)
 {
+	http_body_unref(r->shared);
+	r->shared = NULL;
 	r->status = 200;
 	r->content_type = NULL;
 	buf_reset(&r->headers);
@@ -640,6 +811,22 @@ server_bind(struct http_server *s, const char *host, int port)
 }
 
 static void
+on_turn_handle_closed(uv_handle_t *h)
+{
+	struct http_server *s = h->data;
+
+	s->turn_handles--;
+	server_maybe_free(s);
+}
+
+static void
+close_turn_handles(struct http_server *s)
+{
+	uv_close((uv_handle_t *)&s->prepare, on_turn_handle_closed);
+	uv_close((uv_handle_t *)&s->idle, on_turn_handle_closed);
+}
+
+static void
 on_listener_closed(uv_handle_t *h)
 {
 	struct http_server *s = h->data;
@@ -673,6 +860,11 @@ http_server_start(uv_loop_t *loop, const char *listen, http_handler_cb handler,
 	uv_tcp_init(loop, &s->listener);
 	s->listener.data = s;
 	s->listener_open = 1;
+	uv_prepare_init(loop, &s->prepare);
+	uv_idle_init(loop, &s->idle);
+	s->prepare.data = s->idle.data = s;
+	s->turn_handles = 2;
+	uv_prepare_start(&s->prepare, on_prepare);
 	if (host[0] != '\0') {
 		r = server_bind(s, host, port);
 	} else {
@@ -683,6 +875,7 @@ http_server_start(uv_loop_t *loop, const char *listen, http_handler_cb handler,
 	}
 	if (r != 0) {
 		s->closing = 1;
+		close_turn_handles(s);
 		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 		return r;
 	}
@@ -706,6 +899,7 @@ http_server_close(struct http_server *s)
 		next = c->next;
 		conn_close(c);
 	}
+	close_turn_handles(s);
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 }
 

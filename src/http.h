@@ -29,6 +29,22 @@
 #define HTTP_WRITE_TIMEOUT_MS    (60 * 1000)
 /* Response buffers larger than this are released after each response. */
 #define HTTP_KEEP_BUFFER_BYTES   (256 * 1024)
+/*
+ * Responses being written, to clients that may not read them, take at
+ * most this many bytes together; past it a response larger than
+ * HTTP_SMALL_RESPONSE_BYTES is answered with 503 instead.  A connection
+ * has one response out at a time (pipelined requests wait), and one whose
+ * response is not read within HTTP_WRITE_TIMEOUT_MS is closed.
+ */
+#define HTTP_MAX_QUEUED_BYTES    (64 * 1024 * 1024)
+#define HTTP_SMALL_RESPONSE_BYTES (64 * 1024)
+/*
+ * Writing large responses takes at most about this long per loop turn
+ * (seconds of the loop, in nanoseconds); the rest wait for the next
+ * turns, so that a burst of scrapes does not keep a health check waiting.
+ * Small responses are written at once.
+ */
+#define HTTP_TURN_BUDGET_NS      (5 * 1000 * 1000)
 
 struct http_request {
 	const char *method;           /* "GET", "HEAD", ... */
@@ -39,11 +55,30 @@ struct http_request {
 	const char *accept_encoding;
 };
 
+/*
+ * A response body several responses may share (one scrape's exposition
+ * sent to many clients): immutable once made, freed with its last
+ * reference.
+ */
+struct http_body {
+	unsigned refs;
+	unsigned writers;             /* responses being written from it */
+	size_t len;
+	char data[];
+};
+
+/* A body holding a copy of `len` bytes, with one reference. */
+struct http_body *http_body_create(const void *data, size_t len);
+struct http_body *http_body_ref(struct http_body *b);
+void http_body_unref(struct http_body *b);
+
 struct http_response {
 	int status;
 	const char *content_type;     /* NULL for none */
 	struct buf headers;           /* extra "Name: value\r\n" lines */
 	struct buf body;
+	struct http_body *shared;     /* if set, the body instead (the
+	                                 response holds a reference) */
 };
 
 /* Fill `resp` (status 200 and empty buffers on entry) for `req`. */

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,6 +726,20 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * Large buffers (a scrape's exposition, a checkpoint) come and go.  With
+ * a fixed mmap threshold glibc maps each one and unmaps it when freed, so
+ * that memory returns to the system once slow clients have left, instead
+ * of the threshold growing with them and the heap keeping it.
+ */
+static void
+give_memory_back(void)
+{
+#ifdef M_MMAP_THRESHOLD
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -807,6 +822,7 @@ main(int argc, char **argv)
 		status = run_once(&d, argv + optind, argc - optind);
 	} else {
 		raise_nofile();
+		give_memory_back();
 		status = daemon_run(&d);
 	}
 	conf_free(d.conf);

@@ -532,10 +532,28 @@ void
 metrics_render(struct metrics_registry *r, enum metrics_format fmt,
     struct buf *out)
 {
+	metrics_collect(r);
+	metrics_render_collected(r, fmt, out);
+}
+
+uint64_t
+metrics_generation(const struct metrics_registry *r)
+{
+	uint64_t g = r->nfamilies;
 	size_t i;
 
-	for (i = 0; i < r->ncollectors; i++)
-		r->collectors[i].cb(r->collectors[i].arg);
+	/* Versions only grow: any change makes the sum grow. */
+	for (i = 0; i < r->nfamilies; i++)
+		g += r->families[i]->version;
+	return g;
+}
+
+void
+metrics_render_collected(struct metrics_registry *r, enum metrics_format fmt,
+    struct buf *out)
+{
+	size_t i;
+
 	for (i = 0; i < r->nfamilies; i++) {
 		struct metrics_family *f = r->families[i];
 

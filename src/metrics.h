@@ -119,9 +119,16 @@ void metrics_on_collect(struct metrics_registry *r, metrics_collect_cb cb,
 void metrics_remove_collect(struct metrics_registry *r, metrics_collect_cb cb,
     void *arg);
 
-/* Append the exposition of every family to `out`. */
+/* Run the collectors, then append the exposition of every family to
+ * `out`. */
 void metrics_render(struct metrics_registry *r, enum metrics_format fmt,
     struct buf *out);
+/* The same with the values as the last metrics_collect() left them. */
+void metrics_render_collected(struct metrics_registry *r,
+    enum metrics_format fmt, struct buf *out);
+/* A number that changes whenever anything a rendering shows changes: a
+ * rendering may be reused while it stays the same. */
+uint64_t metrics_generation(const struct metrics_registry *r);
 
 /*
  * Reading the registry (for the landing page and /status): the series of a

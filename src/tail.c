@@ -40,6 +40,7 @@ struct tfile {
 	uint64_t dev, ino;
 	uint64_t fp_hash;
 	uint32_t fp_len;
+	char head[TAIL_FP_BYTES];  /* its first fp_len bytes */
 	struct tail_lines lines;   /* read position, partial line */
 	int detached;
 	uint64_t detached_at;   /* loop time, ms */
@@ -81,7 +82,9 @@ struct tinput {
 	struct closed_file closed[TAIL_CLOSED_MAX];
 	size_t nclosed, closed_next;
 	struct tfile *files;
-	int dirty;
+	int dirty;              /* to be scanned: an event or the poll */
+	int backlog;            /* may have more to read */
+	size_t cursor;          /* the current file to read first */
 	struct tail_counters m;
 };
 
@@ -102,6 +105,7 @@ struct tail {
 	size_t nopen, max_open; /* log files open, and the most allowed */
 	int initial;            /* first scan: start_at applies */
 	uint64_t seq;           /* of the last file detached */
+	size_t next_input;      /* read first at the next turn */
 	struct tail_position *restore;
 	size_t nrestore;
 	char *restore_used;
@@ -111,16 +115,16 @@ static void tail_maybe_free(struct tail *t);
 
 /* --------------------------------------------------------- identities */
 
+/* A file's first bytes (up to TAIL_FP_BYTES), their hash and number. */
 static int
-fingerprint(int fd, uint64_t size, uint64_t *hash, uint32_t *len)
+fingerprint(int fd, uint64_t size, char *head, uint64_t *hash, uint32_t *len)
 {
-	char b[TAIL_FP_BYTES];
 	size_t want = size < TAIL_FP_BYTES ? (size_t)size : TAIL_FP_BYTES;
-	ssize_t n = want > 0 ? pread(fd, b, want, 0) : 0;
+	ssize_t n = want > 0 ? pread(fd, head, want, 0) : 0;
 
 	if (n < 0)
 		return -errno;
-	*hash = strmap_hash(b, (size_t)n);
+	*hash = strmap_hash(head, (size_t)n);
 	*len = (uint32_t)n;
 	return 0;
 }
@@ -368,15 +372,19 @@ copy_of_open(struct tinput *in, int fd, uint64_t size)
 {
 	char a[TAIL_COPY_CHECK_BYTES], b[TAIL_COPY_CHECK_BYTES];
 	size_t n = size < sizeof(a) ? (size_t)size : sizeof(a);
+	size_t nhead = n < TAIL_FP_BYTES ? n : TAIL_FP_BYTES;
 	struct tfile *f;
 	struct stat st;
 
 	if (n > 0 && pread(fd, a, n, 0) != (ssize_t)n)
 		return 0;
+	/* The first bytes, compared in memory, rule out all but copies:
+	 * no system call per open file. */
 	for (f = in->files; f != NULL; f = f->next)
-		if (f->fd >= 0 && fstat(f->fd, &st) == 0 &&
-		    size <= (uint64_t)st.st_size &&
-		    (n == 0 || (pread(f->fd, b, n, 0) == (ssize_t)n &&
+		if (f->fd >= 0 && f->fp_len >= nhead &&
+		    memcmp(a, f->head, nhead) == 0 &&
+		    fstat(f->fd, &st) == 0 && size <= (uint64_t)st.st_size &&
+		    (n == nhead || (pread(f->fd, b, n, 0) == (ssize_t)n &&
 		    memcmp(a, b, n) == 0)))
 			return 1;
 	return 0;
@@ -455,7 +463,7 @@ file_open(struct tinput *in, const char *path,
 	f->lines.path = f->path;
 	f->dev = (uint64_t)fst.st_dev;
 	f->ino = (uint64_t)fst.st_ino;
-	fingerprint(fd, (uint64_t)fst.st_size, &f->fp_hash, &f->fp_len);
+	fingerprint(fd, (uint64_t)fst.st_size, f->head, &f->fp_hash, &f->fp_len);
 	f->lines.offset = f->lines.consumed = start;
 	if (start > 0 && pos == NULL) {
 		/* Starting at the end of a file whose last line is still
@@ -519,7 +527,8 @@ check_truncation(struct tfile *f)
 		f->fp_len = 0;
 	}
 	if (f->fp_len < TAIL_FP_BYTES && (uint64_t)st.st_size > f->fp_len)
-		fingerprint(f->fd, (uint64_t)st.st_size, &f->fp_hash, &f->fp_len);
+		fingerprint(f->fd, (uint64_t)st.st_size, f->head, &f->fp_hash,
+		    &f->fp_len);
 	return truncated;
 }
 
@@ -800,12 +809,14 @@ scan_glob(struct tinput *in)
  * Read one slice from f.  Returns 1 when more may be waiting, 0 at EOF.
  */
 static int
-file_read(struct tfile *f)
+file_read(struct tfile *f, size_t max)
 {
 	struct tail *t = f->in->t;
 	ssize_t n;
 
-	n = read(f->fd, t->rbuf, TAIL_SLICE_BYTES);
+	if (max > TAIL_SLICE_BYTES)
+		max = TAIL_SLICE_BYTES;
+	n = read(f->fd, t->rbuf, max);
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return 1;
@@ -823,7 +834,7 @@ file_read(struct tfile *f)
 	metrics_add(f->in->m.bytes, (double)n);
 	tail_lines_feed(&f->lines, t->rbuf, (size_t)n, t->o.max_line_bytes,
 	    &f->in->m, t->cb, t->arg);
-	return n == TAIL_SLICE_BYTES;
+	return (size_t)n == max;
 }
 
 static int
@@ -835,47 +846,77 @@ detached_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Read from f within the turn's budget; 1 when more may be waiting. */
+static int
+read_some(struct tfile *f, size_t *budget)
+{
+	uint64_t before = f->lines.offset;
+	int more = file_read(f, *budget);
+	uint64_t got = f->lines.offset - before;
+
+	*budget = got < *budget ? *budget - (size_t)got : 0;
+	return more;
+}
+
 /*
- * Scan and read one slice of `in`; 1 if more is waiting.  Detached files
- * hold older lines than the files at their paths: they are read first,
- * one after the other in the order they were detached, so that records
- * enter the windows in the order they were written.
+ * Read what `in` has waiting, within the turn's budget; 1 if more is
+ * waiting.  Detached files hold older lines than the files at their
+ * paths: they are read first, one after the other in the order they were
+ * detached, so that records enter the windows in the order they were
+ * written.  The other files (a glob's) take turns: each turn starts with
+ * the file after the last one read, so that a backlog of many files is
+ * read a little from each rather than one at a time.
  */
 static int
-process(struct tinput *in)
+read_input(struct tinput *in, size_t *budget)
 {
-	struct tail *t = in->t;
-	struct tfile *f, *next, **det = NULL;
-	size_t ndet = 0, i;
+	struct tfile *f, **det = NULL, **cur = NULL;
+	size_t ndet = 0, ncur = 0, i;
 	int more = 0, drained = 1;
-	uint64_t now = uv_now(t->loop);
 
-	if (in->is_glob)
-		scan_glob(in);
-	else
-		scan_plain(in);
 	for (f = in->files; f != NULL; f = f->next) {
-		if (!f->detached)
-			continue;
-		det = xreallocarray(det, ndet + 1, sizeof(*det));
-		det[ndet++] = f;
+		if (f->detached) {
+			det = xreallocarray(det, ndet + 1, sizeof(*det));
+			det[ndet++] = f;
+		} else {
+			cur = xreallocarray(cur, ncur + 1, sizeof(*cur));
+			cur[ncur++] = f;
+		}
 	}
 	if (ndet > 1)
 		qsort(det, ndet, sizeof(*det), detached_cmp);
 	for (i = 0; i < ndet && drained; i++) {
-		if (file_read(det[i]))
+		if (*budget == 0 || read_some(det[i], budget))
 			more = 1;
 		if (!det[i]->eof)
 			drained = 0;
 	}
-	free(det);
-	if (drained) {
-		for (f = in->files; f != NULL; f = f->next)
-			if (!f->detached && file_read(f))
-				more = 1;
-	} else {
+	if (!drained)
 		more = 1;
+	for (i = 0; drained && i < ncur; i++) {
+		size_t k = (in->cursor + i) % ncur;
+
+		if (*budget == 0) {
+			in->cursor = k;
+			more = 1;
+			break;
+		}
+		if (read_some(cur[k], budget))
+			more = 1;
 	}
+	free(det);
+	free(cur);
+	return more;
+}
+
+/* Close detached files read to their end once rotate_wait has passed. */
+static void
+close_drained(struct tinput *in)
+{
+	struct tail *t = in->t;
+	struct tfile *f, *next;
+	uint64_t now = uv_now(t->loop);
+
 	for (f = in->files; f != NULL; f = next) {
 		next = f->next;
 		if (f->detached && f->eof &&
@@ -884,24 +925,43 @@ process(struct tinput *in)
 			file_close(f);
 		}
 	}
-	return more;
 }
 
+/*
+ * One loop turn of following: scan the inputs that had events, then read
+ * at most TAIL_TURN_BYTES in all, taking inputs in turn, so that neither a
+ * large backlog nor many files hold the loop long.  The idle handle stops
+ * once nothing is waiting.
+ */
 static void
 on_idle(uv_idle_t *h)
 {
 	struct tail *t = h->data;
+	size_t budget = TAIL_TURN_BYTES, i;
 	int more = 0;
-	size_t i;
 
 	for (i = 0; i < t->ninputs; i++) {
 		struct tinput *in = &t->inputs[i];
 
 		if (!in->dirty)
 			continue;
-		in->dirty = process(in);
-		more |= in->dirty;
+		in->dirty = 0;
+		in->backlog = 1;
+		if (in->is_glob)
+			scan_glob(in);
+		else
+			scan_plain(in);
 	}
+	for (i = 0; i < t->ninputs; i++) {
+		struct tinput *in = &t->inputs[(t->next_input + i) % t->ninputs];
+
+		if (in->backlog)
+			in->backlog = read_input(in, &budget);
+		close_drained(in);
+		more |= in->backlog;
+	}
+	if (t->ninputs > 0)
+		t->next_input = (t->next_input + 1) % t->ninputs;
 	t->initial = 0;
 	if (!more) {
 		uv_idle_stop(&t->idle);
@@ -1309,7 +1369,7 @@ tail_drain_detached(struct tail *t)
 
 		for (f = t->inputs[i].files; f != NULL; f = f->next)
 			if (f->detached)
-				while (file_read(f))
+				while (file_read(f, TAIL_SLICE_BYTES))
 					;
 	}
 }

@@ -12,8 +12,8 @@
  *
  * Only complete lines are handed on (a trailing "\r" is dropped); a line
  * longer than max_line_bytes is skipped up to its newline without being
- * buffered, and counted.  Backlogs are read TAIL_SLICE_BYTES per file per
- * loop turn, so the loop stays responsive.
+ * buffered, and counted.  Backlogs are read TAIL_TURN_BYTES per loop turn
+ * in all, however many files wait, so the loop stays responsive.
  *
  * Every line is delivered through the callback synchronously, so whenever
  * the loop runs, every line before a file's "consumed" offset has been
@@ -29,7 +29,8 @@
 
 #include "metrics.h"
 
-#define TAIL_SLICE_BYTES (256 * 1024)
+#define TAIL_SLICE_BYTES (256 * 1024)   /* one read */
+#define TAIL_TURN_BYTES  (256 * 1024)   /* all reads of one loop turn */
 #define TAIL_FP_BYTES    256
 
 enum tail_line_result {

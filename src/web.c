@@ -203,13 +203,21 @@ gzip_body(struct web *w, struct http_response *resp)
 		resp->body = w->gz;
 		w->gz = tmp;
 	}
-	buf_puts(&resp->headers, "Content-Encoding: gzip\r\n");
 	return 0;
 }
 
 void
 web_free(struct web *w)
 {
+	{
+		int f, g;
+
+		for (f = 0; f < 2; f++)
+			for (g = 0; g < 2; g++) {
+				http_body_unref(w->metrics_cache[f][g].body);
+				w->metrics_cache[f][g].body = NULL;
+			}
+	}
 	results_unref(w->results);
 	results_unref(w->next);
 	w->results = w->next = NULL;
@@ -231,13 +239,41 @@ serve_metrics(struct web *w, const struct http_request *req,
 {
 	enum metrics_format fmt = web_negotiate_format(req->accept);
 
+	int gz = web_accepts_gzip(req->accept_encoding) != 0;
+	struct web_cached *cache = &w->metrics_cache[fmt][gz];
+	uint64_t now = uv_hrtime(), gen;
+
 	resp->content_type = fmt == METRICS_FORMAT_OPENMETRICS ?
 	    CONTENT_TYPE_OM : CONTENT_TYPE_PROM;
 	buf_puts(&resp->headers, "Vary: Accept, Accept-Encoding\r\n");
-	metrics_render(w->registry, fmt, &resp->body);
-	if (resp->body.len >= GZIP_MIN_BYTES &&
-	    web_accepts_gzip(req->accept_encoding))
-		gzip_body(w, resp);
+	/* Values computed on demand (process metrics, lag) are refreshed at
+	 * most every WEB_COLLECT_EVERY_MS, and one rendering serves every
+	 * scrape until anything changes: a burst of scrapes costs one
+	 * rendering and one copy of it in memory. */
+	if (!w->collected || now - w->collected_at >=
+	    (uint64_t)WEB_COLLECT_EVERY_MS * 1000000) {
+		metrics_collect(w->registry);
+		w->collected = 1;
+		w->collected_at = now;
+	}
+	gen = metrics_generation(w->registry);
+	if (cache->body == NULL || cache->generation != gen) {
+		int gzipped;
+
+		metrics_render_collected(w->registry, fmt, &resp->body);
+		gzipped = gz && resp->body.len >= GZIP_MIN_BYTES &&
+		    gzip_body(w, resp) == 0;
+		http_body_unref(cache->body);
+		cache->body = http_body_create(resp->body.data, resp->body.len);
+		cache->generation = gen;
+		cache->gzipped = gzipped;
+		buf_reset(&resp->body);
+		if (resp->body.cap > HTTP_KEEP_BUFFER_BYTES)
+			buf_free(&resp->body);
+	}
+	if (cache->gzipped)
+		buf_puts(&resp->headers, "Content-Encoding: gzip\r\n");
+	resp->shared = http_body_ref(cache->body);
 }
 
 static void

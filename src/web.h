@@ -25,11 +25,25 @@
 #include "metrics.h"
 #include "results.h"
 
+/* Values computed on demand are refreshed at most this often for
+ * /metrics (milliseconds). */
+#define WEB_COLLECT_EVERY_MS 100
+
+/* A rendering of /metrics, shared by the scrapes it serves. */
+struct web_cached {
+	struct http_body *body;
+	uint64_t generation;         /* metrics_generation() it shows */
+	int gzipped;
+};
+
 struct web {
 	struct metrics_registry *registry;
 	const struct conf *conf;     /* the configuration in force */
 	int ready;
 	/* internal */
+	struct web_cached metrics_cache[2][2];   /* [format][gzip] */
+	uint64_t collected_at;       /* uv_hrtime() of the last collection */
+	int collected;
 	struct results *results;     /* what the pages show (a reference) */
 	struct buf status_cols;      /* its columns, rendered for /status */
 	struct buf page_rows;        /* and for / */

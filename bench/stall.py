@@ -262,15 +262,21 @@ def scenario_checkpoint(binary, work):
     try:
         d.wait(lambda: d.sample("prediction_records_total", model="m") == n,
                timeout=600)
+        # The first checkpoint of the full window maps its memory; the
+        # next ones reuse it.
         c0 = d.sample("driftd_checkpoints_total")
+        with Prober(d.port) as first:
+            d.wait(lambda: d.sample("driftd_checkpoints_total") >= c0 + 1,
+                   timeout=120)
         with Prober(d.port) as p:
-            d.wait(lambda: d.sample("driftd_checkpoints_total") >= c0 + 3,
+            d.wait(lambda: d.sample("driftd_checkpoints_total") >= c0 + 4,
                    timeout=120)
         size = os.path.getsize(os.path.join(state, "driftd.state"))
-        return ("| window records | checkpoint MB | longest /-/healthy (ms) "
-                "| median (ms) |\n|---:|---:|---:|---:|\n"
-                f"| {n} | {size / 1e6:.0f} | {ms(max(p.times))} | "
-                f"{ms(statistics.median(p.times))} |\n")
+        return ("| window records | checkpoint MB | longest /-/healthy, "
+                "first full checkpoint (ms) | longest, next 3 (ms) "
+                "| median (ms) |\n|---:|---:|---:|---:|---:|\n"
+                f"| {n} | {size / 1e6:.0f} | {ms(max(first.times))} | "
+                f"{ms(max(p.times))} | {ms(statistics.median(p.times))} |\n")
     finally:
         d.stop()
 

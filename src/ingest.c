@@ -493,14 +493,16 @@ static void
 save_windows(struct ingest *g, struct state_writer *w)
 {
 	size_t n = window_slots(g->window), nc = window_columns(g->window);
-	double *t = xreallocarray(NULL, n + 1, sizeof(double));
-	size_t i, c, k;
+	size_t c, k;
+	void *p;
 
-	window_times(g->window, t);
+	/* The window's arrays are copied straight into the checkpoint. */
+	state_reserve(w, (n + 1) * 8 * (nc + 1) + 64 * nc);
 	state_begin_section(w, STATE_TAG_WINDOWS);
 	state_put_u64(w, n);
-	for (i = 0; i < n; i++)
-		state_put_double(w, t[i]);
+	p = state_put_raw(w, n * sizeof(double));
+	window_times(g->window, p);
+	state_le_array(p, n, sizeof(double));
 	state_put_u32(w, (uint32_t)nc);
 	for (c = 0; c < nc; c++) {
 		const struct column *col = columns_get(g->columns, c);
@@ -508,18 +510,19 @@ save_windows(struct ingest *g, struct state_writer *w)
 		state_put_bytes(w, col->name, strlen(col->name));
 		state_put_u32(w, (uint32_t)col->kind);
 		if (col->kind == CONF_NUMERIC) {
-			for (i = 0; i < n; i++)
-				state_put_double(w, window_num_at(g->window, c, i));
+			p = state_put_raw(w, n * sizeof(double));
+			window_num_slots(g->window, c, p);
+			state_le_array(p, n, sizeof(double));
 			continue;
 		}
 		state_put_u32(w, (uint32_t)col->nlabels);
 		for (k = 0; k < col->nlabels; k++)
 			state_put_bytes(w, col->labels[k], strlen(col->labels[k]));
-		for (i = 0; i < n; i++)
-			state_put_u32(w, window_cat_at(g->window, c, i));
+		p = state_put_raw(w, n * sizeof(uint32_t));
+		window_cat_slots(g->window, c, p);
+		state_le_array(p, n, sizeof(uint32_t));
 	}
 	state_end_section(w);
-	free(t);
 }
 
 /* A length-prefixed string from a section (not NUL-terminated). */

@@ -91,6 +91,10 @@ struct daemon {
 	uv_signal_t sigint;
 	uv_signal_t sighup;
 	int stopping;
+	int checkpoint_busy;              /* one is being written */
+	struct buf checkpoint_spare;      /* memory of the last one */
+	int checkpoint_failed;            /* the last one failed */
+	int exit_status;
 };
 
 static void
@@ -229,10 +233,49 @@ pipeline_loads(const struct conf *c, struct buf *err)
 	return g != NULL ? 0 : -1;
 }
 
-/* Write read positions to state_dir.  Every line before them has been
- * processed, since lines are handled as they are cut. */
+/* How a checkpoint went: counted, and said when it failed. */
 static void
-checkpoint(struct daemon *d)
+checkpoint_done(void *arg, int r)
+{
+	struct daemon *d = arg;
+
+	if (r != 0) {
+		log_error("%s: cannot write checkpoint: %s", d->conf->state_dir,
+		    uv_strerror(r));
+		metrics_add(d->m[M_CHECKPOINT_ERRORS], 1);
+		d->checkpoint_failed = 1;
+		return;
+	}
+	d->checkpoint_failed = 0;
+	metrics_add(d->m[M_CHECKPOINTS], 1);
+	metrics_set(d->m[M_CHECKPOINT_TIME], util_now());
+	log_debug("checkpoint written");
+}
+
+/* A checkpoint written in the thread pool; its memory is kept for the
+ * next one. */
+static void
+checkpoint_written(void *arg, int r, struct buf *spent)
+{
+	struct daemon *d = arg;
+
+	d->checkpoint_busy = 0;
+	buf_free(&d->checkpoint_spare);
+	d->checkpoint_spare = *spent;
+	memset(spent, 0, sizeof(*spent));
+	checkpoint_done(d, r);
+}
+
+/*
+ * Take a checkpoint of read positions and the pipeline to state_dir:
+ * every line before the positions has been processed, since lines are
+ * handled as they are cut, and none after.  Taking it is done here, on
+ * the loop; writing it, with `background`, in the thread pool (one at a
+ * time: the periodic ones), else now (start-up, reload, shutdown, where
+ * what follows relies on it being on disk).
+ */
+static void
+checkpoint(struct daemon *d, int background)
 {
 	struct state_writer w;
 	struct tail_state ts;
@@ -240,30 +283,30 @@ checkpoint(struct daemon *d)
 
 	if (d->conf->state_dir[0] == '\0' || d->tail == NULL)
 		return;
-	/* Positions and windows at the same instant: every line before the
-	 * positions is in the windows, none after. */
+	if (background && d->checkpoint_busy)
+		return;          /* the last one is still being written */
 	tail_save_state(d->tail, &ts);
-	state_writer_init(&w);
+	state_writer_reuse(&w, &d->checkpoint_spare);
 	state_put_tail(&w, &ts);
 	tail_state_free(&ts);
 	ingest_save(d->ingest, &w);
-	r = state_save(d->conf->state_dir, &w);
-	state_writer_free(&w);
-	if (r != 0) {
-		log_error("%s: cannot write checkpoint: %s", d->conf->state_dir,
-		    uv_strerror(r));
-		metrics_add(d->m[M_CHECKPOINT_ERRORS], 1);
-		return;
+	if (background) {
+		r = state_save_async(&d->loop, d->conf->state_dir, &w,
+		    checkpoint_written, d);
+		if (r == 0)
+			d->checkpoint_busy = 1;
+		else
+			checkpoint_done(d, r);
+	} else {
+		checkpoint_done(d, state_save(d->conf->state_dir, &w));
 	}
-	metrics_add(d->m[M_CHECKPOINTS], 1);
-	metrics_set(d->m[M_CHECKPOINT_TIME], util_now());
-	log_debug("checkpoint written");
+	state_writer_free(&w);
 }
 
 static void
 on_checkpoint_timer(uv_timer_t *h)
 {
-	checkpoint(h->data);
+	checkpoint(h->data, 1);
 }
 
 /* An evaluation proceeds in slices of about this much work (a column is
@@ -367,7 +410,7 @@ start_tail(struct daemon *d, const struct tail_state *ts)
 	tail_options_from(d->conf, &to);
 	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
 	tail_start(d->tail, ts);
-	checkpoint(d);
+	checkpoint(d, 0);
 	if (d->conf->inputs.n == 0)
 		log_warn("no [input] path configured; nothing to follow");
 }
@@ -420,7 +463,11 @@ daemon_stop(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	notify_send("STOPPING=1");
-	checkpoint(d);
+	checkpoint(d, 0);
+	/* The final checkpoint is what a restart resumes from: without
+	 * it, the exit is a failure. */
+	if (d->checkpoint_failed)
+		d->exit_status = EXIT_RUNTIME;
 	if (d->tail != NULL) {
 		tail_close(d->tail);
 		d->tail = NULL;
@@ -520,7 +567,7 @@ daemon_reload(struct daemon *d)
 		 * cannot find them. */
 		tail_drain_detached(d->tail);
 		tail_save_state(d->tail, &ts);
-		checkpoint(d);
+		checkpoint(d, 0);
 		tail_close(d->tail);
 		conf_free(d->conf);
 		d->conf = c;
@@ -700,6 +747,7 @@ daemon_run(struct daemon *d)
 	notify_status(d, "READY=1\n");
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
+	status = d->exit_status;
 	log_info("stopped");
 out:
 	/* Run until every close callback has fired, then tear down. */
@@ -709,6 +757,7 @@ out:
 	ingest_destroy(d->ingest);
 	web_free(&d->web);
 	metrics_destroy(d->registry);
+	buf_free(&d->checkpoint_spare);
 	notify_close();
 	return status;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uv.h>
 #include <zlib.h>
 
 #include "log.h"
@@ -48,7 +49,18 @@ state_le(const void *bytes, int n)
 void
 state_writer_init(struct state_writer *w)
 {
+	state_writer_reuse(w, NULL);
+}
+
+void
+state_writer_reuse(struct state_writer *w, struct buf *spare)
+{
 	memset(w, 0, sizeof(*w));
+	if (spare != NULL) {
+		w->b = *spare;
+		memset(spare, 0, sizeof(*spare));
+		buf_reset(&w->b);
+	}
 	buf_append(&w->b, magic, sizeof(magic));
 	put_le(&w->b, STATE_VERSION, 4);
 	put_le(&w->b, 0, 4);     /* section count, filled in by state_save */
@@ -101,6 +113,43 @@ state_put_double(struct state_writer *w, double v)
 }
 
 void
+state_reserve(struct state_writer *w, size_t bytes)
+{
+	buf_reserve(&w->b, bytes);
+}
+
+void *
+state_put_raw(struct state_writer *w, size_t bytes)
+{
+	void *p;
+
+	buf_reserve(&w->b, bytes);
+	p = w->b.data + w->b.len;
+	w->b.len += bytes;
+	return p;
+}
+
+void
+state_le_array(void *p, size_t n, size_t size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	(void)p;
+	(void)n;
+	(void)size;
+#else
+	unsigned char *b = p, t;
+	size_t i, k;
+
+	for (i = 0; i < n; i++, b += size)
+		for (k = 0; k < size / 2; k++) {
+			t = b[k];
+			b[k] = b[size - 1 - k];
+			b[size - 1 - k] = t;
+		}
+#endif
+}
+
+void
 state_put_bytes(struct state_writer *w, const void *p, size_t len)
 {
 	put_le(&w->b, len, 8);
@@ -136,18 +185,114 @@ state_finish(struct state_writer *w)
 		w->b.data[12 + i] = (char)(w->nsections >> (8 * i));
 }
 
+/*
+ * Checkpoints are numbered as they are taken, on the loop; writing one
+ * (on the loop or in the thread pool) holds save_lock, and one older than
+ * the checkpoint already in place is not put in its place: a slow write
+ * in the background never replaces a newer checkpoint taken at a reload
+ * or at shutdown.
+ */
+static uv_once_t save_once = UV_ONCE_INIT;
+static uv_mutex_t save_lock;
+static uint64_t taken_seq;       /* on the loop */
+static uint64_t placed_seq;      /* under save_lock */
+
+static void
+save_init(void)
+{
+	if (uv_mutex_init(&save_lock) != 0)
+		abort();
+}
+
+static int
+write_numbered(const char *dir, const struct buf *b, uint64_t seq)
+{
+	int r = 0;
+
+	uv_once(&save_once, save_init);
+	uv_mutex_lock(&save_lock);
+	if (seq > placed_seq) {
+		r = state_write_file(dir, STATE_FILE, b->data, b->len);
+		if (r == 0)
+			placed_seq = seq;
+	}
+	uv_mutex_unlock(&save_lock);
+	return r;
+}
+
+/* Append the CRC of everything so far: the buffer is then the file. */
+static void
+seal(struct buf *b)
+{
+	uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)b->data, (uInt)b->len);
+
+	put_le(b, crc, 4);
+}
+
 int
 state_save(const char *dir, struct state_writer *w)
 {
-	uint32_t crc;
-	int i;
+	int r;
 
 	state_finish(w);
-	crc = (uint32_t)crc32(0L, (const Bytef *)w->b.data, (uInt)w->b.len);
-	put_le(&w->b, crc, 4);
-	i = state_write_file(dir, STATE_FILE, w->b.data, w->b.len);
+	seal(&w->b);
+	r = write_numbered(dir, &w->b, ++taken_seq);
 	w->b.len -= 4;            /* the writer may be saved again */
-	return i;
+	return r;
+}
+
+struct save_job {
+	uv_work_t req;
+	char *dir;
+	struct buf data;
+	uint64_t seq;
+	int result;
+	state_saved_cb cb;
+	void *arg;
+};
+
+static void
+save_work(uv_work_t *req)
+{
+	struct save_job *j = req->data;
+
+	seal(&j->data);          /* a CRC of a large file takes a while */
+	j->result = write_numbered(j->dir, &j->data, j->seq);
+}
+
+static void
+save_done(uv_work_t *req, int status)
+{
+	struct save_job *j = req->data;
+
+	j->cb(j->arg, status < 0 ? status : j->result, &j->data);
+	buf_free(&j->data);
+	free(j->dir);
+	free(j);
+}
+
+int
+state_save_async(uv_loop_t *loop, const char *dir, struct state_writer *w,
+    state_saved_cb cb, void *arg)
+{
+	struct save_job *j = xcalloc(1, sizeof(*j));
+	int r;
+
+	state_finish(w);
+	j->req.data = j;
+	j->dir = xstrdup(dir);
+	j->data = w->b;
+	j->seq = ++taken_seq;
+	j->cb = cb;
+	j->arg = arg;
+	memset(&w->b, 0, sizeof(w->b));
+	r = uv_queue_work(loop, &j->req, save_work, save_done);
+	if (r != 0) {
+		buf_free(&j->data);
+		free(j->dir);
+		free(j);
+	}
+	return r;
 }
 
 int

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "buf.h"
 #include "tail.h"
 
@@ -44,6 +46,9 @@ struct state_writer {
 };
 
 void state_writer_init(struct state_writer *w);
+/* The same, in the memory of `spare` (taken; may be NULL): a large
+ * checkpoint taken again and again is encoded into pages already there. */
+void state_writer_reuse(struct state_writer *w, struct buf *spare);
 void state_writer_free(struct state_writer *w);
 /* Sections are written between begin and end with the put functions. */
 void state_begin_section(struct state_writer *w, enum state_tag tag);
@@ -52,12 +57,33 @@ void state_put_u32(struct state_writer *w, uint32_t v);
 void state_put_u64(struct state_writer *w, uint64_t v);
 void state_put_double(struct state_writer *w, double v);
 void state_put_bytes(struct state_writer *w, const void *p, size_t len);
+/* Make room for `bytes` more, so that a large section grows once. */
+void state_reserve(struct state_writer *w, size_t bytes);
+/* Room for `bytes` in the section, for the caller to fill at once (the
+ * pointer is valid until the next put); state_le_array() then puts the
+ * n values of `size` bytes there in the checkpoint's byte order. */
+void *state_put_raw(struct state_writer *w, size_t bytes);
+void state_le_array(void *p, size_t n, size_t size);
 
 /* Set the section count in the header: the writer's buffer is then a
  * checkpoint in memory (without CRC) that state_section() reads. */
 void state_finish(struct state_writer *w);
-/* Write the checkpoint to dir/STATE_FILE atomically.  0 or -errno. */
+/* Write the checkpoint to dir/STATE_FILE atomically, now.  0 or -errno. */
 int state_save(const char *dir, struct state_writer *w);
+
+/*
+ * The same in libuv's thread pool, so that a large checkpoint does not
+ * hold the loop: the writer's buffer moves to the job (w is left empty,
+ * to be freed as usual), and cb(arg, 0 or -errno, buffer) runs on the
+ * loop once it is written; cb may take the buffer's memory for the next
+ * checkpoint (state_writer_reuse()), else it is freed.  A checkpoint taken after it and already in place (a
+ * state_save() at a reload or at shutdown) is never replaced by it.
+ * Returns 0, or a libuv error when the job could not be queued (cb is
+ * then not called).
+ */
+typedef void (*state_saved_cb)(void *arg, int result, struct buf *spent);
+int state_save_async(uv_loop_t *loop, const char *dir, struct state_writer *w,
+    state_saved_cb cb, void *arg);
 
 /* Write `len` bytes to dir/name atomically (temporary file, fsync,
  * rename, directory fsync).  0 or -errno. */

@@ -317,27 +317,31 @@ window_category_counts(const struct window *w, size_t col, size_t *n)
 	return w->cols[col].counts;
 }
 
-size_t
-window_times(const struct window *w, double *out)
+/* Copy `n` slots of `elem` bytes each from a ring array, oldest first. */
+static void
+copy_ring(const struct window *w, const void *ring, size_t elem, void *out)
 {
-	size_t i, slot = w->head;
+	size_t first = w->size - w->head < w->n ? w->size - w->head : w->n;
 
-	for (i = 0; i < w->n; i++) {
-		out[i] = w->t[slot];
-		if (++slot == w->size)
-			slot = 0;
-	}
+	memcpy(out, (const char *)ring + w->head * elem, first * elem);
+	memcpy((char *)out + first * elem, ring, (w->n - first) * elem);
+}
+
+size_t
+window_times(const struct window *w, void *out)
+{
+	copy_ring(w, w->t, sizeof(double), out);
 	return w->n;
 }
 
-double
-window_num_at(const struct window *w, size_t col, size_t i)
+void
+window_num_slots(const struct window *w, size_t col, void *out)
 {
-	return w->cols[col].num[(w->head + i) % w->size];
+	copy_ring(w, w->cols[col].num, sizeof(double), out);
 }
 
-uint32_t
-window_cat_at(const struct window *w, size_t col, size_t i)
+void
+window_cat_slots(const struct window *w, size_t col, void *out)
 {
-	return w->cols[col].cat[(w->head + i) % w->size];
+	copy_ring(w, w->cols[col].cat, sizeof(uint32_t), out);
 }

@@ -90,9 +90,11 @@ const uint32_t *window_category_counts(const struct window *w, size_t col,
 size_t window_slots(const struct window *w);
 /* The slots' record times, oldest first (for checkpoints); returns how
  * many. */
-size_t window_times(const struct window *w, double *out);
-/* Raw values of record i (0 = oldest), for checkpoints. */
-double window_num_at(const struct window *w, size_t col, size_t i);
-uint32_t window_cat_at(const struct window *w, size_t col, size_t i);
+size_t window_times(const struct window *w, void *out);
+/* Every slot's raw value of a numeric (NaN: none) or categorical
+ * (WINDOW_MISSING: none) column, oldest first, into `out` (room for
+ * window_slots() of them), for checkpoints. */
+void window_num_slots(const struct window *w, size_t col, void *out);
+void window_cat_slots(const struct window *w, size_t col, void *out);
 
 #endif

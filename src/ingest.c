@@ -388,6 +388,12 @@ ingest_step(struct ingest *g, double budget)
 	return drift_step(g->drift, budget);
 }
 
+size_t
+ingest_window_records(const struct ingest *g)
+{
+	return window_records(g->window);
+}
+
 struct results *
 ingest_results(const struct ingest *g)
 {

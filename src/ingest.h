@@ -73,6 +73,9 @@ long ingest_restore(struct ingest *g, const struct buf *file);
  */
 void ingest_snapshot(struct ingest *g, struct state_writer *w);
 
+/* Records in the window now. */
+size_t ingest_window_records(const struct ingest *g);
+
 /* The last evaluation's results (borrowed; see drift_results()). */
 struct results *ingest_results(const struct ingest *g);
 

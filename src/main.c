@@ -95,6 +95,7 @@ struct daemon {
 	struct buf checkpoint_spare;      /* memory of the last one */
 	int checkpoint_failed;            /* the last one failed */
 	int exit_status;
+	int first_pending;                /* no record in a window yet */
 };
 
 static void
@@ -187,12 +188,24 @@ on_handle_closed(uv_handle_t *h)
 
 /* The line callback tail calls; it forwards to the ingest in force, which
  * a reload may replace. */
+static void on_eval_idle(uv_idle_t *h);
+
 static enum tail_line_result
 on_line(void *arg, const char *line, size_t len)
 {
 	struct daemon *d = arg;
+	enum tail_line_result r = ingest_line(d->ingest, line, len);
 
-	return ingest_line(d->ingest, line, len);
+	/* The window's figures are shown from the first value on: the
+	 * first record in the window brings an evaluation forward. */
+	if (d->first_pending && ingest_window_records(d->ingest) > 0) {
+		d->first_pending = 0;
+		if (!ingest_evaluating(d->ingest)) {
+			ingest_begin_evaluation(d->ingest);
+			uv_idle_start(&d->eval_idle, on_eval_idle);
+		}
+	}
+	return r;
 }
 
 static void
@@ -732,6 +745,14 @@ daemon_run(struct daemon *d)
 	uv_timer_init(&d->loop, &d->eval_timer);
 	uv_idle_init(&d->loop, &d->eval_idle);
 	d->eval_timer.data = d->eval_idle.data = d;
+	/* Windows restored from a checkpoint are shown at once; empty ones
+	 * from their first record (see on_line()). */
+	if (ingest_window_records(d->ingest) > 0) {
+		ingest_begin_evaluation(d->ingest);
+		uv_idle_start(&d->eval_idle, on_eval_idle);
+	} else {
+		d->first_pending = 1;
+	}
 	uv_timer_start(&d->eval_timer, on_eval_timer, d->conf->evaluate_every_ms,
 	    d->conf->evaluate_every_ms);
 	d->web.ready = 1;

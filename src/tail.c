@@ -47,6 +47,7 @@ struct tfile {
 	uint64_t seq;           /* detached files are read in this order */
 	int copy;               /* a copy of a truncated file's old content */
 	int eof;                /* the last read found no more data */
+	int watching;           /* file events arrive for it */
 	uv_fs_event_t watch;
 };
 
@@ -83,6 +84,7 @@ struct tinput {
 	size_t nclosed, closed_next;
 	struct tfile *files;
 	int dirty;              /* to be scanned: an event or the poll */
+	size_t unopened;        /* files the last scan could not open */
 	int backlog;            /* may have more to read */
 	size_t cursor;          /* the current file to read first */
 	struct tail_counters m;
@@ -241,6 +243,19 @@ mark_dirty(struct tinput *in)
 	}
 }
 
+static void on_poll(uv_timer_t *h);
+
+/* Poll at poll_interval again (on_poll() lengthens it when it can): a
+ * detached file is to be closed on time, a file without events read. */
+static void
+poll_soon(struct tail *t)
+{
+	if (!t->closing && uv_is_active((uv_handle_t *)&t->poll) &&
+	    uv_timer_get_repeat(&t->poll) > t->o.poll_interval_ms)
+		uv_timer_start(&t->poll, on_poll, t->o.poll_interval_ms,
+		    t->o.poll_interval_ms);
+}
+
 /* The file no longer sits at its path: read it to its end, after the
  * files detached before it, and before the file now at the path. */
 static void
@@ -251,6 +266,7 @@ detach(struct tfile *f, const char *why)
 	f->detached = 1;
 	f->detached_at = uv_now(f->in->t->loop);
 	f->seq = ++f->in->t->seq;
+	poll_soon(f->in->t);
 	log_info("%s: %s; reading it to its end", f->path, why);
 }
 
@@ -413,6 +429,7 @@ file_open(struct tinput *in, const char *path,
 	if (t->nopen >= t->max_open) {
 		warn_limited(in, "%s: not opened: %zu log files are open, half "
 		    "the descriptor limit", path, t->nopen);
+		in->unopened++;
 		return NULL;
 	}
 	/* The file may have changed since it was stat'ed. */
@@ -479,8 +496,11 @@ file_open(struct tinput *in, const char *path,
 	uv_fs_event_init(t->loop, &f->watch);
 	f->watch.data = f;
 	t->open_handles++;
-	if (uv_fs_event_start(&f->watch, on_fs_event, path, 0) != 0)
+	f->watching = uv_fs_event_start(&f->watch, on_fs_event, path, 0) == 0;
+	if (!f->watching) {
 		log_debug("%s: no file events; polling", path);
+		poll_soon(t);
+	}
 	f->next = in->files;
 	in->files = f;
 	log_info("%s: following from offset %llu", path,
@@ -711,21 +731,33 @@ scan_plain(struct tinput *in)
 	struct tfile *cur = NULL, *f;
 	int64_t now = coarse_now();     /* before the stat: see family_scan() */
 	struct stat st;
+	int serr;
 
 	for (f = in->files; f != NULL; f = f->next)
 		if (!f->detached)
 			cur = f;
-	if (stat(in->pattern, &st) != 0 || !S_ISREG(st.st_mode)) {
+	serr = stat(in->pattern, &st) != 0 ? errno : 0;
+	if (serr != 0 || !S_ISREG(st.st_mode)) {
 		if (cur != NULL) {
-			detach(cur, errno == ENOENT ? "renamed or deleted" :
+			detach(cur, serr == ENOENT ? "renamed or deleted" :
+			    serr != 0 ? "no longer reachable" :
 			    "no longer a regular file");
 			if (!in->t->initial)
 				family_scan(in, in->seen);
+			return;
 		}
-		if (!in->warned_missing && cur == NULL && !in->had_file) {
-			log_info("%s: does not exist yet; waiting for it",
-			    in->pattern);
+		if (serr == ENOENT || serr == ENOTDIR) {
+			if (!in->warned_missing && !in->had_file)
+				log_info("%s: does not exist yet; waiting for it",
+				    in->pattern);
 			in->warned_missing = 1;
+		} else if (serr != 0) {
+			warn_limited(in, "%s: cannot reach it: %s", in->pattern,
+			    strerror(serr));
+		} else {
+			warn_limited(in, "%s: not a regular file (%s); not read",
+			    in->pattern, S_ISDIR(st.st_mode) ? "a directory" :
+			    S_ISFIFO(st.st_mode) ? "a FIFO" : "not a file");
 		}
 		return;
 	}
@@ -846,6 +878,18 @@ detached_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Look at what `in` names now: new, renamed, truncated files. */
+static void
+scan(struct tinput *in)
+{
+	in->unopened = 0;
+	if (in->is_glob)
+		scan_glob(in);
+	else
+		scan_plain(in);
+	metrics_set(in->m.unopened, (double)in->unopened);
+}
+
 /* Read from f within the turn's budget; 1 when more may be waiting. */
 static int
 read_some(struct tfile *f, size_t *budget)
@@ -947,10 +991,7 @@ on_idle(uv_idle_t *h)
 			continue;
 		in->dirty = 0;
 		in->backlog = 1;
-		if (in->is_glob)
-			scan_glob(in);
-		else
-			scan_plain(in);
+		scan(in);
 	}
 	for (i = 0; i < t->ninputs; i++) {
 		struct tinput *in = &t->inputs[(t->next_input + i) % t->ninputs];
@@ -1005,12 +1046,28 @@ static void
 on_poll(uv_timer_t *h)
 {
 	struct tail *t = h->data;
+	uint64_t every = TAIL_SAFETY_POLL_MS;
 	size_t i;
 
 	for (i = 0; i < t->ninputs; i++) {
-		dirwatch_try(&t->inputs[i]);
-		mark_dirty(&t->inputs[i]);
+		struct tinput *in = &t->inputs[i];
+		struct tfile *f;
+
+		dirwatch_try(in);
+		mark_dirty(in);
+		/* Polling is the fallback: at poll_interval only while some
+		 * directory or file gives no events. */
+		if (in->dir == NULL || !in->dirwatch_active)
+			every = t->o.poll_interval_ms;
+		/* Detached files are closed once rotate_wait has passed:
+		 * looked at every poll_interval until then. */
+		for (f = in->files; f != NULL; f = f->next)
+			if (!f->watching || f->detached)
+				every = t->o.poll_interval_ms;
 	}
+	if (every < t->o.poll_interval_ms)
+		every = t->o.poll_interval_ms;
+	uv_timer_set_repeat(&t->poll, every);
 }
 
 static void
@@ -1244,13 +1301,9 @@ tail_start(struct tail *t, const struct tail_state *rs)
 		int64_t since = in->seen;
 
 		dirwatch_try(in);
-		if (in->is_glob) {
-			scan_glob(in);
-		} else {
-			scan_plain(in);
-			if (in->known)
-				family_scan(in, since);
-		}
+		scan(in);
+		if (!in->is_glob && in->known)
+			family_scan(in, since);
 	}
 	restore_rotated(t);
 	t->initial = 0;

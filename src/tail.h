@@ -2,9 +2,9 @@
  * tail.h - follow log files and cut them into lines.
  *
  * Each configured input is a path or a glob.  tail watches it with inotify
- * (libuv fs events on the file and on its directory) and re-checks it
- * every poll interval with stat(2), which also covers file systems without
- * events.  It follows rotation by rename-and-create, copytruncate,
+ * (libuv fs events on the file and on its directory) and re-checks it with
+ * stat(2) every poll interval where events are not to be had (file systems
+ * without them, a glob over directories), else every TAIL_SAFETY_POLL_MS.  It follows rotation by rename-and-create, copytruncate,
  * truncation in place, delete-and-recreate and symlinks switched to a new
  * target; a file that no longer sits at its path is read to its end and
  * closed within rotate_wait.  A file's identity is its device, inode and a
@@ -32,6 +32,9 @@
 #define TAIL_SLICE_BYTES (256 * 1024)   /* one read */
 #define TAIL_TURN_BYTES  (256 * 1024)   /* all reads of one loop turn */
 #define TAIL_FP_BYTES    256
+/* While every directory and file gives file events, the stat() poll runs
+ * this seldom (ms), as a safety net; else every poll_interval. */
+#define TAIL_SAFETY_POLL_MS 10000
 
 enum tail_line_result {
 	TAIL_LINE_OK = 0,

@@ -14,7 +14,7 @@
 /* The driftd_log_* series of one input. */
 struct tail_counters {
 	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag,
-	    *lost;
+	    *lost, *unopened;
 };
 
 

@@ -20,6 +20,7 @@ enum {
 	M_ROTATIONS,
 	M_LAG,
 	M_LOST,
+	M_UNOPENED,
 	M_COUNT
 };
 
@@ -40,6 +41,9 @@ static const struct metrics_desc descs[M_COUNT] = {
 	[M_LOST] = { "driftd_log_lost_bytes_total", METRICS_COUNTER,
 	    "Bytes known to be unread when their file was found gone after a "
 	    "restart (at least this much was lost).", { "input", NULL } },
+	[M_UNOPENED] = { "driftd_log_files_unopened", METRICS_GAUGE,
+	    "Files of the input not read because log files already take half "
+	    "the descriptor limit.", { "input", NULL } },
 };
 
 /* ------------------------------------------------------------- metrics */
@@ -66,6 +70,8 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->rotations = metrics_series_get(metrics_family_find(reg, descs[M_ROTATIONS].name), lv);
 	m->lag = metrics_series_get(metrics_family_find(reg, descs[M_LAG].name), lv);
 	m->lost = metrics_series_get(metrics_family_find(reg, descs[M_LOST].name), lv);
+	m->unopened = metrics_series_get(metrics_family_find(reg,
+	    descs[M_UNOPENED].name), lv);
 	lv[1] = "json";
 	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 	lv[1] = "too_long";

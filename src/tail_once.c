@@ -81,16 +81,22 @@ tail_read_once(const char *const *files, size_t n, size_t max_line_bytes,
 				struct stat st;
 				int fd = tail_open_regular(g.gl_pathv[k], &st);
 
-				if (fd < 0) {
-					if (errno == EINVAL)
-						log_warn("%s: not a regular "
-						    "file; skipped",
-						    g.gl_pathv[k]);
+				if (fd < 0 && errno == EINVAL) {
+					log_warn("%s: not a regular file; "
+					    "skipped", g.gl_pathv[k]);
 					continue;
 				}
-				read_fd_once(fd, g.gl_pathv[k], max_line_bytes,
-				    rbuf, &m, cb, arg);
-				close(fd);
+				if (fd < 0) {
+					r = -errno;
+					log_error("%s: %s", g.gl_pathv[k],
+					    strerror(errno));
+				} else {
+					r = read_fd_once(fd, g.gl_pathv[k],
+					    max_line_bytes, rbuf, &m, cb, arg);
+					close(fd);
+				}
+				if (r != 0 && first_error == 0)
+					first_error = r;
 			}
 			globfree(&g);
 			continue;

@@ -4,6 +4,8 @@ does to the daemon's descriptors and disk."""
 
 import json
 import os
+import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,6 +132,114 @@ def test_out_of_order_records_expire_by_event_time():
         h.check_eq(d.sample("prediction_window_mean", model=MODEL,
                             column="features.x"), sum(want) / len(want),
                    "mean after a restart")
+        d.stop()
+
+
+def simple_conf(path, extra_input="", extra=""):
+    return (f"[input]\npath = {path}\nstart_at = beginning\n"
+            f"poll_interval = 100ms\n{extra_input}"
+            f"[model]\nname = {MODEL}\nconfidence =\n"
+            f"[features]\nfeatures.x = numeric\n{extra}")
+
+
+def test_stat_poll_only_as_a_fallback():
+    """With file events working, an idle log is not stat()ed every
+    poll_interval."""
+    if shutil.which("strace") is None:
+        raise h.Skip("strace is not installed")
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        with open(log, "w") as f:
+            f.write(rec(0, 1.0))
+        d.write_config(simple_conf(log))
+        d.start()
+        d.wait_sample("prediction_records_total", 1, model=MODEL)
+        p = subprocess.Popen(["strace", "-f", "-c", "-e",
+                              "trace=stat,newfstatat,statx,lstat",
+                              "-p", str(d.proc.pid)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(2)        # the span measured, not a wait for a state
+        p.send_signal(signal.SIGINT)
+        out = p.communicate(timeout=10)[1].decode()
+        if "Operation not permitted" in out:
+            raise h.Skip("ptrace is not permitted here")
+        calls = sum(int(line.split()[3]) for line in out.splitlines()
+                    if line.strip().endswith(("stat", "newfstatat", "statx"))
+                    and len(line.split()) >= 5 and line.split()[3].isdigit())
+        # At poll_interval = 100ms: about 20 in 2 s.
+        h.check(calls < 5, f"{calls} stat calls in 2 s:\n{out}")
+        d.stop()
+
+
+def test_window_figures_from_the_first_value():
+    """SPEC: window samples, mean and stddev are reported from the first
+    value, not from the first evaluation (evaluate_every away)."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        open(log, "w").close()
+        d.write_config(simple_conf(log, extra="[window]\nevaluate_every = 1h\n"))
+        d.start()
+        with open(log, "a") as f:
+            f.write(rec(0, 1.0) + rec(0, 3.0))
+        d.wait_sample("prediction_window_samples", 2, model=MODEL,
+                      column="features.x")
+        h.check_eq(d.sample("prediction_window_mean", model=MODEL,
+                            column="features.x"), 2.0, "mean")
+        d.stop()
+
+
+def test_once_reports_read_errors_of_glob_matches():
+    with h.Daemon() as d:
+        conf = os.path.join(d.dir, "c.conf")
+        with open(conf, "w") as f:
+            f.write(simple_conf("/dev/null"))
+        p = subprocess.run([h.DRIFTD, "--once", "-c", conf,
+                            "/proc/self/me[m]"], capture_output=True,
+                           timeout=30)
+        h.check_eq(p.returncode, 1, p.stderr)
+        h.check(b"/proc/self/mem" in p.stderr, p.stderr)
+
+
+def test_paths_that_cannot_be_read_are_said_so():
+    """A directory or FIFO at the path, or a path that cannot be reached
+    (EACCES), is a warning naming the reason, not "does not exist yet"."""
+    def nobody():
+        os.setgid(65534)
+        os.setuid(65534)
+    with h.Daemon(preexec_fn=nobody if os.getuid() == 0 else None) as d:
+        os.chmod(d.dir, 0o755)
+        locked = os.path.join(d.dir, "locked")
+        os.makedirs(locked)
+        os.chmod(locked, 0o700 if os.getuid() == 0 else 0o000)
+        a_dir = os.path.join(d.dir, "adir")
+        os.makedirs(a_dir)
+        fifo = os.path.join(d.dir, "fifo")
+        os.mkfifo(fifo)
+        d.write_config(simple_conf(os.path.join(locked, "app.log"),
+                                   extra_input=f"path = {a_dir}\n"
+                                   f"path = {fifo}\n"))
+        os.chmod(d.conf_path, 0o644)
+        d.start()
+        d.wait_log("cannot reach it: Permission denied")
+        d.wait_log("adir: not a regular file \\(a directory\\)")
+        d.wait_log("fifo: not a regular file \\(a FIFO\\)")
+        h.check("locked/app.log: does not exist yet" not in d.stderr(),
+                d.stderr())
+        d.stop()
+
+
+def test_files_left_unopened_at_the_descriptor_limit_are_shown():
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    with h.Daemon(preexec_fn=limit) as d:
+        pattern = os.path.join(d.dir, "f*.log")
+        for i in range(100):
+            with open(os.path.join(d.dir, f"f{i:03}.log"), "w") as f:
+                f.write(rec(0, float(i)))
+        d.write_config(simple_conf(pattern))
+        d.start()
+        d.wait_sample("prediction_records_total", 32, model=MODEL)
+        d.wait_sample("driftd_log_files_unopened", 68, input=pattern)
         d.stop()
 
 

@@ -23,6 +23,7 @@ struct wcol {
 	size_t valid;
 	const double *ref;       /* numeric: sorted reference, or NULL */
 	size_t nref;
+	uint64_t coded_at;       /* w->pushes when codes were last made */
 };
 
 struct window {
@@ -35,6 +36,7 @@ struct window {
 	                            (time NaN, no values) */
 	size_t cur;              /* the slot window_push() opened */
 	double newest;
+	uint64_t pushes;         /* records pushed, ever */
 	struct wcol *cols;
 	size_t ncols;
 };
@@ -121,6 +123,7 @@ window_set_reference(struct window *w, size_t col, const double *sorted,
 	for (i = 0; i < w->size; i++)
 		c->code[i] = c->ref != NULL && !isnan(c->num[i]) ?
 		    ref_code(c, c->num[i]) : CODE_NONE;
+	c->coded_at = w->pushes;
 }
 
 /* Remove the value in `slot` from the column's tallies. */
@@ -202,6 +205,7 @@ window_push(struct window *w, double t)
 		w->cur -= w->size;
 	w->t[w->cur] = t;
 	w->n++;
+	w->pushes++;
 }
 
 void
@@ -215,7 +219,8 @@ window_set_num(struct window *w, size_t col, double v)
 	if (isnan(c->num[w->cur]))
 		c->valid++;
 	c->num[w->cur] = v;
-	c->code[w->cur] = c->ref != NULL ? ref_code(c, v) : CODE_NONE;
+	/* Its code among the reference values is made when an evaluation
+	 * needs it (window_runs()), if the value is still in the window. */
 }
 
 void
@@ -291,14 +296,37 @@ window_values(const struct window *w, size_t col, double *out)
 	return k;
 }
 
-size_t
-window_runs(const struct window *w, size_t col, struct stats_run runs[2])
+/* Code the values pushed since the column was last coded: the newest
+ * slots, at most the whole window. */
+static void
+code_new(struct window *w, struct wcol *c)
 {
-	const struct wcol *c = &w->cols[col];
+	uint64_t k = w->pushes - c->coded_at;
+	size_t i, slot;
+
+	if (k > w->n)
+		k = w->n;
+	slot = w->head + w->n - (size_t)k;
+	if (slot >= w->size)
+		slot -= w->size;
+	for (i = 0; i < k; i++) {
+		c->code[slot] = isnan(c->num[slot]) ? CODE_NONE :
+		    ref_code(c, c->num[slot]);
+		if (++slot == w->size)
+			slot = 0;
+	}
+	c->coded_at = w->pushes;
+}
+
+size_t
+window_runs(struct window *w, size_t col, struct stats_run runs[2])
+{
+	struct wcol *c = &w->cols[col];
 	size_t first = first_run(w);
 
 	if (c->ref == NULL)
 		return 0;
+	code_new(w, c);
 	runs[0].v = c->num + w->head;
 	runs[0].code = c->code + w->head;
 	runs[0].n = first;

@@ -11,6 +11,10 @@
  * code locating it among the sorted reference values (how many of them are
  * <= it, and whether it equals the last of those), so that an evaluation
  * needs no sort of the window: O(size + reference), see stats_gaps.c.
+ * Codes are made lazily, by the evaluation that needs them, for the values
+ * pushed since the last one and still in the window: a value evicted
+ * before any evaluation is never coded, so a backlog costs no search of
+ * the reference per record.
  *
  * Ownership: the window copies nothing it is given but the values; a
  * reference array passed to window_set_reference() must stay valid until
@@ -77,7 +81,7 @@ size_t window_values(const struct window *w, size_t col, double *out);
  * the number of runs, 0 when the column has no codes (no reference).  The
  * runs are valid until the next push.
  */
-size_t window_runs(const struct window *w, size_t col, struct stats_run runs[2]);
+size_t window_runs(struct window *w, size_t col, struct stats_run runs[2]);
 
 /* Counts per category id of a categorical column; *n gets the number of
  * ids (the array is valid until the next push). */

@@ -29,6 +29,17 @@ struct columns {
 	int warned_full;
 	int warned_long;
 	struct metrics_series *skipped_full, *skipped_long;
+	/*
+	 * Members of the discover object by their key as the log writes it
+	 * (the bytes between the quotes, escapes and all): keys repeat line
+	 * after line, so a member is found without decoding its key or
+	 * building its path, and without allocating.  Values: column + 1,
+	 * or RAWKEY_LONG or RAWKEY_FULL for a member never to be monitored
+	 * (its path too long, or no room left).  At most COLUMNS_MAX_RAWKEYS
+	 * keys.
+	 */
+	struct strmap *rawkeys;
+	struct buf keybuf;      /* a key being decoded (a new member) */
 	int discovering;             /* the configuration has discover */
 };
 
@@ -49,6 +60,10 @@ leaf_of(const char *name)
 	path_free(&p);
 	return leaf != NULL ? leaf : xstrdup(name);
 }
+
+/* A member never to be monitored, and why. */
+#define RAWKEY_LONG ((void *)UINTPTR_MAX)
+#define RAWKEY_FULL ((void *)(UINTPTR_MAX - 1))
 
 static size_t
 add(struct columns *cs, const char *name, enum conf_column_kind kind,
@@ -94,6 +109,7 @@ columns_create(const struct conf *c, const struct record_parser *rp,
 	cs->by_name = strmap_create();
 	cs->discovering = c->discover[0] != '\0';
 	if (cs->discovering) {
+		cs->rawkeys = strmap_create();
 		cs->skipped_full = model_skipped_series(model, "max_features");
 		cs->skipped_long = model_skipped_series(model, "name_too_long");
 	}
@@ -143,6 +159,8 @@ columns_destroy(struct columns *cs)
 	free(cs->values);
 	free(cs->seen);
 	strmap_destroy(cs->by_name);
+	strmap_destroy(cs->rawkeys);
+	buf_free(&cs->keybuf);
 	free(cs);
 }
 
@@ -222,74 +240,105 @@ set_value(struct columns *cs, size_t col, struct column_value *out,
 		out->cat = columns_category(cs, col, rv->str, rv->len);
 }
 
+/* Remember what a raw key stands for, while there is room. */
+static void
+remember_key(struct columns *cs, const struct json_value *key, void *what)
+{
+	if (strmap_size(cs->rawkeys) < COLUMNS_MAX_RAWKEYS)
+		strmap_put(cs->rawkeys, key->ptr, key->len, what);
+}
+
+/*
+ * A member not seen before (by its raw key): its column, made now if it
+ * is a scalar and there is room, or -1.
+ */
+static long
+new_member(struct columns *cs, struct record_parser *rp,
+    const struct json_value *key, const struct json_value *val)
+{
+	const struct path *base = record_parser_discover(rp);
+	enum conf_column_kind kind;
+	struct path child;
+	long col;
+
+	buf_reset(&cs->keybuf);
+	if (json_string_decode(key, &cs->keybuf) != 0)
+		return -1;
+	path_child(base, cs->keybuf.data ? cs->keybuf.data : "",
+	    cs->keybuf.len, &child);
+	col = columns_find(cs, child.text, strlen(child.text));
+	if (col >= 0) {
+		path_free(&child);
+		remember_key(cs, key, (void *)(uintptr_t)(col + 1));
+		return col;
+	}
+	if (val->type == JSON_NUMBER)
+		kind = CONF_NUMERIC;
+	else if (val->type == JSON_STRING || val->type == JSON_TRUE ||
+	    val->type == JSON_FALSE)
+		kind = CONF_CATEGORICAL;
+	else {
+		/* Not a scalar this time; it may be one later. */
+		path_free(&child);
+		return -1;
+	}
+	/* Said once: a log with many more fields would otherwise say it
+	 * on every line. */
+	if (strlen(child.text) > COLUMNS_MAX_NAME_BYTES) {
+		if (!cs->warned_long)
+			log_warn("a discovered field's path is longer than %d "
+			    "bytes: not monitored (said once; all such fields "
+			    "are counted)", COLUMNS_MAX_NAME_BYTES);
+		cs->warned_long = 1;
+		metrics_add(cs->skipped_long, 1);
+		remember_key(cs, key, RAWKEY_LONG);
+		path_free(&child);
+		return -1;
+	}
+	if (cs->nfeatures >= cs->max_features) {
+		if (!cs->warned_full)
+			log_warn("max_features (%zu) reached: discovered field "
+			    "%s is not monitored, nor are later new ones",
+			    cs->max_features, child.text);
+		cs->warned_full = 1;
+		metrics_add(cs->skipped_full, 1);
+		remember_key(cs, key, RAWKEY_FULL);
+		path_free(&child);
+		return -1;
+	}
+	col = (long)add(cs, child.text, kind, COLUMN_DISCOVERED, 0, NULL);
+	cs->values = xreallocarray(cs->values, cs->n, sizeof(*cs->values));
+	memset(&cs->values[col], 0, sizeof(cs->values[0]));
+	path_free(&child);
+	remember_key(cs, key, (void *)(uintptr_t)(col + 1));
+	return col;
+}
+
 /* Walk the discover object: known columns get their value, new scalar
  * members become columns while there is room. */
 static void
 discover(struct columns *cs, struct record_parser *rp, const struct record *r)
 {
-	const struct path *base = record_parser_discover(rp);
 	struct json_value key, val;
 	struct json_iter it;
-	struct buf keybuf = BUF_INIT;
 
 	if (r->discover.type != JSON_OBJECT)
 		return;
 	json_iter_init(&it, &r->discover);
 	while (json_iter_next(&it, &key, &val)) {
 		struct record_value rv;
-		struct path child;
-		enum conf_column_kind kind;
+		void *known = strmap_get(cs->rawkeys, key.ptr, key.len);
 		long col;
 		int ok;
 
-		buf_reset(&keybuf);
-		if (json_string_decode(&key, &keybuf) != 0)
+		if (known == RAWKEY_LONG || known == RAWKEY_FULL) {
+			metrics_add(known == RAWKEY_LONG ? cs->skipped_long :
+			    cs->skipped_full, 1);
 			continue;
-		path_child(base, keybuf.data ? keybuf.data : "", keybuf.len,
-		    &child);
-		col = columns_find(cs, child.text, strlen(child.text));
-		if (col < 0) {
-			if (val.type == JSON_NUMBER)
-				kind = CONF_NUMERIC;
-			else if (val.type == JSON_STRING || val.type == JSON_TRUE ||
-			    val.type == JSON_FALSE)
-				kind = CONF_CATEGORICAL;
-			else {
-				path_free(&child);
-				continue;
-			}
-			/* Said once: a log with many more fields would
-			 * otherwise say it on every line. */
-			if (strlen(child.text) > COLUMNS_MAX_NAME_BYTES) {
-				if (!cs->warned_long)
-					log_warn("a discovered field's path is "
-					    "longer than %d bytes: not monitored "
-					    "(said once; all such fields are "
-					    "counted)", COLUMNS_MAX_NAME_BYTES);
-				cs->warned_long = 1;
-				metrics_add(cs->skipped_long, 1);
-				path_free(&child);
-				continue;
-			}
-			if (cs->nfeatures >= cs->max_features) {
-				if (!cs->warned_full)
-					log_warn("max_features (%zu) reached: "
-					    "discovered field %s is not "
-					    "monitored, nor are later new ones",
-					    cs->max_features, child.text);
-				cs->warned_full = 1;
-				metrics_add(cs->skipped_full, 1);
-				path_free(&child);
-				continue;
-			}
-			col = (long)add(cs, child.text, kind, COLUMN_DISCOVERED, 0,
-			    NULL);
-			cs->values = xreallocarray(cs->values, cs->n,
-			    sizeof(*cs->values));
-			memset(&cs->values[col], 0, sizeof(cs->values[0]));
 		}
-		path_free(&child);
-		if (cs->v[col].source != COLUMN_DISCOVERED)
+		col = known != NULL ? (long)((uintptr_t)known - 1) :
+		    new_member(cs, rp, &key, &val);
+		if (col < 0 || cs->v[col].source != COLUMN_DISCOVERED)
 			continue;        /* configured: the parser has it */
 		cs->seen[col] = cs->gen;
 		memset(&rv, 0, sizeof(rv));
@@ -300,7 +349,6 @@ discover(struct columns *cs, struct record_parser *rp, const struct record *r)
 		rv.present = ok;
 		set_value(cs, (size_t)col, &cs->values[col], &rv);
 	}
-	buf_free(&keybuf);
 }
 
 const struct column_value *

@@ -29,6 +29,10 @@
  * monitored.  With the other labels of a series, well under
  * METRICS_MAX_LABEL_BYTES. */
 #define COLUMNS_MAX_NAME_BYTES 1024
+/* Keys of the discover object recognised without decoding them: beyond
+ * this many distinct ones (keys that are log content), new keys are
+ * decoded each time they come. */
+#define COLUMNS_MAX_RAWKEYS 65536
 #define COLUMNS_PREDICTION "prediction"
 #define COLUMNS_CONFIDENCE "confidence"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a realistic JSON-lines prediction log for the ingest benchmark.
 
-    gen-log.py --features 4|20 --lines N [--seed S] > file.jsonl
+    gen-log.py --features 4|20|100 --lines N [--seed S] > file.jsonl
 
 Every line looks like what a Python model service writes with json.dumps:
 
@@ -42,6 +42,7 @@ DEVICES = [("ios", 38), ("android", 41), ("web", 17), ("other", 4)]
 MODELS = {
     4: ("iris-rf", ["setosa", "versicolor", "virginica"], [0.34, 0.33, 0.33]),
     20: ("fraud-gbm", ["legit", "review", "fraud"], [0.86, 0.10, 0.04]),
+    100: ("churn-xgb", ["stay", "churn", "unknown"], [0.70, 0.25, 0.05]),
 }
 
 # How a numeric feature is printed: an integer, rounded to k decimals, or
@@ -108,7 +109,7 @@ def pools(rng, specs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--features", type=int, choices=(4, 20), required=True,
+    ap.add_argument("--features", type=int, choices=(4, 20, 100), required=True,
                     help="number of numeric features (plus 2 categorical)")
     ap.add_argument("--lines", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)

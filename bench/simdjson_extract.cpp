@@ -1,6 +1,6 @@
 // simdjson_extract: the near-limit reference of the ingest benchmark.
 //
-//   simdjson_extract [--whole] [--chunk BYTES] [--batch BYTES] FILE
+//   simdjson_extract [--ts] [--whole] [--chunk BYTES] [--batch BYTES] FILE
 //
 // Reads a JSON-lines prediction log with simdjson's On-Demand document
 // stream (parser.iterate_many) and extracts from every line what driftd's
@@ -71,6 +71,9 @@ struct Totals {
 // Extract the fields of one document.  One pass over its members in file
 // order, comparing raw (still escaped) keys: members that are not wanted
 // (ts, request_id, model, probabilities) are skipped without being parsed.
+// --ts: the event time too, as driftd reads it with [model] timestamp.
+bool read_ts = false;
+
 simdjson::error_code extract(od::document_reference doc, Totals &t)
 {
 	od::object obj;
@@ -115,6 +118,12 @@ simdjson::error_code extract(od::document_reference doc, Totals &t)
 					t.strings++;
 				}
 			}
+		} else if (read_ts && key == "ts") {
+			std::string_view s;
+			if ((err = v.get_string().get(s)))
+				return err;
+			t.string_bytes += s.size();
+			t.strings++;
 		} else if (key == "prediction") {
 			std::string_view s;
 			if ((err = v.get_string().get(s)))
@@ -215,7 +224,9 @@ int main(int argc, char **argv)
 	size_t chunk = 4 << 20, batch = od::DEFAULT_BATCH_SIZE;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!std::strcmp(argv[i], "--whole"))
+		if (!std::strcmp(argv[i], "--ts"))
+			read_ts = true;
+		else if (!std::strcmp(argv[i], "--whole"))
 			use_whole = true;
 		else if (!std::strcmp(argv[i], "--chunk") && i + 1 < argc)
 			chunk = std::strtoul(argv[++i], nullptr, 10);
@@ -225,7 +236,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (i != argc - 1 || chunk < 4096 || batch < 4096) {
-		std::fprintf(stderr, "usage: %s [--whole] [--chunk BYTES] "
+		std::fprintf(stderr, "usage: %s [--ts] [--whole] [--chunk BYTES] "
 			     "[--batch BYTES] FILE\n", argv[0]);
 		return 2;
 	}

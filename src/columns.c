@@ -319,13 +319,13 @@ new_member(struct columns *cs, struct record_parser *rp,
 static void
 discover(struct columns *cs, struct record_parser *rp, const struct record *r)
 {
-	struct json_value key, val;
-	struct json_iter it;
+	size_t i;
 
 	if (r->discover.type != JSON_OBJECT)
 		return;
-	json_iter_init(&it, &r->discover);
-	while (json_iter_next(&it, &key, &val)) {
+	for (i = 0; i < r->nmembers; i++) {
+		const struct json_value key = r->members[i].key;
+		const struct json_value val = r->members[i].value;
 		struct record_value rv;
 		void *known = strmap_get(cs->rawkeys, key.ptr, key.len);
 		long col;

@@ -51,6 +51,7 @@ struct qnode {
 	size_t nidx;
 	int *sub;               /* every slot at or below this node */
 	size_t nsub;
+	int members;            /* list the members of an object here */
 };
 
 /*
@@ -77,6 +78,11 @@ struct json_query {
 	uint32_t *visited;      /* generation in which each node was entered */
 	uint32_t gen;
 	struct buf keybuf;      /* decoded escaped keys */
+	/* The members of the object at the members node, from the last
+	 * scan (see json_query_list_members()). */
+	struct json_member *members;
+	size_t nmembers, cmembers;
+	int members_truncated;
 };
 
 struct scanner {
@@ -123,6 +129,7 @@ json_query_destroy(struct json_query *q)
 		for (i = 0; i < q->nnodes * SEQ_MAX; i++)
 			free(q->seq[i].full);
 	free(q->seq);
+	free(q->members);
 	free(q->nodes);
 	free(q->visited);
 	buf_free(&q->keybuf);
@@ -254,6 +261,28 @@ size_t
 json_query_slots(const struct json_query *q)
 {
 	return q->nslots;
+}
+
+int
+json_query_list_members(struct json_query *q, int slot)
+{
+	size_t i;
+
+	for (i = 0; i < q->nnodes; i++)
+		if (q->nodes[i].slot == slot) {
+			q->nodes[i].members = 1;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+const struct json_member *
+json_query_members(const struct json_query *q, size_t *n, int *truncated)
+{
+	*n = q->nmembers;
+	if (truncated != NULL)
+		*truncated = q->members_truncated;
+	return q->members;
 }
 
 /* ---------------------------------------------------------- the scanner */
@@ -626,9 +655,67 @@ enter_node(struct scanner *s, const struct qnode *child)
 	s->q->visited[id] = s->q->gen;
 }
 
+/* What a value found between start and end is, as json_scan() tells it. */
+static void
+classify(const char *start, const char *end, struct json_value *v)
+{
+	v->ptr = start;
+	v->len = (size_t)(end - start);
+	v->escaped = 0;
+	switch (*start) {
+	case '"':
+		v->type = JSON_STRING;
+		v->ptr = start + 1;
+		v->len -= 2;
+		v->escaped = memchr(v->ptr, '\\', v->len) != NULL;
+		break;
+	case '{': v->type = JSON_OBJECT; break;
+	case '[': v->type = JSON_ARRAY; break;
+	case 't': v->type = JSON_TRUE; break;
+	case 'f': v->type = JSON_FALSE; break;
+	case 'n': v->type = JSON_NULL; break;
+	case 'N': case 'I': v->type = JSON_NONFINITE; break;
+	default:
+		v->type = v->len > 1 && start[1] == 'I' ? JSON_NONFINITE :
+		    JSON_NUMBER;
+		break;
+	}
+}
+
+/* List a member of the members node's object. */
+static void
+add_member(struct json_query *q, const char *key, size_t klen, int escaped,
+    const char *start, const char *end)
+{
+	struct json_member *m;
+
+	if (q->nmembers >= JSON_MAX_MEMBERS) {
+		q->members_truncated = 1;
+		return;
+	}
+	if (q->nmembers == q->cmembers) {
+		q->cmembers = q->cmembers ? 2 * q->cmembers : 64;
+		q->members = xreallocarray(q->members, q->cmembers,
+		    sizeof(*q->members));
+	}
+	m = &q->members[q->nmembers++];
+	m->key.type = JSON_STRING;
+	m->key.ptr = key;
+	m->key.len = klen;
+	m->key.escaped = escaped;
+	classify(start, end, &m->value);
+}
+
 static int
 scan_object(struct scanner *s, const struct qnode *node)
 {
+	int list = node != NULL && node->members;
+
+	if (list) {
+		/* The last occurrence of a repeated key wins. */
+		s->q->nmembers = 0;
+		s->q->members_truncated = 0;
+	}
 	s->p++;                          /* '{' */
 	if (++s->depth > JSON_MAX_DEPTH)
 		return -1;
@@ -655,6 +742,8 @@ scan_object(struct scanner *s, const struct qnode *node)
 				return -1;
 			child = lookup_key(s, node, k, key,
 			    (size_t)(close - key), escaped);
+		} else if (list) {
+			escaped = memchr(key, '\\', (size_t)(close - key)) != NULL;
 		}
 		s->p = close + 1;
 		skip_ws(s);
@@ -665,8 +754,18 @@ scan_object(struct scanner *s, const struct qnode *node)
 		 * slot is simply overwritten. */
 		if (child != NULL && (child->nkeys > 0 || child->nidx > 0))
 			enter_node(s, child);
-		if (scan_value(s, child) != 0)
+		if (list) {
+			const char *start;
+
+			skip_ws(s);
+			start = s->p;
+			if (s->p >= s->end || scan_value(s, child) != 0)
+				return -1;
+			add_member(s->q, key, (size_t)(close - key), escaped,
+			    start, s->p);
+		} else if (scan_value(s, child) != 0) {
 			return -1;
+		}
 		skip_ws(s);
 		if (s->p >= s->end)
 			return -1;
@@ -741,7 +840,7 @@ scan_value(struct scanner *s, const struct qnode *node)
 	start = s->p;
 	switch (*s->p) {
 	case '{':
-		if (node->nkeys == 0 && node->nidx == 0)
+		if (node->nkeys == 0 && node->nidx == 0 && !node->members)
 			s->p = skip_container(s->p, s->end, s->depth);
 		else if (scan_object(s, node) != 0)
 			return -1;
@@ -830,6 +929,8 @@ json_scan(const struct json_query *cq, const char *text, size_t len,
 	struct scanner s;
 
 	memset(slots, 0, q->nslots * sizeof(*slots));
+	q->nmembers = 0;
+	q->members_truncated = 0;
 	if (++q->gen == 0) {
 		/* Wrapped: reset, so no stale generation matches. */
 		memset(q->visited, 0, q->nnodes * sizeof(uint32_t));

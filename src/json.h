@@ -61,6 +61,25 @@ void json_query_destroy(struct json_query *q);
  */
 int json_query_add(struct json_query *q, const struct path *p);
 
+/*
+ * Also list, in json_scan()'s one pass, the members of the object found
+ * at `slot` (a slot json_query_add() returned): their keys (as written,
+ * escapes undecoded) and values, in order, at most JSON_MAX_MEMBERS of
+ * them (the rest are validated but not listed, and *truncated is set).
+ * json_query_members() returns those of the last scan, valid until the
+ * next one; none when the slot held no object.  0 or -ENOENT.
+ */
+#define JSON_MAX_MEMBERS 65536
+
+struct json_member {
+	struct json_value key;   /* JSON_STRING */
+	struct json_value value;
+};
+
+int json_query_list_members(struct json_query *q, int slot);
+const struct json_member *json_query_members(const struct json_query *q,
+    size_t *n, int *truncated);
+
 /* Number of slots, i.e. the size of the array json_scan() fills. */
 size_t json_query_slots(const struct json_query *q);
 

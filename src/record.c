@@ -126,6 +126,7 @@ record_parser_create(const struct conf *c)
 			goto fail;
 		p->has_discover = 1;
 		p->slot_discover = json_query_add(p->query, &p->discover);
+		json_query_list_members(p->query, p->slot_discover);
 	}
 	p->slots = xcalloc(json_query_slots(p->query) + 1, sizeof(*p->slots));
 	p->values = xcalloc(p->nfeatures + 1, sizeof(*p->values));
@@ -513,8 +514,12 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		field(r, RECORD_TIMESTAMP, &r->timestamp,
 		    get_timestamp(p, &s[p->slot_timestamp], &r->timestamp.num) == 0);
 
-	if (p->slot_discover >= 0)
+	if (p->slot_discover >= 0) {
 		r->discover = s[p->slot_discover];
+		r->members = json_query_members(p->query, &r->nmembers, NULL);
+		if (r->discover.type != JSON_OBJECT)
+			r->nmembers = 0;
+	}
 	for (i = 0; i < p->nfeatures; i++) {
 		const struct feature *f = &p->features[i];
 		struct record_value *v = &p->values[i];

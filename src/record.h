@@ -57,6 +57,10 @@ struct record {
 	int missing[RECORD_NFIELDS];
 	struct record_value *features;  /* one per record_parser_nfeatures() */
 	struct json_value discover;     /* the [features] discover object, if any */
+	/* Its members, listed by the same pass over the line (valid until
+	 * the next record_parse()). */
+	const struct json_member *members;
+	size_t nmembers;
 };
 
 struct record_parser;

@@ -713,6 +713,79 @@ test_similar_keys(void **state)
 	scan_done(&sc);
 }
 
+/* The members one pass lists are what iterating the object gives: keys,
+ * values, types and escapes, in order, with or without configured
+ * children of the same object, and for the last of a repeated key. */
+static void
+check_members_like_iter(const char *text, const char *path,
+    const char *child)
+{
+	struct scan sc;
+	struct json_iter it;
+	struct json_value k, v;
+	const struct json_member *m;
+	size_t n, i = 0;
+	int slot;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.q = json_query_create();
+	if (child != NULL)
+		add_path(sc.q, child);
+	slot = add_path(sc.q, path);
+	assert_int_equal(json_query_list_members(sc.q, slot), 0);
+	scan_str(&sc, text);
+	m = json_query_members(sc.q, &n, NULL);
+	if (sc.slots[slot].type != JSON_OBJECT) {
+		assert_int_equal(n, 0);      /* members of objects only */
+		scan_done(&sc);
+		return;
+	}
+	json_iter_init(&it, &sc.slots[slot]);
+	while (json_iter_next(&it, &k, &v)) {
+		if (i >= n)
+			fail_msg("%s: %zu members listed, more iterated", text, n);
+		assert_int_equal(m[i].key.len, k.len);
+		assert_memory_equal(m[i].key.ptr, k.ptr, k.len);
+		assert_int_equal(m[i].key.escaped, k.escaped);
+		if (m[i].value.type != v.type || m[i].value.len != v.len ||
+		    m[i].value.ptr != v.ptr || m[i].value.escaped != v.escaped)
+			fail_msg("%s: member %zu: listed %s \"%.*s\" (%d), "
+			    "iterated %s \"%.*s\" (%d)", text, i,
+			    type_name(m[i].value.type), (int)m[i].value.len,
+			    m[i].value.ptr, m[i].value.escaped, type_name(v.type),
+			    (int)v.len, v.ptr, v.escaped);
+		i++;
+	}
+	assert_int_equal(i, n);
+	scan_done(&sc);
+}
+
+static void
+test_members(void **state)
+{
+	static const char *const texts[] = {
+		"{\"f\":{}}",
+		"{\"f\":{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":false,\"e\":null}}",
+		"{\"f\" : { \"a\" : -1.5e3 , \"b\":[1,{\"z\":2}], \"c\":{\"y\":[]} } }",
+		"{\"f\":{\"a\\\"q\":\"v\\n\",\"\\u00e9\":NaN,\"i\":Infinity,\"j\":-Infinity}}",
+		"{\"f\":{\"a\":1},\"f\":{\"b\":2,\"c\":3}}",
+		"{\"x\":1,\"f\":{\"age\":3,\"country\":\"DE\"},\"y\":[2]}",
+		"{\"f\":[1,2]}",
+		"{\"f\":\"not an object\"}",
+		"{\"g\":{\"f\":{\"a\":1}},\"f\":{\"b\":0}}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(texts); i++) {
+		check_members_like_iter(texts[i], "f", NULL);
+		check_members_like_iter(texts[i], "f", "f.age");
+		check_members_like_iter(texts[i], "f", "f.a");
+	}
+	check_members_like_iter("{\"o\":{\"f\":{\"k\":1,\"l\":\"m\"}}}",
+	    "o.f", "o.f.k");
+}
+
 static void
 test_deep_path(void **state)
 {
@@ -1466,6 +1539,7 @@ main(void)
 		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_similar_keys),
 		cmocka_unit_test(test_deep_path),
+		cmocka_unit_test(test_members),
 		cmocka_unit_test(test_string_decode),
 		cmocka_unit_test(test_simd_boundaries),
 		cmocka_unit_test(test_string_random),

@@ -184,12 +184,6 @@ columns_find(const struct columns *cs, const char *name, size_t len)
 	return v != NULL ? (long)((uintptr_t)v - 1) : -1;
 }
 
-size_t
-columns_features(const struct columns *cs)
-{
-	return cs->nfeatures;
-}
-
 long
 columns_add_discovered(struct columns *cs, const char *name,
     enum conf_column_kind kind)

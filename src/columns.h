@@ -78,8 +78,6 @@ size_t columns_count(const struct columns *cs);
 struct column *columns_get(struct columns *cs, size_t i);
 /* Index of the column named `name`, or -1. */
 long columns_find(const struct columns *cs, const char *name, size_t len);
-/* How many feature columns there are. */
-size_t columns_features(const struct columns *cs);
 
 /* Add a discovered column (when the configuration discovers, there is
  * room and the name is at most COLUMNS_MAX_NAME_BYTES); returns its

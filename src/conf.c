@@ -529,15 +529,6 @@ conf_new(void)
 	return c;
 }
 
-struct conf *
-conf_defaults(void)
-{
-	struct conf *c = conf_new();
-
-	c->file = xstrdup("(defaults)");
-	return c;
-}
-
 static int
 read_file(const char *path, char **out, size_t *outlen)
 {

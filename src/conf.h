@@ -191,8 +191,6 @@ int conf_load(const char *path, struct conf **out, struct buf *errors);
 int conf_parse(const char *path, const char *text, size_t len,
     struct conf **out, struct buf *errors);
 
-/* A configuration holding only the defaults (used by tests and --help). */
-struct conf *conf_defaults(void);
 
 void conf_free(struct conf *c);
 

@@ -847,17 +847,3 @@ drift_busy(const struct drift *d)
 	return d->busy;
 }
 
-void
-drift_abort(struct drift *d)
-{
-	d->busy = 0;
-}
-
-void
-drift_evaluate(struct drift *d, struct columns *cs, struct window *w,
-    const struct reference *r, double now)
-{
-	drift_begin(d, cs, w, r, now);
-	while (!drift_step(d, 3600))
-		;
-}

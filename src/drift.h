@@ -7,8 +7,8 @@
  * per column and for the dataset, and only then updates the metrics, so a
  * scrape always sees one complete evaluation.
  *
- * The work can be done at once (drift_evaluate) or a column at a time
- * (drift_begin, then drift_step until it returns 1), so that the event loop
+ * The work is done a column at a time (drift_begin, then drift_step until
+ * it returns 1, with a budget of time per call), so that the event loop
  * can keep reading logs and answering scrapes in between.
  */
 #ifndef DRIFTD_DRIFT_H
@@ -54,10 +54,5 @@ void drift_begin(struct drift *d, struct columns *cs, struct window *w,
 int drift_step(struct drift *d, double budget);
 /* Is an evaluation under way? */
 int drift_busy(const struct drift *d);
-/* Drop an evaluation under way (its columns or window are going away). */
-void drift_abort(struct drift *d);
-/* Both at once. */
-void drift_evaluate(struct drift *d, struct columns *cs, struct window *w,
-    const struct reference *r, double now);
 
 #endif

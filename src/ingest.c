@@ -531,20 +531,6 @@ save_windows(struct ingest *g, struct state_writer *w)
 	state_end_section(w);
 }
 
-/* A length-prefixed string from a section (not NUL-terminated). */
-static const char *
-get_str(struct state_reader *r, size_t *len)
-{
-	uint64_t n = state_get_u64(r);
-
-	if (n > 65536) {
-		r->bad = 1;
-		return NULL;
-	}
-	*len = (size_t)n;
-	return state_get_bytes(r, (size_t)n);
-}
-
 struct restore_col {
 	long col;                /* new column, or -1 to drop */
 	enum conf_column_kind kind;
@@ -576,7 +562,7 @@ restore_windows(struct ingest *g, const struct buf *file)
 	/* First the columns: find (or discover) each, and map categories. */
 	for (c = 0; c < nc && !r.bad; c++) {
 		size_t len;
-		const char *name = get_str(&r, &len);
+		const char *name = state_get_string(&r, &len);
 		uint32_t kind = state_get_u32(&r);
 		long col;
 
@@ -602,13 +588,13 @@ restore_windows(struct ingest *g, const struct buf *file)
 			continue;
 		}
 		rc[c].nlabels = state_get_u32(&r);
-		if (rc[c].nlabels > 1000000) {
+		if (rc[c].nlabels > STATE_MAX_ENTRIES) {
 			r.bad = 1;
 			break;
 		}
 		rc[c].map = xcalloc(rc[c].nlabels + 1, sizeof(uint32_t));
 		for (k = 0; k < rc[c].nlabels && !r.bad; k++) {
-			const char *l = get_str(&r, &len);
+			const char *l = state_get_string(&r, &len);
 
 			if (l != NULL && col >= 0)
 				rc[c].map[k] = columns_category(g->columns,

@@ -24,7 +24,6 @@ enum log_level {
 /* Inspect stderr once; call before the first message. */
 void log_init(enum log_level level);
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parse "error", "warn", "info" or "debug"; returns 0 or -EINVAL. */
 int log_level_parse(const char *s, enum log_level *out);
 const char *log_level_name(enum log_level level);

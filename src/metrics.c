@@ -589,14 +589,6 @@ metrics_series_label(const struct metrics_series *s, size_t i)
 }
 
 void
-metrics_series_histogram(const struct metrics_series *s, uint64_t *count,
-    double *sum)
-{
-	*count = s->count;
-	*sum = s->sum;
-}
-
-void
 metrics_collect(struct metrics_registry *r)
 {
 	size_t i;

@@ -139,8 +139,6 @@ const struct metrics_series *metrics_family_first(const struct metrics_family *f
 const struct metrics_series *metrics_series_next(const struct metrics_series *s);
 /* Label value i (in the family's label order), or NULL. */
 const char *metrics_series_label(const struct metrics_series *s, size_t i);
-void metrics_series_histogram(const struct metrics_series *s, uint64_t *count,
-    double *sum);
 void metrics_collect(struct metrics_registry *r);
 
 /* Escape a label value as both formats require (\\, \" and \n). */

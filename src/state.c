@@ -530,37 +530,33 @@ state_le_double(const void *bytes)
 	return v;
 }
 
-double
-state_get_double(struct state_reader *r)
-{
-	const unsigned char *p = take(r, 8);
-
-	return p ? state_le_double(p) : 0;
-}
-
 const void *
 state_get_bytes(struct state_reader *r, size_t len)
 {
 	return take(r, len);
 }
 
-/* Bounds on what a checkpoint may claim, so that a damaged one cannot
- * make driftd allocate without limit. */
-#define STATE_MAX_STRING  65536     /* bytes of a path or glob */
-#define STATE_MAX_ENTRIES 100000    /* inputs or positions */
-
-static char *
-get_string(struct state_reader *r)
+const char *
+state_get_string(struct state_reader *r, size_t *len)
 {
-	uint64_t len = state_get_u64(r);
-	const char *p;
+	uint64_t n = state_get_u64(r);
 
-	if (len > STATE_MAX_STRING) {
+	if (n > STATE_MAX_STRING) {
 		r->bad = 1;
 		return NULL;
 	}
-	p = state_get_bytes(r, (size_t)len);
-	return p != NULL ? xstrndup(p, (size_t)len) : NULL;
+	*len = (size_t)n;
+	return state_get_bytes(r, (size_t)n);
+}
+
+/* The same as a NUL-terminated copy. */
+static char *
+get_string(struct state_reader *r)
+{
+	size_t len;
+	const char *p = state_get_string(r, &len);
+
+	return p != NULL ? xstrndup(p, len) : NULL;
 }
 
 static void

@@ -113,7 +113,14 @@ int state_section(const struct buf *file, enum state_tag tag,
 
 uint32_t state_get_u32(struct state_reader *r);
 uint64_t state_get_u64(struct state_reader *r);
-double state_get_double(struct state_reader *r);
+/* Bounds on what a checkpoint may claim, so that a damaged one cannot
+ * make driftd allocate without limit. */
+#define STATE_MAX_STRING  65536     /* bytes of a string */
+#define STATE_MAX_ENTRIES 1000000   /* inputs, positions, categories */
+
+/* A length-prefixed byte string (not NUL-terminated), *len its length,
+ * or NULL (and r->bad) past the end or STATE_MAX_STRING. */
+const char *state_get_string(struct state_reader *r, size_t *len);
 /* A pointer to `len` bytes in the payload, or NULL (and r->bad). */
 const void *state_get_bytes(struct state_reader *r, size_t len);
 /* The little-endian unsigned integer in n (<= 8) bytes, as checkpoints

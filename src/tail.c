@@ -863,6 +863,13 @@ file_read(struct tfile *f, size_t max)
 	}
 	f->eof = 0;
 	f->lines.offset += (uint64_t)n;
+	/* A file's identity takes its first TAIL_FP_BYTES once it has them
+	 * (a copy of it is recognised by them), as long as what it began
+	 * with is still there (else check_truncation() has work to do). */
+	if (f->fp_len < TAIL_FP_BYTES && f->lines.offset > f->fp_len &&
+	    fingerprint_matches(f->fd, f->fp_hash, f->fp_len))
+		fingerprint(f->fd, f->lines.offset, f->head, &f->fp_hash,
+		    &f->fp_len);
 	metrics_add(f->in->m.bytes, (double)n);
 	tail_lines_feed(&f->lines, t->rbuf, (size_t)n, t->o.max_line_bytes,
 	    &f->in->m, t->cb, t->arg);

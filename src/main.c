@@ -300,7 +300,7 @@ checkpoint(struct daemon *d, int background)
 		return;          /* the last one is still being written */
 	tail_save_state(d->tail, &ts);
 	state_writer_reuse(&w, &d->checkpoint_spare);
-	state_put_tail(&w, &ts);
+	tail_state_save(&w, &ts);
 	tail_state_free(&ts);
 	ingest_save(d->ingest, &w);
 	if (background) {
@@ -394,7 +394,7 @@ restore_checkpoint(struct daemon *d, struct tail_state *ts)
 		checkpoint_lost(d, "the checkpoint cannot be read");
 		return;
 	}
-	r = state_get_tail(&file, ts);
+	r = tail_state_load(&file, ts);
 	if (r == -EBADMSG) {
 		checkpoint_lost(d, "the checkpoint's file positions are "
 		    "unreadable");

@@ -24,7 +24,6 @@
 #include <uv.h>
 
 #include "buf.h"
-#include "tail.h"
 
 #define STATE_FILE      "driftd.state"
 #define STATE_VERSION   1
@@ -128,15 +127,5 @@ const void *state_get_bytes(struct state_reader *r, size_t len);
 uint64_t state_le(const void *bytes, int n);
 /* The double stored as its bits in 8 such bytes. */
 double state_le_double(const void *bytes);
-
-/*
- * The follower's state (struct tail_state) in a section of its own
- * (STATE_TAG_TAIL).  state_get_tail() also reads checkpoints written
- * before that section existed (STATE_TAG_POSITIONS and STATE_TAG_INPUTS:
- * no closed files, `seen` unknown).  0, -ENOENT when the checkpoint has
- * no such section, or -EBADMSG.  Free with tail_state_free().
- */
-void state_put_tail(struct state_writer *w, const struct tail_state *s);
-int state_get_tail(const struct buf *file, struct tail_state *out);
 
 #endif

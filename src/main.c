@@ -2,10 +2,16 @@
  * main.c - command line, start-up, signals and shutdown.
  *
  * main() wires the modules together.  Start-up order: configuration, log
- * level, event loop, metrics registry, HTTP server, signal handlers.
- * Shutdown runs in reverse: every handle is closed and the loop is run until
- * their close callbacks have fired, so that nothing is left allocated at
- * exit.
+ * level, event loop, systemd notification, metrics registry, the pipeline
+ * (ingest: parser, columns, windows, reference), HTTP server, signal
+ * handlers, the checkpoint restored into the pipeline, the follower (tail)
+ * and the checkpoint of where it starts, then the timers (checkpoints,
+ * evaluations, systemd status).  Shutdown (daemon_stop(), then the end of
+ * daemon_run()) runs in reverse: a final checkpoint, the follower, the HTTP
+ * server, the timers and the signal handlers are closed, the loop is run
+ * until their close callbacks (and a checkpoint being written) have
+ * finished, then the pipeline, the pages, the registry and the
+ * notification socket go, so that nothing is left allocated at exit.
  */
 #include "config.h"
 

@@ -461,7 +461,30 @@ on_write_done(uv_write_t *req, int status)
 	buf_reset(&c->feeding);
 }
 
-/* Write the response prepared in c->head and c->resp. */
+/* The response prepared in c->head and c->resp is out (being written,
+ * or waiting for its turn): its bytes count in the server's total until
+ * conn_unqueue(). */
+static void
+conn_queue(struct conn *c, int is_head)
+{
+	struct http_response *r = &c->resp;
+	struct http_server *s = c->server;
+	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
+
+	c->queued = c->head.len;
+	if (!is_head && len > 0) {
+		if (r->shared != NULL) {
+			c->writing_shared = http_body_ref(r->shared);
+			if (r->shared->writers++ == 0)
+				s->queued += len;
+		} else {
+			c->queued += len;
+		}
+	}
+	s->queued += c->queued;
+}
+
+/* Write the response prepared in c->head and c->resp (conn_queue()d). */
 static void
 conn_write(struct conn *c, int is_head)
 {
@@ -474,19 +497,10 @@ conn_write(struct conn *c, int is_head)
 	int nbufs = 1;
 
 	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
-	c->queued = c->head.len;
 	if (!is_head && len > 0) {
 		bufs[1] = uv_buf_init(body, (unsigned int)len);
 		nbufs = 2;
-		if (r->shared != NULL) {
-			c->writing_shared = http_body_ref(r->shared);
-			if (r->shared->writers++ == 0)
-				s->queued += len;
-		} else {
-			c->queued += len;
-		}
 	}
-	s->queued += c->queued;
 	c->writing = 1;
 	c->wreq.data = c;
 	uv_read_stop((uv_stream_t *)&c->tcp);
@@ -573,6 +587,7 @@ conn_respond(struct conn *c, int is_head)
 			    r->shared->data : r->body.data, len);
 		return;
 	}
+	conn_queue(c, is_head);
 	if (!is_head && len > HTTP_SMALL_RESPONSE_BYTES &&
 	    (s->turn_ns >= HTTP_TURN_BUDGET_NS || s->dfirst != NULL)) {
 		/* Its turn comes; reading waits until it is written. */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -553,7 +554,7 @@ check_truncation(struct tfile *f)
 }
 
 static struct tfile *
-find_file(struct tinput *in, uint64_t dev, uint64_t ino)
+find_file(const struct tinput *in, uint64_t dev, uint64_t ino)
 {
 	struct tfile *f;
 
@@ -591,18 +592,53 @@ compressed(const char *name)
 	return 0;
 }
 
-/* Is `name` (in the path's directory) of the rotation family of a path
- * whose last component is `base`: base followed by '.', '-' or '_' and
- * more (logrotate's app.log.1 and app.log-20261203, Python's app.log.1
- * and app.log.2026-12-03), not compressed? */
+/*
+ * Is `name` (in the path's directory) of the rotation family of a path
+ * whose last component is `base`: base, then '.', '-' or '_', then a
+ * number or a date and time (digits and the separators . - _ : T Z) --
+ * logrotate's app.log.1 and app.log-20261203, Python's app.log.1 and
+ * app.log.2026-12-03_10 -- and not compressed?  Other siblings
+ * (app.log.audit, app.log.tmp) are files of their own.
+ */
 static int
 family_member(const char *base, const char *name)
 {
 	size_t n = strlen(base);
+	const char *p;
+	int digits = 0;
 
-	return strncmp(name, base, n) == 0 && name[n] != '\0' &&
-	    strchr(".-_", name[n]) != NULL && name[n + 1] != '\0' &&
-	    !compressed(name);
+	if (strncmp(name, base, n) != 0 || name[n] == '\0' ||
+	    strchr(".-_", name[n]) == NULL || compressed(name))
+		return 0;
+	for (p = name + n + 1; *p != '\0'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits = 1;
+		else if (strchr(".-_:TZ", *p) == NULL)
+			return 0;
+	}
+	return digits;
+}
+
+/* Does any input of the follower have this file open, or name it? */
+static int
+followed_elsewhere(const struct tail *t, const struct tinput *in,
+    const char *path, const struct stat *st)
+{
+	size_t i;
+
+	for (i = 0; i < t->ninputs; i++) {
+		const struct tinput *o = &t->inputs[i];
+
+		if (o == in)
+			continue;
+		if (find_file(o, (uint64_t)st->st_dev,
+		    (uint64_t)st->st_ino) != NULL)
+			return 1;
+		if (o->is_glob ? fnmatch(o->pattern, path, FNM_PATHNAME) == 0 :
+		    strcmp(o->pattern, path) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 struct candidate {
@@ -696,7 +732,8 @@ family_scan(struct tinput *in, int64_t since)
 		ours = restore_has(t, (uint64_t)st.st_dev, (uint64_t)st.st_ino) ||
 		    (since >= 0 && family_member(base, e->d_name) &&
 		    (int64_t)st.st_mtim.tv_sec >= since &&
-		    !closed_done(in, &st));
+		    !closed_done(in, &st) &&
+		    !followed_elsewhere(t, in, path.data, &st));
 		if (!ours) {
 			buf_free(&path);
 			continue;

@@ -189,6 +189,34 @@ def test_rotations_faster_than_scans_are_all_read():
         d.stop()
 
 
+def test_siblings_of_a_path_are_not_taken_for_its_rotations():
+    """app.log.audit (another input), app.log.tmp: written since the path
+    was last seen, but no rotation of app.log: never read as one."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        audit = log + ".audit"
+        tmp = log + ".tmp"
+        open(log, "w").close()
+        open(audit, "w").close()
+        d.write_config(config(log, os.path.join(d.dir, "state"),
+                              start_at="beginning").replace(
+            "[input]\n", f"[input]\npath = {audit}\n"))
+        d.start()
+        append(log, 0, 100)
+        append(audit, 1000, 40)
+        d.wait_sample("prediction_records_total", 140, model=MODEL)
+        append(audit, 1040, 10)
+        append(tmp, 5000, 7)
+        os.rename(log, log + ".1")
+        append(log, 100, 50)
+        d.wait_sample("prediction_records_total", 200, model=MODEL)
+        wait_read(d, log)
+        fresh_evaluation(d)
+        h.check_eq(d.sample("prediction_records_total", model=MODEL), 200,
+                   "records")
+        d.stop()
+
+
 def test_file_gone_while_stopped_is_reported_with_bytes_lost():
     with daemon(checkpoint="100ms") as (d, log, state):
         d.start()

@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -225,6 +226,47 @@ def test_paths_that_cannot_be_read_are_said_so():
         d.wait_log("fifo: not a regular file \\(a FIFO\\)")
         h.check("locked/app.log: does not exist yet" not in d.stderr(),
                 d.stderr())
+        d.stop()
+
+
+def test_responses_waiting_for_slow_clients_are_bounded():
+    """240 clients ask for /status (about 600 KB each, built per request)
+    and never read: what waits for them stays within the documented
+    64 MiB, counted whether a response is being written or waits for its
+    turn, and the daemon keeps answering."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "app.log")
+        with open(log, "w") as f:
+            for i in range(20):
+                f.write(json.dumps({"prediction": "a", "features": {
+                    f"feature_with_a_long_name_{k}": k + i
+                    for k in range(3000)}}) + "\n")
+        d.write_config(simple_conf(log, extra_input="max_line_bytes = 4194304\n")
+                       .replace("features.x = numeric\n",
+                                "discover = features\nmax_features = 3000\n")
+                       + "[window]\nmin_samples = 5\nevaluate_every = 100ms\n")
+        d.start()
+        h.wait_for(lambda: len(d.request("/status")[2]) > 500000,
+                   timeout=30, what="a large /status")
+        before = d.sample("process_resident_memory_bytes")
+        socks = []
+        try:
+            for _ in range(240):
+                s = socket.create_connection(("127.0.0.1", d.port))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")
+                socks.append(s)
+            peak = before
+            for _ in range(10):
+                st, _, _ = d.request("/-/healthy")
+                h.check_eq(st, 200, "/-/healthy")
+                peak = max(peak, d.sample("process_resident_memory_bytes"))
+            h.check(peak < before + 100 * 2**20,
+                    f"RSS went from {before / 2**20:.0f} to "
+                    f"{peak / 2**20:.0f} MiB")
+        finally:
+            for s in socks:
+                s.close()
         d.stop()
 
 

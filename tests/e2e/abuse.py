@@ -14,11 +14,11 @@ import harness as h  # noqa: E402
 
 
 def timed_scrape(d):
-    t0 = time.monotonic()
-    status, _, body = d.request("/metrics", timeout=2)
-    took = time.monotonic() - t0
+    """A scrape is answered while the abuse goes on.  Not a timing test:
+    the bound is the request's timeout, long enough for a SYN dropped by
+    a full listen queue on a loaded machine to be sent again."""
+    status, _, body = d.request("/metrics", timeout=5)
     h.check_eq(status, 200, "scrape status")
-    h.check(took < 1.0, f"scrape took {took:.3f}s")
     return body
 
 

@@ -103,8 +103,6 @@ run(const char *text)
 	unsigned i;
 	unsigned long before;
 
-	if (!COUNTING)
-		skip();
 	log_init(LOG_LEVEL_ERROR);
 	assert_int_equal(conf_parse("alloc.conf", text, strlen(text), &c, &err), 0);
 	reg = metrics_create();
@@ -153,6 +151,11 @@ test_discovered(void **state)
 int
 main(void)
 {
+	if (!COUNTING) {
+		/* Under AddressSanitizer, malloc is ASan's: nothing to count. */
+		printf("1..0 # SKIP allocations are counted without sanitizers\n");
+		return 0;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_configured),
 		cmocka_unit_test(test_discovered),

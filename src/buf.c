@@ -30,7 +30,8 @@ void
 buf_append(struct buf *b, const void *data, size_t len)
 {
 	buf_reserve(b, len);
-	memcpy(b->data + b->len, data, len);
+	if (len > 0)             /* an empty buffer's data may be NULL */
+		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

@@ -153,8 +153,7 @@ void
 state_put_bytes(struct state_writer *w, const void *p, size_t len)
 {
 	put_le(&w->b, len, 8);
-	if (len > 0)
-		buf_append(&w->b, p, len);
+	buf_append(&w->b, p, len);
 }
 
 static int

@@ -813,7 +813,8 @@ server_bind(struct http_server *s, const char *host, int port)
 		close(fd);
 		return r;
 	}
-	r = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+	r = uv_listen((uv_stream_t *)&s->listener, HTTP_LISTEN_BACKLOG,
+	    on_connection);
 	if (r != 0)
 		return r;
 	r = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);

@@ -22,6 +22,10 @@
 #include "buf.h"
 
 #define HTTP_MAX_CONNECTIONS     256
+/* Connections the kernel queues until accepted (capped by somaxconn): a
+ * burst of clients must not drop a health check's SYN, which would cost
+ * it a second. */
+#define HTTP_LISTEN_BACKLOG      1024
 #define HTTP_MAX_HEAD_BYTES      (16 * 1024)   /* request line + headers */
 #define HTTP_MAX_BODY_BYTES      (16 * 1024)
 #define HTTP_IDLE_TIMEOUT_MS     (60 * 1000)

@@ -389,6 +389,15 @@ ingest_step(struct ingest *g, double budget)
 }
 
 size_t
+ingest_checkpoint_bytes(const struct ingest *g)
+{
+	size_t cols = window_columns(g->window);
+
+	return ((size_t)g->conf->window_size + 1) * 8 * (cols + 1) +
+	    64 * cols + 65536;
+}
+
+size_t
 ingest_window_records(const struct ingest *g)
 {
 	return window_records(g->window);

@@ -73,6 +73,10 @@ long ingest_restore(struct ingest *g, const struct buf *file);
  */
 void ingest_snapshot(struct ingest *g, struct state_writer *w);
 
+/* About how large a checkpoint of the full windows is (bytes): for
+ * making its memory ready ahead. */
+size_t ingest_checkpoint_bytes(const struct ingest *g);
+
 /* Records in the window now. */
 size_t ingest_window_records(const struct ingest *g);
 

@@ -155,13 +155,10 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	const char *lv[1];
 	size_t i;
 
-	for (i = 0; i < F_COUNT; i++) {
-		d->fam[i] = metrics_family_find(reg, descs[i].name);
-		if (d->fam[i] == NULL)
-			d->fam[i] = metrics_family_add(reg, &descs[i],
-			    i == F_DURATION ? duration_buckets : NULL,
-			    i == F_DURATION ? ARRAY_SIZE(duration_buckets) : 0);
-	}
+	for (i = 0; i < F_COUNT; i++)
+		d->fam[i] = metrics_family_get(reg, &descs[i],
+		    i == F_DURATION ? duration_buckets : NULL,
+		    i == F_DURATION ? ARRAY_SIZE(duration_buckets) : 0);
 	d->model = xstrdup(c->model_name);
 	d->min_samples = c->min_samples;
 	d->correction = c->correction;

@@ -233,16 +233,9 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 		log_info("reference %s: %zu records", c->reference_file,
 		    reference_records(g->reference));
 	} else if (c->capture > 0) {
-		if (c->state_dir[0] != '\0') {
-			struct metrics_family *f = metrics_family_find(reg,
-			    capture_saved_desc.name);
-
-			if (f == NULL)
-				f = metrics_family_add(reg, &capture_saved_desc,
-				    NULL, 0);
-
-			g->capture_saved = metrics_series_get(f, NULL);
-		}
+		if (c->state_dir[0] != '\0')
+			g->capture_saved = metrics_series_get(metrics_family_get(
+			    reg, &capture_saved_desc, NULL, 0), NULL);
 		if (load_capture(g) == 0) {
 			set_capture_saved(g, 1);
 			log_info("reference: %zu records captured earlier",
@@ -436,25 +429,25 @@ ingest_evaluate(struct ingest *g)
 static void
 save_capture_state(struct ingest *g, struct state_writer *w)
 {
-	struct buf b = BUF_INIT;
-	uint64_t k;
+	struct buf partial = BUF_INIT;
+	const struct buf *values = &g->capture_unsaved;   /* empty once saved */
+	uint64_t k = reference_records(g->reference);
 
 	if (g->conf->reference_file[0] != '\0' || g->conf->capture == 0)
 		return;
 	try_save_capture(g);
-	if (g->capturing)
-		reference_serialize(g->reference, g->columns, &b);
-	else if (g->capture_unsaved.len > 0)
-		buf_append(&b, g->capture_unsaved.data, g->capture_unsaved.len);
-	k = reference_records(g->reference);
-	if (!g->capturing)
+	if (g->capturing) {
+		reference_serialize(g->reference, g->columns, &partial);
+		values = &partial;
+	} else {
 		k = k > g->capture_skip ? k - g->capture_skip : 0;
+	}
 	state_begin_section(w, STATE_TAG_REFERENCE);
 	state_put_u64(w, k);
-	state_put_u32(w, b.len > 0);
-	state_put_bytes(w, b.data, b.len);
+	state_put_u32(w, values->len > 0);
+	state_put_bytes(w, values->data, values->len);
 	state_end_section(w);
-	buf_free(&b);
+	buf_free(&partial);
 }
 
 /* Resume a capture from a checkpoint: -EBADMSG if the section is bad. */

@@ -98,6 +98,15 @@ metrics_family_clear(struct metrics_family *f)
 		memset(f->table, 0, f->tablesize * sizeof(*f->table));
 }
 
+struct metrics_family *
+metrics_family_get(struct metrics_registry *r, const struct metrics_desc *desc,
+    const double *bounds, size_t nbounds)
+{
+	struct metrics_family *f = metrics_family_find(r, desc->name);
+
+	return f != NULL ? f : metrics_family_add(r, desc, bounds, nbounds);
+}
+
 void
 metrics_family_mark(struct metrics_family *f)
 {

@@ -78,6 +78,12 @@ void metrics_family_sweep(struct metrics_family *f);
 int metrics_family_set_bounds(struct metrics_family *f, const double *bounds,
     size_t nbounds);
 
+/* The family registered under desc->name, added (with these bounds) if
+ * there is none yet: what a module that may be created again, at a
+ * reload, calls. */
+struct metrics_family *metrics_family_get(struct metrics_registry *r,
+    const struct metrics_desc *desc, const double *bounds, size_t nbounds);
+
 /* The family registered under `name`, or NULL. */
 struct metrics_family *metrics_family_find(struct metrics_registry *r,
     const char *name);

@@ -61,12 +61,10 @@ struct model {
 static struct metrics_family *
 family(struct metrics_registry *reg, int i, const struct conf_doubles *b)
 {
-	struct metrics_family *f = metrics_family_find(reg, descs[i].name);
+	struct metrics_family *f = metrics_family_get(reg, &descs[i],
+	    b ? b->v : NULL, b ? b->n : 0);
 
-	if (f == NULL)
-		f = metrics_family_add(reg, &descs[i], b ? b->v : NULL,
-		    b ? b->n : 0);
-	else if (b != NULL)
+	if (b != NULL)
 		metrics_family_set_bounds(f, b->v, b->n);   /* a reload */
 	return f;
 }

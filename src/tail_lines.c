@@ -54,8 +54,7 @@ tail_register_metrics(struct metrics_registry *reg)
 	size_t i;
 
 	for (i = 0; i < M_COUNT; i++)
-		if (metrics_family_find(reg, descs[i].name) == NULL)
-			metrics_family_add(reg, &descs[i], NULL, 0);
+		metrics_family_get(reg, &descs[i], NULL, 0);
 }
 
 void

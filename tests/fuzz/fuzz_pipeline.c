@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "fuzz.h"
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
@@ -80,27 +81,6 @@ static const char *const configs[] = {
 #define EVAL_EVERY 16
 
 static struct conf *confs[NCONFS];
-
-static void
-check(int ok)
-{
-	if (!ok)
-		abort();
-}
-
-static void
-init(void)
-{
-	size_t i;
-
-	for (i = 0; i < NCONFS; i++) {
-		struct buf errors = BUF_INIT;
-
-		check(conf_parse("fuzz.conf", configs[i], strlen(configs[i]),
-		    &confs[i], &errors) == 0);
-		buf_free(&errors);
-	}
-}
 
 /* Serve `path` from the registry as a client would get it. */
 static void
@@ -189,7 +169,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (confs[0] == NULL) {
 		log_init(LOG_LEVEL_ERROR);
-		init();
+		parse_configs(configs, NCONFS, confs);
 	}
 	for (i = 0; i < NCONFS; i++)
 		run(confs[i], (const char *)data, size);

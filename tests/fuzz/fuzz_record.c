@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "fuzz.h"
 #include "json.h"
 #include "record.h"
 #include "../utf8.h"
@@ -78,27 +79,6 @@ static const int predicts_class[NPARSERS] = { 1, 0, 1 };
 
 static struct record_parser *parsers[NPARSERS];
 static struct conf *confs[NPARSERS];
-
-static void
-check(int ok)
-{
-	if (!ok)
-		abort();
-}
-
-static void
-init(void)
-{
-	size_t i;
-
-	for (i = 0; i < NPARSERS; i++) {
-		struct buf errors = BUF_INIT;
-
-		check(conf_parse("fuzz.conf", configs[i], strlen(configs[i]),
-		    &confs[i], &errors) == 0);
-		buf_free(&errors);
-	}
-}
 
 static void
 check_label(const struct record_value *v)
@@ -173,7 +153,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n;
 
 	if (confs[0] == NULL)
-		init();
+		parse_configs(configs, NPARSERS, confs);
 	for (i = 0; i < NPARSERS; i++) {
 		parsers[i] = record_parser_create(confs[i]);
 		check(parsers[i] != NULL);

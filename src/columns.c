@@ -86,7 +86,8 @@ add(struct columns *cs, const char *name, enum conf_column_kind kind,
 	if (kind == CONF_CATEGORICAL)
 		c->ids = strmap_create();
 	if (c->is_feature) {
-		c->missing = model_missing_series(cs->model, name);
+		if (cs->model != NULL)
+			c->missing = model_missing_series(cs->model, name);
 		cs->nfeatures++;
 	}
 	strmap_put(cs->by_name, name, strlen(name), (void *)(uintptr_t)(cs->n + 1));
@@ -95,24 +96,35 @@ add(struct columns *cs, const char *name, enum conf_column_kind kind,
 	return cs->n++;
 }
 
+void
+columns_bind(struct columns *cs, struct model *model)
+{
+	size_t i;
+
+	cs->model = model;
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].is_feature)
+			cs->v[i].missing = model_missing_series(model,
+			    cs->v[i].name);
+	if (cs->discovering) {
+		cs->skipped_full = model_skipped_series(model, "max_features");
+		cs->skipped_long = model_skipped_series(model, "name_too_long");
+	}
+}
+
 struct columns *
-columns_create(const struct conf *c, const struct record_parser *rp,
-    struct model *model)
+columns_create(const struct conf *c, const struct record_parser *rp)
 {
 	struct columns *cs = xcalloc(1, sizeof(*cs));
 	size_t i;
 
 	cs->conf = c;
-	cs->model = model;
 	cs->max_features = c->max_features;
 	cs->max_categories = c->max_categories;
 	cs->by_name = strmap_create();
 	cs->discovering = c->discover[0] != '\0';
-	if (cs->discovering) {
+	if (cs->discovering)
 		cs->rawkeys = strmap_create();
-		cs->skipped_full = model_skipped_series(model, "max_features");
-		cs->skipped_long = model_skipped_series(model, "name_too_long");
-	}
 	for (i = 0; i < record_parser_nfeatures(rp); i++)
 		add(cs, record_parser_feature_name(rp, i),
 		    record_parser_feature_kind(rp, i), COLUMN_FEATURE, i, NULL);

@@ -70,8 +70,13 @@ struct column_value {
 
 struct columns;
 
+/* The configured columns of `c`.  Until columns_bind(), nothing is
+ * counted: a reference is loaded into columns before any registry. */
 struct columns *columns_create(const struct conf *c,
-    const struct record_parser *rp, struct model *model);
+    const struct record_parser *rp);
+/* Count missing features and skipped members in `model`'s series from
+ * now on (the columns made so far included). */
+void columns_bind(struct columns *cs, struct model *model);
 void columns_destroy(struct columns *cs);
 
 size_t columns_count(const struct columns *cs);

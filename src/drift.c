@@ -120,7 +120,6 @@ struct drift {
 	size_t ncols;
 	struct results *latest;       /* the last evaluation's snapshot */
 	char *ref_source, *ref_sha;   /* the reference in force */
-	int published;          /* since creation; the first one sweeps */
 	/* the evaluation under way */
 	int busy;
 	struct columns *cs;
@@ -164,63 +163,57 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	d->correction = c->correction;
 	d->dataset_share = c->dataset_share;
 	d->alpha = c->drift.p_value;
-	lv[0] = d->model;
 	d->duration = metrics_series_get(d->fam[F_DURATION], NULL);
-	(void)lv;
+	/* What a predecessor of the same model published stays in place
+	 * until this one publishes (see drift_add_columns()). */
+	lv[0] = d->model;
+	d->dataset = metrics_series_find(d->fam[F_DATASET], lv);
+	d->drifted = metrics_series_find(d->fam[F_DRIFTED], lv);
+	d->ratio = metrics_series_find(d->fam[F_DRIFTED_RATIO], lv);
+	d->eval_time = metrics_series_find(d->fam[F_EVAL_TIME], lv);
 	return d;
 }
 
-void
-drift_mark(struct drift *d)
+/* Take over the series a predecessor published for column `name`. */
+static void
+take_over(struct drift *d, struct colseries *cs, const char *name)
 {
-	size_t i;
+	const char *lv[3] = { d->model, name, NULL };
+	size_t t;
 
-	for (i = 0; i < F_COUNT; i++)
-		metrics_family_mark(d->fam[i]);
-}
-
-void
-drift_destroy(struct drift *d)
-{
-	size_t i;
-
-	if (d == NULL)
-		return;
-	/* Every series here but the duration carries the model's name. */
-	for (i = 0; i < F_COUNT; i++)
-		if (i != F_DURATION)
-			metrics_family_clear(d->fam[i]);
-	drift_release(d);
-}
-
-void
-drift_forget_columns(struct drift *d, const struct columns *cs)
-{
-	size_t i;
-
-	for (i = 0; i < F_COUNT; i++) {
-		const struct metrics_series *s, *next;
-
-		for (s = metrics_family_first(d->fam[i]); s != NULL; s = next) {
-			const char *model = metrics_series_label(s, 0);
-			const char *col = descs[i].labels[1] != NULL &&
-			    strcmp(descs[i].labels[1], "column") == 0 ?
-			    metrics_series_label(s, 1) : NULL;
-
-			next = metrics_series_next(s);
-			if (model == NULL)
-				continue;            /* the duration */
-			if (strcmp(model, d->model) != 0 || (col != NULL &&
-			    columns_find(cs, col, strlen(col)) < 0) ||
-			    (i == F_REF_INFO && s != d->info))
-				metrics_series_remove((struct metrics_series *)
-				    (uintptr_t)s);
-		}
+	cs->samples = metrics_series_find(d->fam[F_SAMPLES], lv);
+	cs->mean = metrics_series_find(d->fam[F_MEAN], lv);
+	cs->std = metrics_series_find(d->fam[F_STDDEV], lv);
+	cs->missing = metrics_series_find(d->fam[F_MISSING_RATIO], lv);
+	cs->ref = metrics_series_find(d->fam[F_REF_SAMPLES], lv);
+	cs->events = metrics_series_find(d->fam[F_EVENTS], lv);
+	cs->detected = metrics_series_find(d->fam[F_DETECTED], lv);
+	/* Drifting already before a reload is no new event. */
+	cs->was_detected = metrics_value(cs->detected) == 1;
+	for (t = 0; t < CONF_TEST_COUNT; t++) {
+		lv[2] = conf_test_name((enum conf_test)t);
+		cs->score[t] = metrics_series_find(d->fam[F_SCORE], lv);
+		cs->pvalue[t] = metrics_series_find(d->fam[F_PVALUE], lv);
+		cs->threshold[t] = metrics_series_find(d->fam[F_THRESHOLD], lv);
 	}
 }
 
 void
-drift_release(struct drift *d)
+drift_add_columns(struct drift *d, struct columns *cs)
+{
+	size_t n = columns_count(cs), i;
+
+	if (n <= d->ncols)
+		return;
+	d->cols = xreallocarray(d->cols, n, sizeof(*d->cols));
+	memset(d->cols + d->ncols, 0, (n - d->ncols) * sizeof(*d->cols));
+	for (i = d->ncols; i < n; i++)
+		take_over(d, &d->cols[i], columns_get(cs, i)->name);
+	d->ncols = n;
+}
+
+void
+drift_destroy(struct drift *d)
 {
 	if (d == NULL)
 		return;
@@ -695,11 +688,7 @@ publish(struct drift *d)
 	size_t i, t;
 	const char *lv[1] = { d->model };
 
-	if (d->ncols < n) {
-		d->cols = xreallocarray(d->cols, n, sizeof(*d->cols));
-		memset(d->cols + d->ncols, 0, (n - d->ncols) * sizeof(*d->cols));
-		d->ncols = n;
-	}
+	drift_add_columns(d, d->cs);
 	for (i = 0; i < n; i++) {
 		struct column *c = columns_get(d->cs, i);
 		struct colseries *cs = &d->cols[i];
@@ -718,8 +707,7 @@ publish(struct drift *d)
 			set_or_make(d, &cs->ref, F_REF_SAMPLES, c->name, NULL,
 			    (double)res->ref_samples);
 		if (cs->events == NULL) {
-			/* At zero when new; a reload's predecessor left its
-			 * count, which goes on. */
+			/* At zero when new. */
 			const char *cv[2] = { d->model, c->name };
 
 			cs->events = metrics_series_get(d->fam[F_EVENTS], cv);
@@ -747,11 +735,10 @@ publish(struct drift *d)
 			continue;
 		}
 		if (cs->detected == NULL) {
-			/* Drifting already before a reload is no new event. */
 			const char *cv[2] = { d->model, c->name };
 
 			cs->detected = metrics_series_get(d->fam[F_DETECTED], cv);
-			cs->was_detected = metrics_value(cs->detected) == 1;
+			cs->was_detected = 0;
 		}
 		metrics_set(cs->detected, res->detected);
 		if (res->detected && !cs->was_detected)
@@ -775,11 +762,6 @@ publish(struct drift *d)
 	}
 	metrics_set(d->eval_time, d->now);
 	snapshot(d, n);
-	/* Series a reload's predecessor left and this evaluation had no use
-	 * for (removed columns, tests no longer run) go now. */
-	if (!d->published++)
-		for (i = 0; i < F_COUNT; i++)
-			metrics_family_sweep(d->fam[i]);
 }
 
 /* ------------------------------------------------------------- driving */

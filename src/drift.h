@@ -23,21 +23,19 @@
 
 struct drift;
 
+/*
+ * The series are the registry's: drift_destroy() leaves them there.  An
+ * evaluator created again at a reload takes over what its predecessor of
+ * the same model published for the columns it has (drift_add_columns()),
+ * which stays in place, event counts going on, until it publishes; the
+ * reload's metrics_sweep() removes the rest at once.
+ */
 struct drift *drift_create(const struct conf *c, struct metrics_registry *reg);
-/* Removes the series this evaluator made. */
 void drift_destroy(struct drift *d);
 
-/*
- * Across a reload: drift_mark() the old evaluator's series and
- * drift_release() it (its series stay, with their last values); the new
- * one takes over those it publishes again, event counts going on, and its
- * first publication removes the rest.
- */
-void drift_mark(struct drift *d);
-void drift_release(struct drift *d);
-/* Right after a reload: remove at once the series of another model, of
- * columns that are no more, and of a reference no longer in force. */
-void drift_forget_columns(struct drift *d, const struct columns *cs);
+/* Columns of `cs` added since the last call: the evaluator takes over
+ * their series, if a predecessor left any. */
+void drift_add_columns(struct drift *d, struct columns *cs);
 
 /* Say which reference is in force (prediction_reference_info). */
 void drift_set_reference(struct drift *d, const struct reference *r);

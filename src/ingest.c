@@ -41,6 +41,7 @@ struct ingest {
 	struct metrics_series *capture_saved;
 	int event_time;          /* [model] timestamp is configured */
 	double newest_event;
+	int reference_in_force;  /* loaded, or captured and finalised */
 };
 
 /* Give the window (and the drift evaluator) columns added since last time. */
@@ -67,6 +68,8 @@ sync_columns(struct ingest *g)
 			    c->kind == CONF_NUMERIC ? "numeric" : "categorical");
 	}
 	g->ncols = n;
+	if (g->drift != NULL)
+		drift_add_columns(g->drift, g->columns);
 }
 
 /* The reference is complete: precompute it and code the windows. */
@@ -88,7 +91,9 @@ reference_ready(struct ingest *g)
 		if (c->kind == CONF_NUMERIC && i < window_columns(g->window))
 			window_set_reference(g->window, i, rc->sorted, rc->n);
 	}
-	drift_set_reference(g->drift, g->reference);
+	g->reference_in_force = 1;
+	if (g->drift != NULL)
+		drift_set_reference(g->drift, g->reference);
 }
 
 static int
@@ -172,29 +177,8 @@ static const struct metrics_desc capture_saved_desc = {
 	"1 when the captured reference is saved in state_dir; 0 while it is "
 	"being captured or could not be saved yet.", { NULL } };
 
-static struct ingest *create(const struct conf *c,
-    struct metrics_registry *reg, struct buf *err, int lenient);
-
 struct ingest *
-ingest_create(const struct conf *c, struct metrics_registry *reg,
-    struct buf *err)
-{
-	return create(c, reg, err, 0);
-}
-
-struct ingest *
-ingest_create_lenient(const struct conf *c, struct metrics_registry *reg)
-{
-	struct buf err = BUF_INIT;
-	struct ingest *g = create(c, reg, &err, 1);
-
-	buf_free(&err);
-	return g;
-}
-
-static struct ingest *
-create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
-    int lenient)
+ingest_load(const struct conf *c, struct buf *err)
 {
 	struct ingest *g = xcalloc(1, sizeof(*g));
 
@@ -205,12 +189,10 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 		free(g);
 		return NULL;
 	}
-	g->model = model_create(c, g->parser, reg);
-	g->columns = columns_create(c, g->parser, g->model);
+	g->columns = columns_create(c, g->parser);
 	g->window = window_create((size_t)c->window_size,
 	    (double)c->window_duration_ms / 1000.0);
 	g->reference = reference_create();
-	g->drift = drift_create(c, reg);
 	g->event_time = c->timestamp_path[0] != '\0';
 	g->newest_event = -INFINITY;
 
@@ -219,9 +201,7 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 		int r = reference_load(g->reference, c->reference_file, c,
 		    g->columns, g->parser, &msg);
 
-		if (r != 0 && lenient) {
-			log_error("%s; running without a reference", msg.data);
-		} else if (r != 0) {
+		if (r != 0) {
 			buf_append(err, msg.data, msg.len);
 			buf_free(&msg);
 			ingest_destroy(g);
@@ -233,16 +213,11 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 		log_info("reference %s: %zu records", c->reference_file,
 		    reference_records(g->reference));
 	} else if (c->capture > 0) {
-		if (c->state_dir[0] != '\0')
-			g->capture_saved = metrics_series_get(metrics_family_get(
-			    reg, &capture_saved_desc, NULL, 0), NULL);
 		if (load_capture(g) == 0) {
-			set_capture_saved(g, 1);
 			log_info("reference: %zu records captured earlier",
 			    reference_records(g->reference));
 		} else {
 			g->capturing = 1;
-			set_capture_saved(g, 0);
 			log_info("capturing the first %llu records as the "
 			    "reference", (unsigned long long)c->capture);
 		}
@@ -253,15 +228,38 @@ create(const struct conf *c, struct metrics_registry *reg, struct buf *err,
 	return g;
 }
 
-static void
-free_parts(struct ingest *g)
+void
+ingest_attach(struct ingest *g, struct metrics_registry *reg)
 {
-	buf_free(&g->capture_unsaved);
-	reference_destroy(g->reference);
-	window_destroy(g->window);
-	columns_destroy(g->columns);
-	record_parser_destroy(g->parser);
-	free(g);
+	const struct conf *c = g->conf;
+	struct metrics_family *f;
+
+	g->model = model_create(c, g->parser, reg);
+	columns_bind(g->columns, g->model);
+	g->drift = drift_create(c, reg);
+	drift_add_columns(g->drift, g->columns);
+	if (g->reference_in_force)
+		drift_set_reference(g->drift, g->reference);
+	/* Taken even when unused, so that a reload away from capturing
+	 * sweeps the gauge. */
+	f = metrics_family_get(reg, &capture_saved_desc, NULL, 0);
+	if (c->reference_file[0] == '\0' && c->capture > 0 &&
+	    c->state_dir[0] != '\0') {
+		g->capture_saved = metrics_series_get(f, NULL);
+		set_capture_saved(g, !g->capturing &&
+		    g->capture_unsaved.len == 0);
+	}
+}
+
+struct ingest *
+ingest_create(const struct conf *c, struct metrics_registry *reg,
+    struct buf *err)
+{
+	struct ingest *g = ingest_load(c, err);
+
+	if (g != NULL)
+		ingest_attach(g, reg);
+	return g;
 }
 
 void
@@ -271,26 +269,12 @@ ingest_destroy(struct ingest *g)
 		return;
 	drift_destroy(g->drift);
 	model_destroy(g->model);
-	free_parts(g);
-}
-
-void
-ingest_hand_over(struct ingest *g)
-{
-	if (g == NULL)
-		return;
-	model_mark(g->model);
-	drift_mark(g->drift);
-	drift_release(g->drift);
-	model_release(g->model);
-	free_parts(g);
-}
-
-void
-ingest_took_over(struct ingest *g)
-{
-	model_sweep(g->model);
-	drift_forget_columns(g->drift, g->columns);
+	buf_free(&g->capture_unsaved);
+	reference_destroy(g->reference);
+	window_destroy(g->window);
+	columns_destroy(g->columns);
+	record_parser_destroy(g->parser);
+	free(g);
 }
 
 enum tail_line_result
@@ -388,6 +372,12 @@ ingest_checkpoint_bytes(const struct ingest *g)
 
 	return ((size_t)g->conf->window_size + 1) * 8 * (cols + 1) +
 	    64 * cols + 65536;
+}
+
+double
+ingest_records(const struct ingest *g)
+{
+	return model_records(g->model);
 }
 
 size_t

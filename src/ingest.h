@@ -30,26 +30,22 @@
 struct ingest;
 
 /*
- * Build the pipeline for `c`, which must outlive it.  Returns NULL with a
- * message in `err` when the reference cannot be loaded.
+ * A pipeline comes up in two steps.  ingest_load() does everything that
+ * can fail, and touches no registry: it compiles the field paths and
+ * loads, validates and hashes the reference (or restores a saved
+ * capture).  It returns NULL with a message in `err` on failure; `c` must
+ * outlive the pipeline.  ingest_attach() then makes the pipeline's series
+ * in `reg`, taking over those a pipeline it replaces left there (see
+ * metrics_mark()), and cannot fail.  Lines flow only after it.
  */
+struct ingest *ingest_load(const struct conf *c, struct buf *err);
+void ingest_attach(struct ingest *g, struct metrics_registry *reg);
+/* Both. */
 struct ingest *ingest_create(const struct conf *c, struct metrics_registry *reg,
     struct buf *err);
-/* The same, but a reference that cannot be loaded is logged and left
- * out rather than failing: the pipeline always comes up. */
-struct ingest *ingest_create_lenient(const struct conf *c,
-    struct metrics_registry *reg);
+/* Frees the pipeline; its series stay in the registry, for a successor
+ * or a sweep. */
 void ingest_destroy(struct ingest *g);
-
-/*
- * A reload: ingest_hand_over() frees the old pipeline but leaves its
- * series; the new one, once created and its windows restored, calls
- * ingest_took_over(), which removes the per-record series it has no use
- * for (the drift series go at its first evaluation).  Counters go on, and
- * the drift figures stay in place until the next evaluation.
- */
-void ingest_hand_over(struct ingest *g);
-void ingest_took_over(struct ingest *g);
 
 /* A tail_line_cb; `arg` is the struct ingest. */
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);
@@ -76,6 +72,10 @@ void ingest_snapshot(struct ingest *g, struct state_writer *w);
 /* About how large a checkpoint of the full windows is (bytes): for
  * making its memory ready ahead. */
 size_t ingest_checkpoint_bytes(const struct ingest *g);
+
+/* Records accepted since the pipeline's counters started (they go on
+ * across reloads). */
+double ingest_records(const struct ingest *g);
 
 /* Records in the window now. */
 size_t ingest_window_records(const struct ingest *g);

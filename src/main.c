@@ -28,8 +28,7 @@
 #include <uv.h>
 
 #include "conf.h"
-#include "http.h"
-#include "ingest.h"
+#include "daemon.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -42,66 +41,22 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 
-enum {
-	M_BUILD_INFO,
-	M_RELOAD_OK,
-	M_CHECKPOINTS,
-	M_CHECKPOINT_ERRORS,
-	M_CHECKPOINT_TIME,
-	M_CHECKPOINT_DISCARDED,
-	M_COUNT
-};
-
-static const struct metrics_desc main_metrics[M_COUNT] = {
-	[M_BUILD_INFO] = { "driftd_build_info", METRICS_GAUGE,
+static const struct metrics_desc main_metrics[DAEMON_M_COUNT] = {
+	[DAEMON_M_BUILD_INFO] = { "driftd_build_info", METRICS_GAUGE,
 	    "A metric with a constant '1' value labelled by the driftd version.",
 	    { "version", NULL } },
-	[M_RELOAD_OK] = { "driftd_config_last_reload_successful", METRICS_GAUGE,
+	[DAEMON_M_RELOAD_OK] = { "driftd_config_last_reload_successful", METRICS_GAUGE,
 	    "Whether the last configuration reload attempt was successful.",
 	    { NULL } },
-	[M_CHECKPOINTS] = { "driftd_checkpoints_total", METRICS_COUNTER,
+	[DAEMON_M_CHECKPOINTS] = { "driftd_checkpoints_total", METRICS_COUNTER,
 	    "Checkpoints written to state_dir.", { NULL } },
-	[M_CHECKPOINT_ERRORS] = { "driftd_checkpoint_errors_total",
+	[DAEMON_M_CHECKPOINT_ERRORS] = { "driftd_checkpoint_errors_total",
 	    METRICS_COUNTER, "Checkpoints that could not be written.", { NULL } },
-	[M_CHECKPOINT_TIME] = { "driftd_checkpoint_last_success_timestamp_seconds",
+	[DAEMON_M_CHECKPOINT_TIME] = { "driftd_checkpoint_last_success_timestamp_seconds",
 	    METRICS_GAUGE, "When the last checkpoint was written.", { NULL } },
-	[M_CHECKPOINT_DISCARDED] = { "driftd_checkpoint_discarded_total",
+	[DAEMON_M_CHECKPOINT_DISCARDED] = { "driftd_checkpoint_discarded_total",
 	    METRICS_COUNTER, "Checkpoints, or parts of one, found unusable at "
 	    "start-up: what they held was lost.", { NULL } },
-};
-
-struct options {
-	const char *conf_path;
-	const char *listen;
-	const char *state_dir;
-	int verbose;
-	int check_config;
-	int once;
-};
-
-struct daemon {
-	uv_loop_t loop;
-	struct options opts;
-	struct conf *conf;
-	struct metrics_registry *registry;
-	struct metrics_series *m[M_COUNT];
-	struct http_server *http;
-	struct web web;
-	struct ingest *ingest;
-	struct tail *tail;
-	uv_timer_t checkpoint_timer;
-	uv_timer_t eval_timer;
-	uv_idle_t eval_idle;              /* steps an evaluation under way */
-	uv_timer_t notify_timer;          /* systemd watchdog and status */
-	uv_signal_t sigterm;
-	uv_signal_t sigint;
-	uv_signal_t sighup;
-	int stopping;
-	int checkpoint_busy;              /* one is being written */
-	struct buf checkpoint_spare;      /* memory of the last one */
-	int checkpoint_failed;            /* the last one failed */
-	int exit_status;
-	int first_pending;                /* no record in a window yet */
 };
 
 static void
@@ -151,9 +106,8 @@ apply_overrides(struct conf *c, const struct options *o)
 	return 0;
 }
 
-/* Load the configuration named on the command line, reporting errors. */
-static int
-load_config(const struct options *o, struct conf **out)
+int
+daemon_load_config(const struct options *o, struct conf **out)
 {
 	struct buf errors = BUF_INIT;
 	int r;
@@ -214,8 +168,8 @@ on_line(void *arg, const char *line, size_t len)
 	return r;
 }
 
-static void
-tail_options_from(const struct conf *c, struct tail_options *o)
+void
+daemon_tail_options(const struct conf *c, struct tail_options *o)
 {
 	o->inputs = (const char *const *)c->inputs.v;
 	o->ninputs = c->inputs.n;
@@ -223,33 +177,6 @@ tail_options_from(const struct conf *c, struct tail_options *o)
 	o->rotate_wait_ms = c->rotate_wait_ms;
 	o->poll_interval_ms = c->poll_interval_ms;
 	o->max_line_bytes = (size_t)c->max_line_bytes;
-}
-
-static int
-tail_inputs_equal(const struct conf *a, const struct conf *b)
-{
-	size_t i;
-
-	if (a->inputs.n != b->inputs.n)
-		return 0;
-	for (i = 0; i < a->inputs.n; i++)
-		if (strcmp(a->inputs.v[i], b->inputs.v[i]) != 0)
-			return 0;
-	return 1;
-}
-
-/* Build the pipeline of `c` on a registry of its own and drop it: does
- * its reference load?  0, or -1 with the reason in `err`.  For
- * --check-config, and before a reload lets the old pipeline go. */
-static int
-pipeline_loads(const struct conf *c, struct buf *err)
-{
-	struct metrics_registry *reg = metrics_create();
-	struct ingest *g = ingest_create(c, reg, err);
-
-	ingest_destroy(g);
-	metrics_destroy(reg);
-	return g != NULL ? 0 : -1;
 }
 
 /* How a checkpoint went: counted, and said when it failed. */
@@ -261,13 +188,13 @@ checkpoint_done(void *arg, int r)
 	if (r != 0) {
 		log_error("%s: cannot write checkpoint: %s", d->conf->state_dir,
 		    uv_strerror(r));
-		metrics_add(d->m[M_CHECKPOINT_ERRORS], 1);
+		metrics_add(d->m[DAEMON_M_CHECKPOINT_ERRORS], 1);
 		d->checkpoint_failed = 1;
 		return;
 	}
 	d->checkpoint_failed = 0;
-	metrics_add(d->m[M_CHECKPOINTS], 1);
-	metrics_set(d->m[M_CHECKPOINT_TIME], util_now());
+	metrics_add(d->m[DAEMON_M_CHECKPOINTS], 1);
+	metrics_set(d->m[DAEMON_M_CHECKPOINT_TIME], util_now());
 	log_debug("checkpoint written");
 }
 
@@ -356,8 +283,8 @@ checkpoint_written(void *arg, int r, struct buf *spent)
  * time: the periodic ones), else now (start-up, reload, shutdown, where
  * what follows relies on it being on disk).
  */
-static void
-checkpoint(struct daemon *d, int background)
+void
+daemon_checkpoint(struct daemon *d, int background)
 {
 	struct state_writer w;
 	struct tail_state ts;
@@ -389,7 +316,7 @@ checkpoint(struct daemon *d, int background)
 static void
 on_checkpoint_timer(uv_timer_t *h)
 {
-	checkpoint(h->data, 1);
+	daemon_checkpoint(h->data, 1);
 }
 
 /* An evaluation proceeds in slices of about this much work (a column is
@@ -423,6 +350,22 @@ on_eval_timer(uv_timer_t *h)
 	uv_idle_start(&d->eval_idle, on_eval_idle);
 }
 
+void
+daemon_start_timers(struct daemon *d)
+{
+	uint64_t every = d->conf->checkpoint_interval_ms;
+
+	/* A reload keeps the checkpoint that is due: frequent reloads must
+	 * not put it off. */
+	if (uv_is_active((uv_handle_t *)&d->checkpoint_timer))
+		uv_timer_set_repeat(&d->checkpoint_timer, every);
+	else
+		uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,
+		    every, every);
+	uv_timer_start(&d->eval_timer, on_eval_timer,
+	    d->conf->evaluate_every_ms, d->conf->evaluate_every_ms);
+}
+
 /* A checkpoint that cannot be used: say at error level what is lost,
  * and count it. */
 static void
@@ -432,7 +375,7 @@ checkpoint_lost(struct daemon *d, const char *what)
 	    "from where start_at (%s) says, as if followed for the first time",
 	    d->conf->state_dir, what,
 	    d->conf->start_at == CONF_START_BEGINNING ? "beginning" : "end");
-	metrics_add(d->m[M_CHECKPOINT_DISCARDED], 1);
+	metrics_add(d->m[DAEMON_M_CHECKPOINT_DISCARDED], 1);
 }
 
 /* Restore what an earlier run saved, if anything: the windows and a
@@ -475,7 +418,7 @@ restore_checkpoint(struct daemon *d, struct tail_state *ts)
 	if (w < 0) {
 		log_error("%s: the checkpoint's windows are unreadable; they "
 		    "start empty", dir);
-		metrics_add(d->m[M_CHECKPOINT_DISCARDED], 1);
+		metrics_add(d->m[DAEMON_M_CHECKPOINT_DISCARDED], 1);
 	}
 	log_info("%s: resuming %zu file position(s) and %ld window "
 	    "record(s)", dir, ts->npos, w < 0 ? 0 : w);
@@ -485,41 +428,30 @@ restore_checkpoint(struct daemon *d, struct tail_state *ts)
 /* Start following.  Where following starts in each file is made durable
  * before any line after it is read: a daemon killed before its first
  * periodic checkpoint resumes there, not at a new end of the file. */
-static void
-start_tail(struct daemon *d, const struct tail_state *ts)
+void
+daemon_start_tail(struct daemon *d, const struct tail_state *ts)
 {
 	struct tail_options to;
 
-	tail_options_from(d->conf, &to);
+	daemon_tail_options(d->conf, &to);
 	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
 	tail_start(d->tail, ts);
-	checkpoint(d, 0);
+	d->web.tail = d->tail;
+	daemon_checkpoint(d, 0);
 	if (d->conf->inputs.n == 0)
 		log_warn("no [input] path configured; nothing to follow");
 }
 
-/* The first series of a family, by name, or NaN. */
-static double
-first_value(struct metrics_registry *r, const char *name)
-{
-	const struct metrics_family *f = metrics_family_find(r, name);
-	const struct metrics_series *s = f != NULL ? metrics_family_first(f) : NULL;
-
-	return s != NULL ? metrics_value(s) : NAN;
-}
-
 /* A one-line summary for systemctl status. */
-static void
-notify_status(struct daemon *d, const char *prefix)
+void
+daemon_status(struct daemon *d, const char *prefix)
 {
 	struct buf b = BUF_INIT;
-	double records = first_value(d->registry, "prediction_records_total");
-	const struct results *res = d->ingest != NULL ?
-	    ingest_results(d->ingest) : NULL;
+	const struct results *res = ingest_results(d->ingest);
 	double drifted = res != NULL ? res->drifted : NAN;
 
 	buf_printf(&b, "%sSTATUS=following %zu input(s), %.0f records", prefix,
-	    d->conf->inputs.n, isnan(records) ? 0 : records);
+	    d->conf->inputs.n, ingest_records(d->ingest));
 	if (!isnan(drifted))
 		buf_printf(&b, ", %.0f feature(s) drifted", drifted);
 	notify_send(b.data);
@@ -535,7 +467,7 @@ on_notify_timer(uv_timer_t *h)
 	 * restarts the service. */
 	if (notify_watchdog_ms() > 0)
 		notify_send("WATCHDOG=1");
-	notify_status(d, "");
+	daemon_status(d, "");
 }
 
 static void
@@ -546,7 +478,7 @@ daemon_stop(struct daemon *d)
 	d->stopping = 1;
 	log_info("shutting down");
 	notify_send("STOPPING=1");
-	checkpoint(d, 0);
+	daemon_checkpoint(d, 0);
 	/* The final checkpoint is what a restart resumes from: without
 	 * it, the exit is a failure. */
 	if (d->checkpoint_failed)
@@ -554,6 +486,7 @@ daemon_stop(struct daemon *d)
 	if (d->tail != NULL) {
 		tail_close(d->tail);
 		d->tail = NULL;
+		d->web.tail = NULL;
 	}
 	if (d->http != NULL) {
 		http_server_close(d->http);
@@ -566,114 +499,6 @@ daemon_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
-}
-
-static void
-daemon_reload(struct daemon *d)
-{
-	struct conf *c = NULL;
-	struct state_writer snapshot;
-	struct ingest *g;
-	int restart_tail;
-
-	log_info("reloading configuration from %s", d->opts.conf_path);
-	notify_send("RELOADING=1");
-	if (load_config(&d->opts, &c) != 0) {
-		log_error("reload failed; the previous configuration stays "
-		    "in force");
-		metrics_set(d->m[M_RELOAD_OK], 0);
-		notify_send("READY=1\nSTATUS=reload failed; previous configuration in force");
-		return;
-	}
-	if (strcmp(c->listen, d->conf->listen) != 0)
-		log_warn("listen changed to %s; it takes effect at the next "
-		    "restart", c->listen);
-	/* The listener keeps its address until restart. */
-	free(c->listen);
-	c->listen = xstrdup(d->conf->listen);
-	/* Other [input] options change in place: files stay open, so
-	 * nothing read is read again and renamed files still drain. */
-	restart_tail = !tail_inputs_equal(c, d->conf);
-
-	/* The new pipeline's reference must load before the old pipeline
-	 * goes. */
-	{
-		struct buf err = BUF_INIT;
-
-		if (pipeline_loads(c, &err) != 0) {
-			log_error("reload failed: %s; the previous configuration "
-			    "stays in force", err.data ? err.data : "");
-			buf_free(&err);
-			conf_free(c);
-			metrics_set(d->m[M_RELOAD_OK], 0);
-			notify_send("READY=1\nSTATUS=reload failed; previous "
-			    "configuration in force");
-			return;
-		}
-		buf_free(&err);
-	}
-	/* The old pipeline hands its series to the new one, which keeps the
-	 * counters going; the windows move across in a snapshot. */
-	uv_idle_stop(&d->eval_idle);
-	ingest_snapshot(d->ingest, &snapshot);
-	ingest_hand_over(d->ingest);
-	d->ingest = NULL;
-	{
-		struct buf err = BUF_INIT;
-
-		g = ingest_create(c, d->registry, &err);
-		if (g == NULL) {
-			/* The files changed between the two loads: back to
-			 * the old configuration, with its windows. */
-			log_error("reload failed: %s", err.data ? err.data : "");
-			buf_free(&err);
-			conf_free(c);
-			metrics_set(d->m[M_RELOAD_OK], 0);
-			d->ingest = ingest_create_lenient(d->conf, d->registry);
-			ingest_restore(d->ingest, &snapshot.b);
-			ingest_took_over(d->ingest);
-			state_writer_free(&snapshot);
-			return;
-		}
-		ingest_restore(g, &snapshot.b);
-		ingest_took_over(g);
-		state_writer_free(&snapshot);
-		buf_free(&err);
-	}
-	d->ingest = g;
-	if (restart_tail) {
-		struct tail_state ts;
-
-		/* The files the old inputs reach resume by their identity,
-		 * whichever new input reaches them; renamed or deleted
-		 * ones are read to their end first, as the new follower
-		 * cannot find them. */
-		tail_drain_detached(d->tail);
-		tail_save_state(d->tail, &ts);
-		checkpoint(d, 0);
-		tail_close(d->tail);
-		conf_free(d->conf);
-		d->conf = c;
-		tail_metrics_mark(d->registry);
-		start_tail(d, &ts);
-		tail_metrics_sweep(d->registry);
-		tail_state_free(&ts);
-	} else {
-		struct tail_options to;
-
-		conf_free(d->conf);
-		d->conf = c;
-		tail_options_from(d->conf, &to);
-		tail_set_options(d->tail, &to);
-	}
-	d->web.conf = d->conf;
-	uv_timer_set_repeat(&d->checkpoint_timer, c->checkpoint_interval_ms);
-	uv_timer_start(&d->eval_timer, on_eval_timer, c->evaluate_every_ms,
-	    c->evaluate_every_ms);
-	log_set_level(c->log_level);
-	metrics_set(d->m[M_RELOAD_OK], 1);
-	log_info("configuration reloaded");
-	notify_status(d, "READY=1\n");
 }
 
 static void
@@ -690,18 +515,18 @@ on_signal(uv_signal_t *h, int signum)
 static void
 register_self_metrics(struct daemon *d)
 {
-	struct metrics_family *fams[M_COUNT];
+	struct metrics_family *fams[DAEMON_M_COUNT];
 	const char *version[] = { PACKAGE_VERSION };
 	size_t i;
 
-	metrics_family_add_table(d->registry, main_metrics, M_COUNT, fams);
-	d->m[M_BUILD_INFO] = metrics_series_get(fams[M_BUILD_INFO], version);
-	metrics_set(d->m[M_BUILD_INFO], 1);
+	metrics_family_add_table(d->registry, main_metrics, DAEMON_M_COUNT, fams);
+	d->m[DAEMON_M_BUILD_INFO] = metrics_series_get(fams[DAEMON_M_BUILD_INFO], version);
+	metrics_set(d->m[DAEMON_M_BUILD_INFO], 1);
 	if (d->opts.once)
 		return;
-	for (i = M_RELOAD_OK; i < M_COUNT; i++)
+	for (i = DAEMON_M_RELOAD_OK; i < DAEMON_M_COUNT; i++)
 		d->m[i] = metrics_series_get(fams[i], NULL);
-	metrics_set(d->m[M_RELOAD_OK], 1);
+	metrics_set(d->m[DAEMON_M_RELOAD_OK], 1);
 	procstat_register(d->registry);
 }
 
@@ -783,6 +608,13 @@ daemon_run(struct daemon *d)
 
 	d->web.registry = d->registry;
 	d->web.conf = d->conf;
+	d->web.ingest = d->ingest;
+	{
+		struct procstat_sample ps;
+
+		d->web.start_time = procstat_read(&ps) == 0 ? ps.start_time :
+		    NAN;
+	}
 	r = http_server_start(&d->loop, d->conf->listen, web_handle, &d->web,
 	    &d->http);
 	if (r != 0) {
@@ -802,19 +634,16 @@ daemon_run(struct daemon *d)
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
 	restore_checkpoint(d, &ts);
-	start_tail(d, &ts);
+	daemon_start_tail(d, &ts);
 	tail_state_free(&ts);
 	/* Said once where each file starts is settled, so that what is
 	 * written after this line is read, whatever start_at says. */
 	log_info("driftd %s listening on %s (port %d)", PACKAGE_VERSION,
 	    d->conf->listen, http_server_port(d->http));
 	uv_timer_init(&d->loop, &d->checkpoint_timer);
-	d->checkpoint_timer.data = d;
-	uv_timer_start(&d->checkpoint_timer, on_checkpoint_timer,
-	    d->conf->checkpoint_interval_ms, d->conf->checkpoint_interval_ms);
 	uv_timer_init(&d->loop, &d->eval_timer);
 	uv_idle_init(&d->loop, &d->eval_idle);
-	d->eval_timer.data = d->eval_idle.data = d;
+	d->checkpoint_timer.data = d->eval_timer.data = d->eval_idle.data = d;
 	/* Windows restored from a checkpoint are shown at once; empty ones
 	 * from their first record (see on_line()). */
 	if (ingest_window_records(d->ingest) > 0) {
@@ -823,8 +652,7 @@ daemon_run(struct daemon *d)
 	} else {
 		d->first_pending = 1;
 	}
-	uv_timer_start(&d->eval_timer, on_eval_timer, d->conf->evaluate_every_ms,
-	    d->conf->evaluate_every_ms);
+	daemon_start_timers(d);
 	d->web.ready = 1;
 	/* Ready: systemd (Type=notify) starts what waits for driftd. */
 	uv_timer_init(&d->loop, &d->notify_timer);
@@ -835,7 +663,7 @@ daemon_run(struct daemon *d)
 
 		uv_timer_start(&d->notify_timer, on_notify_timer, every, every);
 	}
-	notify_status(d, "READY=1\n");
+	daemon_status(d, "READY=1\n");
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	status = d->exit_status;
@@ -938,7 +766,7 @@ main(int argc, char **argv)
 	}
 
 	log_init(d.opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (load_config(&d.opts, &d.conf) != 0)
+	if (daemon_load_config(&d.opts, &d.conf) != 0)
 		return EXIT_USAGE;
 	if (d.opts.check_config) {
 		struct buf err = BUF_INIT;
@@ -946,12 +774,15 @@ main(int argc, char **argv)
 		if (!d.opts.verbose)
 			log_set_level(LOG_LEVEL_WARN);
 		/* The reference too, as start-up would load it. */
-		if (pipeline_loads(d.conf, &err) != 0) {
+		struct ingest *g = ingest_load(d.conf, &err);
+
+		if (g == NULL) {
 			fprintf(stderr, "%s\n", err.data ? err.data : "");
 			status = EXIT_USAGE;
 		} else {
 			conf_dump(d.conf, stdout);
 		}
+		ingest_destroy(g);
 		buf_free(&err);
 		conf_free(d.conf);
 		return status;

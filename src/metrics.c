@@ -30,7 +30,7 @@ struct metrics_series {
 	uint64_t *buckets;                 /* histogram: per-bucket counts, nbounds+1 */
 	uint64_t count;
 	double sum;
-	int claimed;                       /* see metrics_family_mark() */
+	uint64_t taken;                    /* generation it was last taken in */
 };
 
 struct metrics_family {
@@ -48,6 +48,7 @@ struct metrics_family {
 	size_t nseries;
 	struct metrics_series **table;     /* hash buckets */
 	size_t tablesize;
+	uint64_t taken;                    /* see metrics_mark() */
 };
 
 struct collector {
@@ -61,6 +62,7 @@ struct metrics_registry {
 	struct collector *collectors;
 	size_t ncollectors;
 	struct buf scratch;
+	uint64_t generation;               /* see metrics_mark() */
 };
 
 struct metrics_registry *
@@ -104,27 +106,34 @@ metrics_family_get(struct metrics_registry *r, const struct metrics_desc *desc,
 {
 	struct metrics_family *f = metrics_family_find(r, desc->name);
 
-	return f != NULL ? f : metrics_family_add(r, desc, bounds, nbounds);
+	if (f == NULL)
+		f = metrics_family_add(r, desc, bounds, nbounds);
+	f->taken = r->generation;
+	return f;
 }
 
 void
-metrics_family_mark(struct metrics_family *f)
+metrics_mark(struct metrics_registry *r)
 {
-	struct metrics_series *s;
-
-	for (s = f->head; s != NULL; s = s->next)
-		s->claimed = 0;
+	r->generation++;
 }
 
 void
-metrics_family_sweep(struct metrics_family *f)
+metrics_sweep(struct metrics_registry *r)
 {
-	struct metrics_series *s, *next;
+	size_t i;
 
-	for (s = f->head; s != NULL; s = next) {
-		next = s->next;
-		if (!s->claimed)
-			metrics_series_remove(s);
+	for (i = 0; i < r->nfamilies; i++) {
+		struct metrics_family *f = r->families[i];
+		struct metrics_series *s, *next;
+
+		if (f->taken != r->generation)
+			continue;        /* its owner stayed */
+		for (s = f->head; s != NULL; s = next) {
+			next = s->next;
+			if (s->taken != r->generation)
+				metrics_series_remove(s);
+		}
 	}
 }
 
@@ -275,18 +284,18 @@ table_grow(struct metrics_family *f)
 	f->tablesize = size;
 }
 
-struct metrics_series *
-metrics_series_get(struct metrics_family *f, const char *const *values)
+/* The escaped label text of `values` into the registry's scratch buffer,
+ * and its hash; -1 if the values are too long. */
+static int
+series_key(struct metrics_family *f, const char *const *values, uint64_t *h)
 {
 	struct buf *key = &f->registry->scratch;
-	struct metrics_series *s;
 	size_t i, total = 0;
-	uint64_t h;
 
 	for (i = 0; i < f->nlabels; i++)
 		total += strlen(values[i]);
 	if (total > METRICS_MAX_LABEL_BYTES)
-		return NULL;
+		return -1;
 	buf_reset(key);
 	for (i = 0; i < f->nlabels; i++) {
 		if (i > 0)
@@ -296,19 +305,54 @@ metrics_series_get(struct metrics_family *f, const char *const *values)
 		metrics_escape_label(key, values[i], strlen(values[i]));
 		buf_putc(key, '"');
 	}
-	h = hash_bytes(key->data ? key->data : "", key->len);
-	if (f->tablesize != 0) {
-		for (s = f->table[h & (f->tablesize - 1)]; s != NULL; s = s->hnext)
-			if (s->hash == h && s->labels_len == key->len &&
-			    memcmp(s->labels, key->data, key->len) == 0) {
-				s->claimed = 1;
-				return s;
-			}
-	}
+	*h = hash_bytes(key->data ? key->data : "", key->len);
+	return 0;
+}
 
+/* The series whose key series_key() just made, taken, or NULL. */
+static struct metrics_series *
+series_lookup(struct metrics_family *f, uint64_t h)
+{
+	const struct buf *key = &f->registry->scratch;
+	struct metrics_series *s;
+
+	if (f->tablesize == 0)
+		return NULL;
+	for (s = f->table[h & (f->tablesize - 1)]; s != NULL; s = s->hnext)
+		if (s->hash == h && s->labels_len == key->len &&
+		    memcmp(s->labels, key->data, key->len) == 0) {
+			s->taken = f->registry->generation;
+			return s;
+		}
+	return NULL;
+}
+
+struct metrics_series *
+metrics_series_find(struct metrics_family *f, const char *const *values)
+{
+	uint64_t h;
+
+	if (series_key(f, values, &h) != 0)
+		return NULL;
+	return series_lookup(f, h);
+}
+
+struct metrics_series *
+metrics_series_get(struct metrics_family *f, const char *const *values)
+{
+	const struct buf *key = &f->registry->scratch;
+	struct metrics_series *s;
+	size_t i;
+	uint64_t h;
+
+	if (series_key(f, values, &h) != 0)
+		return NULL;
+	s = series_lookup(f, h);
+	if (s != NULL)
+		return s;
 	s = xcalloc(1, sizeof(*s));
 	s->family = f;
-	s->claimed = 1;
+	s->taken = f->registry->generation;
 	s->hash = h;
 	s->labels = xstrndup(key->data ? key->data : "", key->len);
 	s->labels_len = key->len;

@@ -66,12 +66,15 @@ struct metrics_family *metrics_family_add(struct metrics_registry *r,
     const struct metrics_desc *desc, const double *bounds, size_t nbounds);
 
 /*
- * A reload hands series from one owner to the next: mark the families,
- * let the new owner take what it needs with metrics_series_get() (which
- * claims what it returns), then sweep, which removes what nobody took.
+ * A reload hands series from the owners it replaces to their successors:
+ * metrics_mark() starts a generation; a new owner takes its families with
+ * metrics_family_get() and the series it keeps using with
+ * metrics_series_get() or metrics_series_find(); metrics_sweep() then
+ * removes, in every family taken since the mark, each series nobody took.
+ * Families nobody took belong to owners that stayed, and are left alone.
  */
-void metrics_family_mark(struct metrics_family *f);
-void metrics_family_sweep(struct metrics_family *f);
+void metrics_mark(struct metrics_registry *r);
+void metrics_sweep(struct metrics_registry *r);
 
 /* Give a histogram family new bucket bounds; when they differ, its series
  * are removed (their counts fit the old buckets only).  1 if they were. */
@@ -79,8 +82,8 @@ int metrics_family_set_bounds(struct metrics_family *f, const double *bounds,
     size_t nbounds);
 
 /* The family registered under desc->name, added (with these bounds) if
- * there is none yet: what a module that may be created again, at a
- * reload, calls. */
+ * there is none yet, and taken (see metrics_mark()): what a module that
+ * may be created again, at a reload, calls. */
 struct metrics_family *metrics_family_get(struct metrics_registry *r,
     const struct metrics_desc *desc, const double *bounds, size_t nbounds);
 
@@ -99,6 +102,10 @@ void metrics_family_add_table(struct metrics_registry *r,
  * METRICS_MAX_LABEL_BYTES together.
  */
 struct metrics_series *metrics_series_get(struct metrics_family *f,
+    const char *const *values);
+/* The same, but only an existing series (taken), or NULL: how a new owner
+ * takes over what its predecessor left, without making anything. */
+struct metrics_series *metrics_series_find(struct metrics_family *f,
     const char *const *values);
 /* Number of series in the family. */
 size_t metrics_family_size(const struct metrics_family *f);

@@ -132,44 +132,13 @@ model_create(const struct conf *c, const struct record_parser *rp,
 }
 
 void
-model_release(struct model *m)
+model_destroy(struct model *m)
 {
 	if (m == NULL)
 		return;
 	strmap_destroy(m->classes);
 	free(m->name);
 	free(m);
-}
-
-void
-model_destroy(struct model *m)
-{
-	size_t i;
-
-	if (m == NULL)
-		return;
-	/* Every series of this model carries its name; drop them all. */
-	for (i = 0; i < F_COUNT; i++)
-		metrics_family_clear(m->fam[i]);
-	model_release(m);
-}
-
-void
-model_mark(struct model *m)
-{
-	size_t i;
-
-	for (i = 0; i < F_COUNT; i++)
-		metrics_family_mark(m->fam[i]);
-}
-
-void
-model_sweep(struct model *m)
-{
-	size_t i;
-
-	for (i = 0; i < F_COUNT; i++)
-		metrics_family_sweep(m->fam[i]);
 }
 
 static struct metrics_series *
@@ -223,6 +192,12 @@ model_observe(struct model *m, const struct record *r)
 	for (i = 0; i < RECORD_NFIELDS; i++)
 		if (r->missing[i] && m->missing[i] != NULL)
 			metrics_add(m->missing[i], 1);
+}
+
+double
+model_records(const struct model *m)
+{
+	return metrics_value(m->records);
 }
 
 struct metrics_series *

@@ -1114,25 +1114,49 @@ on_poll(uv_timer_t *h)
 	uv_timer_set_repeat(&t->poll, every);
 }
 
+static double
+input_lag(const struct tinput *in)
+{
+	const struct tfile *f;
+	double lag = 0;
+
+	for (f = in->files; f != NULL; f = f->next) {
+		struct stat st;
+
+		if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->lines.offset)
+			lag += (double)((uint64_t)st.st_size - f->lines.offset);
+	}
+	return lag;
+}
+
 static void
 collect_lag(void *arg)
 {
 	struct tail *t = arg;
 	size_t i;
 
-	for (i = 0; i < t->ninputs; i++) {
-		struct tinput *in = &t->inputs[i];
-		double lag = 0;
-		struct tfile *f;
+	for (i = 0; i < t->ninputs; i++)
+		metrics_set(t->inputs[i].m.lag, input_lag(&t->inputs[i]));
+}
 
-		for (f = in->files; f != NULL; f = f->next) {
-			struct stat st;
+size_t
+tail_inputs(const struct tail *t)
+{
+	return t != NULL ? t->ninputs : 0;
+}
 
-			if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > f->lines.offset)
-				lag += (double)((uint64_t)st.st_size - f->lines.offset);
-		}
-		metrics_set(in->m.lag, lag);
-	}
+void
+tail_input_info(const struct tail *t, size_t i, struct tail_input_info *out)
+{
+	const struct tinput *in = &t->inputs[i];
+
+	out->path = in->pattern;
+	out->lines = metrics_value(in->m.lines);
+	out->bytes = metrics_value(in->m.bytes);
+	out->json_errors = metrics_value(in->m.json);
+	out->too_long = metrics_value(in->m.too_long);
+	out->rotations = metrics_value(in->m.rotations);
+	out->lag_bytes = input_lag(in);
 }
 
 /* ------------------------------------------------------------ lifetime */

@@ -101,14 +101,20 @@ struct tail_state {
 
 struct tail;
 
-/* Register the driftd_log_* families in `reg` (idempotent). */
+/* Register the driftd_log_* families in `reg` (idempotent).  A follower
+ * that replaces another at a reload takes the series of the inputs it
+ * keeps; the reload's metrics_sweep() removes the others'. */
 void tail_register_metrics(struct metrics_registry *reg);
 
-/* Around the creation of a follower that replaces another: mark the
- * driftd_log_* series before, sweep after, which removes those of inputs
- * the new follower does not have (see metrics_family_mark()). */
-void tail_metrics_mark(struct metrics_registry *reg);
-void tail_metrics_sweep(struct metrics_registry *reg);
+/* What the pages show of one input: its counters, and the bytes its
+ * open files hold beyond what was read. */
+struct tail_input_info {
+	const char *path;       /* as configured: a path or a glob */
+	double lines, bytes, json_errors, too_long, rotations, lag_bytes;
+};
+size_t tail_inputs(const struct tail *t);
+void tail_input_info(const struct tail *t, size_t i,
+    struct tail_input_info *out);
 
 /*
  * Create a follower.  Strings in `o` are copied.  Nothing happens until

@@ -77,27 +77,6 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->too_long = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 }
 
-static void
-each_family(struct metrics_registry *reg, void (*fn)(struct metrics_family *))
-{
-	size_t i;
-
-	tail_register_metrics(reg);
-	for (i = 0; i < M_COUNT; i++)
-		fn(metrics_family_find(reg, descs[i].name));
-}
-
-void
-tail_metrics_mark(struct metrics_registry *reg)
-{
-	each_family(reg, metrics_family_mark);
-}
-
-void
-tail_metrics_sweep(struct metrics_registry *reg)
-{
-	each_family(reg, metrics_family_sweep);
-}
 
 int
 tail_open_regular(const char *path, struct stat *st)

@@ -11,8 +11,10 @@
 #include <strings.h>
 #include <uv.h>
 
-#include "util.h"
+#include "ingest.h"
 #include "results.h"
+#include "tail.h"
+#include "util.h"
 #include "web.h"
 
 #define CONTENT_TYPE_TEXT   "text/plain; charset=utf-8"
@@ -302,94 +304,36 @@ serve_ready(struct web *w, const struct http_request *req,
 
 /* ------------------------------------------------- the state, read back */
 
-struct input_view {
-	const char *path;
-	double lines, bytes, json, too_long, rotations, lag;
-};
-
 /* What a page shows: the last evaluation's results, and the few figures
- * that are not evaluation results (inputs, records, version). */
+ * that are not evaluation results (inputs, records, version), asked of
+ * their owners. */
 struct view {
 	const char *version;
 	double start;
 	const char *model;
 	double records;
 	const struct results *res;    /* never NULL; empty before the first */
-	struct input_view *in;
+	struct tail_input_info *in;
 	size_t nin;
 };
-
-static const struct metrics_series *
-first(struct metrics_registry *r, const char *name)
-{
-	const struct metrics_family *f = metrics_family_find(r, name);
-
-	return f != NULL ? metrics_family_first(f) : NULL;
-}
-
-static double
-single(struct metrics_registry *r, const char *name)
-{
-	const struct metrics_series *s = first(r, name);
-
-	return s != NULL ? metrics_value(s) : NAN;
-}
-
-static struct input_view *
-input_of(struct view *v, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < v->nin; i++)
-		if (strcmp(v->in[i].path, path) == 0)
-			return &v->in[i];
-	v->in = xreallocarray(v->in, v->nin + 1, sizeof(*v->in));
-	memset(&v->in[v->nin], 0, sizeof(v->in[0]));
-	v->in[v->nin].path = path;
-	return &v->in[v->nin++];
-}
-
-static void
-per_input(struct view *v, struct metrics_registry *r, const char *name,
-    size_t field_offset, const char *reason)
-{
-	const struct metrics_series *s;
-
-	for (s = first(r, name); s != NULL; s = metrics_series_next(s)) {
-		struct input_view *in;
-
-		if (reason != NULL && strcmp(metrics_series_label(s, 1), reason) != 0)
-			continue;
-		in = input_of(v, metrics_series_label(s, 0));
-		*(double *)((char *)in + field_offset) = metrics_value(s);
-	}
-}
 
 static void
 view_build(struct web *w, struct view *v)
 {
 	static struct results none = { 1, NAN, NAN, NAN, NAN, NULL, NULL,
 	    NULL, 0 };
-	struct metrics_registry *r = w->registry;
-	const struct metrics_series *s;
+	size_t i;
 
 	memset(v, 0, sizeof(*v));
 	v->res = w->results != NULL ? w->results : &none;
-	metrics_collect(r);
-	s = first(r, "driftd_build_info");
-	v->version = s != NULL ? metrics_series_label(s, 0) : "";
-	v->start = single(r, "process_start_time_seconds");
-	s = first(r, "prediction_records_total");
-	v->model = s != NULL ? metrics_series_label(s, 0) : NULL;
-	v->records = s != NULL ? metrics_value(s) : NAN;
-
-	per_input(v, r, "driftd_log_lines_total", offsetof(struct input_view, lines), NULL);
-	per_input(v, r, "driftd_log_bytes_total", offsetof(struct input_view, bytes), NULL);
-	per_input(v, r, "driftd_log_errors_total", offsetof(struct input_view, json), "json");
-	per_input(v, r, "driftd_log_errors_total", offsetof(struct input_view, too_long), "too_long");
-	per_input(v, r, "driftd_log_rotations_total", offsetof(struct input_view, rotations), NULL);
-	per_input(v, r, "driftd_log_lag_bytes", offsetof(struct input_view, lag), NULL);
-
+	v->version = PACKAGE_VERSION;
+	v->start = w->start_time;
+	v->model = w->conf != NULL ? w->conf->model_name : NULL;
+	v->records = w->ingest != NULL ? ingest_records(w->ingest) : NAN;
+	v->nin = tail_inputs(w->tail);
+	v->in = xcalloc(v->nin + 1, sizeof(*v->in));
+	for (i = 0; i < v->nin; i++)
+		tail_input_info(w->tail, i, &v->in[i]);
 }
 
 static void
@@ -478,7 +422,7 @@ serve_status(struct web *w, const struct http_request *req,
 	json_number(b, v.res->ratio);
 	buf_puts(b, ",\"inputs\":[");
 	for (i = 0; i < v.nin; i++) {
-		const struct input_view *in = &v.in[i];
+		const struct tail_input_info *in = &v.in[i];
 
 		buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
 		json_string(b, in->path);
@@ -487,13 +431,13 @@ serve_status(struct web *w, const struct http_request *req,
 		buf_puts(b, ",\"bytes\":");
 		json_number(b, in->bytes);
 		buf_puts(b, ",\"errors\":{\"json\":");
-		json_number(b, in->json);
+		json_number(b, in->json_errors);
 		buf_puts(b, ",\"too_long\":");
 		json_number(b, in->too_long);
 		buf_puts(b, "},\"rotations\":");
 		json_number(b, in->rotations);
 		buf_puts(b, ",\"lag_bytes\":");
-		json_number(b, in->lag);
+		json_number(b, in->lag_bytes);
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "],\"columns\":[");
@@ -580,7 +524,7 @@ serve_page(struct web *w, const struct http_request *req,
 	    "<th>lines</th><th>bytes</th><th>bad JSON</th><th>too long</th>"
 	    "<th>rotations</th><th>lag (bytes)</th></tr>\n");
 	for (i = 0; i < v.nin; i++) {
-		const struct input_view *in = &v.in[i];
+		const struct tail_input_info *in = &v.in[i];
 
 		buf_puts(b, "<tr><td>");
 		html_text(b, in->path);
@@ -589,13 +533,13 @@ serve_page(struct web *w, const struct http_request *req,
 		buf_puts(b, "</td><td>");
 		html_number(b, in->bytes);
 		buf_puts(b, "</td><td>");
-		html_number(b, in->json);
+		html_number(b, in->json_errors);
 		buf_puts(b, "</td><td>");
 		html_number(b, in->too_long);
 		buf_puts(b, "</td><td>");
 		html_number(b, in->rotations);
 		buf_puts(b, "</td><td>");
-		html_number(b, in->lag);
+		html_number(b, in->lag_bytes);
 		buf_puts(b, "</td></tr>\n");
 	}
 	buf_puts(b, "</table>\n<h2>Drift by column</h2>\n"

@@ -25,6 +25,9 @@
 #include "metrics.h"
 #include "results.h"
 
+struct ingest;
+struct tail;
+
 /* Values computed on demand are refreshed at most this often for
  * /metrics (milliseconds). */
 #define WEB_COLLECT_EVERY_MS 100
@@ -37,8 +40,11 @@ struct web_cached {
 };
 
 struct web {
-	struct metrics_registry *registry;
+	struct metrics_registry *registry;   /* for /metrics */
 	const struct conf *conf;     /* the configuration in force */
+	struct ingest *ingest;       /* the pipeline in force (records) */
+	const struct tail *tail;     /* the follower (inputs), or NULL */
+	double start_time;           /* of the process, seconds */
 	int ready;
 	/* internal */
 	struct web_cached metrics_cache[2][2];   /* [format][gzip] */

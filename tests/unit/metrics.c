@@ -206,25 +206,33 @@ test_mark_sweep_and_bounds(void **state)
 	struct metrics_registry *r = metrics_create();
 	struct metrics_family *f = metrics_family_add(r, &descs[1], NULL, 0);
 	const char *a[] = { "iris", "x" }, *b[] = { "iris", "y" };
+	const char *m2[] = { "iris", "z" };
 	const char *m[] = { "iris" };
 	const double b1[] = { 1, 2 }, b2[] = { 1, 3 };
-	struct metrics_family *h;
+	struct metrics_family *h, *stay;
 	struct metrics_series *s;
 	char *text;
 
 	(void)state;
 	metrics_set(metrics_series_get(f, a), 5);
 	metrics_set(metrics_series_get(f, b), 7);
-	metrics_family_mark(f);
+	stay = metrics_family_add(r, &descs[3], NULL, 0);
+	metrics_set(metrics_series_get(stay, NULL), 3);
+	metrics_mark(r);
+	assert_ptr_equal(metrics_family_get(r, &descs[1], NULL, 0), f);
+	assert_null(metrics_series_find(f, m2));     /* nothing made */
 	s = metrics_series_get(f, a);          /* taken over */
-	metrics_family_sweep(f);
+	metrics_sweep(r);
 	assert_true(metrics_value(s) == 5);
 	text = render(r, METRICS_FORMAT_TEXT);
 	assert_contains(text, "test_temperature{model=\"iris\",column=\"x\"} 5");
 	assert_null(strstr(text, "column=\"y\""));
+	assert_null(strstr(text, "column=\"z\""));
+	/* A family nobody took is its owner's still. */
+	assert_contains(text, "\ntest_empty 3\n");
 	free(text);
 	/* Unmarked, a sweep removes nothing. */
-	metrics_family_sweep(f);
+	metrics_sweep(r);
 	assert_true(metrics_value(metrics_series_get(f, a)) == 5);
 
 	h = metrics_family_add(r, &descs[2], b1, 2);

@@ -1,0 +1,89 @@
+/*
+ * daemon.h - the running daemon, shared by main.c and reload.c.
+ *
+ * main.c starts and stops the daemon and runs its timers and
+ * checkpoints; reload.c puts a configuration read again in force.  Both
+ * work on this one structure, which main() owns.
+ */
+#ifndef DRIFTD_DAEMON_H
+#define DRIFTD_DAEMON_H
+
+#include <uv.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "http.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "tail.h"
+#include "web.h"
+
+enum {
+	DAEMON_M_BUILD_INFO,
+	DAEMON_M_RELOAD_OK,
+	DAEMON_M_CHECKPOINTS,
+	DAEMON_M_CHECKPOINT_ERRORS,
+	DAEMON_M_CHECKPOINT_TIME,
+	DAEMON_M_CHECKPOINT_DISCARDED,
+	DAEMON_M_COUNT
+};
+
+struct options {
+	const char *conf_path;
+	const char *listen;
+	const char *state_dir;
+	int verbose;
+	int check_config;
+	int once;
+};
+
+struct daemon {
+	uv_loop_t loop;
+	struct options opts;
+	struct conf *conf;
+	struct metrics_registry *registry;
+	struct metrics_series *m[DAEMON_M_COUNT];
+	struct http_server *http;
+	struct web web;
+	struct ingest *ingest;
+	struct tail *tail;
+	uv_timer_t checkpoint_timer;
+	uv_timer_t eval_timer;
+	uv_idle_t eval_idle;              /* steps an evaluation under way */
+	uv_timer_t notify_timer;          /* systemd watchdog and status */
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	uv_signal_t sighup;
+	int stopping;
+	int checkpoint_busy;              /* one is being written */
+	struct buf checkpoint_spare;      /* memory of the last one */
+	int checkpoint_failed;            /* the last one failed */
+	int exit_status;
+	int first_pending;                /* no record in a window yet */
+};
+
+/* Read the configuration the options name, with their overrides applied;
+ * errors are logged (or, for --check-config, printed). */
+int daemon_load_config(const struct options *o, struct conf **out);
+
+/* The follower's options as `c` sets them. */
+void daemon_tail_options(const struct conf *c, struct tail_options *o);
+
+/* Take a checkpoint: now, or with `background` in the thread pool. */
+void daemon_checkpoint(struct daemon *d, int background);
+
+/* Start following d->conf's inputs from `ts`, and make where each file
+ * starts durable. */
+void daemon_start_tail(struct daemon *d, const struct tail_state *ts);
+
+/* (Re)start the checkpoint and evaluation timers at d->conf's periods. */
+void daemon_start_timers(struct daemon *d);
+
+/* Send systemd the status line, after `prefix` ("READY=1\n", or ""). */
+void daemon_status(struct daemon *d, const char *prefix);
+
+/* SIGHUP: read the configuration again and put it in force, or keep the
+ * one in force if it cannot be (reload.c). */
+void daemon_reload(struct daemon *d);
+
+#endif

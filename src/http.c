@@ -910,6 +910,8 @@ http_server_close(struct http_server *s)
 {
 	struct conn *c, *next;
 
+	if (s == NULL)
+		return;
 	s->closing = 1;
 	for (c = s->first; c != NULL; c = next) {
 		next = c->next;

@@ -1,17 +1,17 @@
 /*
- * main.c - command line, start-up, signals and shutdown.
+ * main.c - command line, start-up, timers, checkpoints and shutdown.
  *
- * main() wires the modules together.  Start-up order: configuration, log
- * level, event loop, systemd notification, metrics registry, the pipeline
- * (ingest: parser, columns, windows, reference), HTTP server, signal
- * handlers, the checkpoint restored into the pipeline, the follower (tail)
- * and the checkpoint of where it starts, then the timers (checkpoints,
- * evaluations, systemd status).  Shutdown (daemon_stop(), then the end of
- * daemon_run()) runs in reverse: a final checkpoint, the follower, the HTTP
- * server, the timers and the signal handlers are closed, the loop is run
- * until their close callbacks (and a checkpoint being written) have
- * finished, then the pipeline, the pages, the registry and the
- * notification socket go, so that nothing is left allocated at exit.
+ * main() reads the command line and the configuration, then runs
+ * --check-config, --once or the daemon.  daemon_run() starts, in order:
+ * the event loop, the systemd notification socket, the metrics registry
+ * (driftd's own series, the process collector, the driftd_log_*
+ * families), the pipeline (ingest: parser, columns, reference, windows,
+ * drift evaluator), the pages and the HTTP server, the signal handlers,
+ * the checkpoint restored into the pipeline, the follower (tail) and the
+ * checkpoint of where it starts, the checkpoint and evaluation timers and
+ * the systemd timer.  daemon_stop() writes a final checkpoint, then
+ * closes the handles in the reverse order; the end of daemon_run() frees
+ * what remains, again in reverse.  A reload (SIGHUP) is reload.c's.
  */
 #include "config.h"
 
@@ -483,22 +483,20 @@ daemon_stop(struct daemon *d)
 	 * it, the exit is a failure. */
 	if (d->checkpoint_failed)
 		d->exit_status = EXIT_RUNTIME;
-	if (d->tail != NULL) {
-		tail_close(d->tail);
-		d->tail = NULL;
-		d->web.tail = NULL;
-	}
-	if (d->http != NULL) {
-		http_server_close(d->http);
-		d->http = NULL;
-	}
-	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
-	uv_close((uv_handle_t *)&d->eval_timer, on_handle_closed);
+	/* The handles in the reverse of the order daemon_run() started
+	 * them; their memory goes at the end of daemon_run(). */
 	uv_close((uv_handle_t *)&d->notify_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->eval_idle, on_handle_closed);
-	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
-	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+	uv_close((uv_handle_t *)&d->eval_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
+	tail_close(d->tail);
+	d->tail = NULL;
+	d->web.tail = NULL;
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
+	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
+	http_server_close(d->http);
+	d->http = NULL;
 }
 
 static void
@@ -669,15 +667,16 @@ daemon_run(struct daemon *d)
 	status = d->exit_status;
 	log_info("stopped");
 out:
-	/* Run until every close callback has fired, then tear down. */
+	/* Run until every close callback (and a checkpoint being written)
+	 * has finished, then free the rest in the reverse of its start. */
 	uv_run(&d->loop, UV_RUN_DEFAULT);
+	buf_free(&d->checkpoint_spare);
+	web_free(&d->web);
+	ingest_destroy(d->ingest);
+	metrics_destroy(d->registry);
+	notify_close();
 	if (uv_loop_close(&d->loop) != 0)
 		log_warn("event loop closed with handles still open");
-	ingest_destroy(d->ingest);
-	web_free(&d->web);
-	metrics_destroy(d->registry);
-	buf_free(&d->checkpoint_spare);
-	notify_close();
 	return status;
 }
 

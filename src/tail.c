@@ -1527,6 +1527,8 @@ tail_close(struct tail *t)
 {
 	size_t i;
 
+	if (t == NULL)
+		return;
 	t->closing = 1;
 	/* A scrape after this must not reach the tail, which is freed
 	 * once its handles are closed. */

@@ -317,4 +317,39 @@ def test_reload_with_new_buckets_applies_them():
                 in text, text)
         d.stop()
 
+def test_reload_to_another_model_and_reference_leaves_nothing_stale():
+    """A reload that renames the model and swaps a captured reference for
+    a file: every series of the old model, the old reference's info and
+    the capture gauge go at once; the log counters go on."""
+    with h.Daemon() as d:
+        log, ref = os.path.join(d.dir, "p.log"), os.path.join(d.dir, "ref.csv")
+        state = os.path.join(d.dir, "state")
+        write_ref(ref, normal(300, 0, 9))
+        write(log, normal(200, 0, 10))
+        d.write_config(conf(log, "[reference]\ncapture = 100\n", state=state))
+        d.start()
+        h.wait_for(lambda: detected(d) is not None, what="an evaluation")
+        h.check_eq(d.sample("driftd_reference_capture_saved"), 1.0, "saved")
+        lines = d.sample("driftd_log_lines_total", input=log)
+        d.write_config(conf(log, f"[reference]\nfile = {ref}\n", state=state)
+                       .replace("name = m\n", "name = m2\n"))
+        d.send_signal(__import__("signal").SIGHUP)
+        d.wait_log("configuration reloaded")
+        text = d.metrics()
+        h.check('model="m"' not in text, text)
+        h.check("driftd_reference_capture_saved" not in text, text)
+        h.check('source="capture"' not in text, text)
+        s = h.parse_metrics(text)
+        h.check_eq(h.sample(s, "prediction_reference_info", model="m2",
+                            source=ref, sha256=__import__("hashlib").sha256(
+                                open(ref, "rb").read()).hexdigest()), 1.0,
+                   "the new reference in force")
+        h.check_eq(h.sample(s, "driftd_log_lines_total", input=log), lines,
+                   "log counters go on")
+        h.wait_for(lambda: d.sample("prediction_drift_detected", model="m2",
+                                    column="features.x") is not None,
+                   what="the renamed model evaluated")
+        d.stop()
+
+
 h.main(globals())

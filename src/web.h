@@ -11,9 +11,10 @@
  *                   being captured), else 503
  *
  * HEAD works wherever GET does; other methods get 405 with an Allow header
- * and unknown paths 404.  /metrics is rendered from the metrics registry,
- * the pages from the last evaluation's results (struct results) and the
- * input counters; nothing here waits on computation.
+ * and unknown paths 404.  /metrics is rendered from the metrics registry;
+ * the pages never read it: they show the last evaluation's results
+ * (struct results), and ask the follower for its inputs and the pipeline
+ * for its record count.  Nothing here waits on computation.
  */
 #ifndef DRIFTD_WEB_H
 #define DRIFTD_WEB_H

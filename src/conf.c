@@ -34,6 +34,7 @@
 static const char *const start_at_choices[] = { "end", "beginning", NULL };
 static const char *const correction_choices[] = { "none", "bonferroni", "fdr", NULL };
 static const char *const unit_choices[] = { "s", "ms", "us", NULL };
+static const char *const yes_no[] = { "no", "yes", NULL };
 
 #define LATENCY_BUCKETS "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10"
 #define CONFIDENCE_BUCKETS "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
@@ -47,6 +48,7 @@ static const struct key keys[] = {
 	KEY("global", "state_dir", KT_STRING, F(state_dir), ""),
 	KEY("global", "log_level", KT_LOGLEVEL, F(log_level), "info"),
 	KEY("global", "checkpoint_interval", KT_DURATION, F(checkpoint_interval_ms), "5s", .min = 100, .max = 3600e3),
+	KEY("global", "enable_lifecycle", KT_ENUM, F(enable_lifecycle), "no", .choices = yes_no),
 
 	KEY("input", "path", KT_STRINGS, F(inputs), NULL),
 	KEY("input", "start_at", KT_ENUM, F(start_at), "end", .choices = start_at_choices),
@@ -91,6 +93,9 @@ static const struct key keys[] = {
 	KEY("drift", "bins", KT_UINT, F(drift.bins), "10", .min = 2, .max = 1000),
 	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
+
+	KEY("report", "history", KT_UINT, F(report_history), "360", .max = CONF_MAX_REPORT_HISTORY),
+	KEY("report", "keep", KT_UINT, F(report_keep), "50", .max = 100000),
 };
 
 #undef F

@@ -35,6 +35,7 @@
 #define CONF_MAX_BUCKETS    64      /* bounds of one histogram */
 #define CONF_MAX_INPUTS     64      /* [input] path entries */
 #define CONF_MAX_FEATURES   10000   /* [features] lines */
+#define CONF_MAX_REPORT_HISTORY 4096    /* [report] history */
 
 /* A list of doubles (histogram buckets, in increasing order). */
 struct conf_doubles {
@@ -117,6 +118,7 @@ struct conf {
 	char *state_dir;       /* "" when no state is kept */
 	enum log_level log_level;
 	uint64_t checkpoint_interval_ms;
+	int enable_lifecycle;  /* POST /-/evaluate and /-/reload answer */
 
 	/* [input] */
 	struct conf_strings inputs;   /* files or globs */
@@ -165,6 +167,10 @@ struct conf {
 	struct conf_drift drift;       /* thresholds and bins; tests unused */
 	enum conf_correction correction;
 	double dataset_share;
+
+	/* [report] */
+	uint64_t report_history;       /* evaluations a sparkline shows */
+	uint64_t report_keep;          /* saved reports kept; 0: none saved */
 
 	/* [feature PATH] sections */
 	struct conf_override *overrides;

@@ -25,6 +25,7 @@ enum {
 	DAEMON_M_CHECKPOINT_ERRORS,
 	DAEMON_M_CHECKPOINT_TIME,
 	DAEMON_M_CHECKPOINT_DISCARDED,
+	DAEMON_M_REPORTS_SAVED,
 	DAEMON_M_COUNT
 };
 
@@ -35,6 +36,7 @@ struct options {
 	int verbose;
 	int check_config;
 	int once;
+	const char *report;          /* --report FILE, with --once */
 };
 
 struct daemon {
@@ -60,11 +62,15 @@ struct daemon {
 	int checkpoint_failed;            /* the last one failed */
 	int exit_status;
 	int first_pending;                /* no record in a window yet */
+	int eval_again;                   /* one more, after the one under way */
+	uint64_t report_checked;          /* web.prepared when last looked */
 };
 
 /* Read the configuration the options name, with their overrides applied;
- * errors are logged (or, for --check-config, printed). */
-int daemon_load_config(const struct options *o, struct conf **out);
+ * errors are logged (or, for --check-config, printed) and, if `why` is
+ * not NULL, appended to it a line each. */
+int daemon_load_config(const struct options *o, struct conf **out,
+    struct buf *why);
 
 /* The follower's options as `c` sets them. */
 void daemon_tail_options(const struct conf *c, struct tail_options *o);
@@ -82,8 +88,9 @@ void daemon_start_timers(struct daemon *d);
 /* Send systemd the status line, after `prefix` ("READY=1\n", or ""). */
 void daemon_status(struct daemon *d, const char *prefix);
 
-/* SIGHUP: read the configuration again and put it in force, or keep the
- * one in force if it cannot be (reload.c). */
-void daemon_reload(struct daemon *d);
+/* SIGHUP and POST /-/reload: read the configuration again and put it in
+ * force (0), or keep the one in force if it cannot be (-1, with the
+ * reason appended to `why` if not NULL) (reload.c). */
+int daemon_reload(struct daemon *d, struct buf *why);
 
 #endif

@@ -96,6 +96,14 @@ struct result {
 	double threshold[CONF_TEST_COUNT];
 	int decide;
 	int detected;
+	struct results_chart *chart;  /* until the snapshot takes it */
+};
+
+/* The deciding test's values at the last evaluations, for the report's
+ * sparklines: a ring of up to [report] history values. */
+struct history {
+	double *v;
+	size_t start, n;
 };
 
 /* Series of one column, made on first use. */
@@ -117,7 +125,10 @@ struct drift {
 	struct metrics_series *dataset, *drifted, *ratio, *eval_time, *info;
 	struct metrics_series *duration;
 	struct colseries *cols;
+	struct history *hist;         /* per column, as cols */
 	size_t ncols;
+	size_t hist_cap;              /* [report] history */
+	double last_dataset;          /* the verdict before, NaN if unknown */
 	struct results *latest;       /* the last evaluation's snapshot */
 	char *ref_source, *ref_sha;   /* the reference in force */
 	/* the evaluation under way */
@@ -163,6 +174,8 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	d->correction = c->correction;
 	d->dataset_share = c->dataset_share;
 	d->alpha = c->drift.p_value;
+	d->hist_cap = (size_t)c->report_history;
+	d->last_dataset = NAN;
 	d->duration = metrics_series_get(d->fam[F_DURATION], NULL);
 	/* What a predecessor of the same model published stays in place
 	 * until this one publishes (see drift_add_columns()). */
@@ -207,6 +220,8 @@ drift_add_columns(struct drift *d, struct columns *cs)
 		return;
 	d->cols = xreallocarray(d->cols, n, sizeof(*d->cols));
 	memset(d->cols + d->ncols, 0, (n - d->ncols) * sizeof(*d->cols));
+	d->hist = xreallocarray(d->hist, n, sizeof(*d->hist));
+	memset(d->hist + d->ncols, 0, (n - d->ncols) * sizeof(*d->hist));
 	for (i = d->ncols; i < n; i++)
 		take_over(d, &d->cols[i], columns_get(cs, i)->name);
 	d->ncols = n;
@@ -215,8 +230,15 @@ drift_add_columns(struct drift *d, struct columns *cs)
 void
 drift_destroy(struct drift *d)
 {
+	size_t i;
+
 	if (d == NULL)
 		return;
+	for (i = 0; i < d->ncols; i++)
+		free(d->hist[i].v);
+	free(d->hist);
+	for (i = 0; i < d->nres; i++)
+		results_chart_free(d->res[i].chart);
 	free(d->cols);
 	free(d->res);
 	free(d->sorted);
@@ -379,8 +401,7 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		}
 		return PHASE_BINS;
 	case PHASE_BINS:
-		if (!(res->tests & ((1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))))
-			return PHASE_WASSERSTEIN;
+		/* Computed for every tested column: the report charts them. */
 		d->bins_w = grow(d->bins_w, &d->nbins_w, nb, sizeof(double));
 		if (!d->cur_grouped) {
 			/* Merge the sorted window with the edges: a value
@@ -394,6 +415,12 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 		}
 		for (k = 0; k < nb; k++)
 			d->bins_w[k] /= (double)nw;
+		res->chart = results_chart_create(nb, 0);
+		memcpy(res->chart->ref, rc->props, nb * sizeof(double));
+		memcpy(res->chart->win, d->bins_w, nb * sizeof(double));
+		if (rc->nedges > 0)
+			memcpy(res->chart->edges, rc->edges,
+			    rc->nedges * sizeof(double));
 		if (res->tests & (1u << CONF_TEST_PSI))
 			res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, rc->props, nb);
 		if (res->tests & (1u << CONF_TEST_JS))
@@ -418,10 +445,67 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 	return PHASE_DONE;
 }
 
+/*
+ * The chart of a categorical column whose k bins (categories present in
+ * window or reference, in id order) d->bins_w and d->bins_r hold: the
+ * RESULTS_MAX_BARS - 1 largest (by the larger of the two proportions)
+ * in id order, then the rest together, when there are more.
+ */
+static struct results_chart *
+category_chart(struct drift *d, const struct column *c, const uint32_t *wc,
+    size_t nwc, const struct reference_column *rc, size_t k)
+{
+	size_t n = k <= RESULTS_MAX_BARS ? k : RESULTS_MAX_BARS;
+	size_t keep = k <= RESULTS_MAX_BARS ? k : RESULTS_MAX_BARS - 1;
+	struct results_chart *ch = results_chart_create(n, 1);
+	double cut = -1, *big;
+	size_t i, id, j = 0, at = 0, ties;
+
+	if (keep < k) {
+		/* The keep-th largest value is the cut; ties at it are
+		 * taken in id order until there are keep bars. */
+		big = xcalloc(k, sizeof(double));
+		for (i = 0; i < k; i++)
+			big[i] = d->bins_w[i] > d->bins_r[i] ? d->bins_w[i] :
+			    d->bins_r[i];
+		stats_sort(big, k);
+		cut = big[k - keep];
+		for (ties = 0, i = k - keep; i < k && big[i] == cut; i++)
+			ties++;
+		free(big);
+	} else {
+		ties = 0;
+	}
+	/* Walk the ids as eval_categorical() did, to name the bins. */
+	for (id = 0; j < k; id++) {
+		uint32_t w = id < nwc ? wc[id] : 0;
+		uint32_t r = id < rc->ncounts ? rc->counts[id] : 0;
+		double m;
+
+		if (w == 0 && r == 0)
+			continue;
+		m = d->bins_w[j] > d->bins_r[j] ? d->bins_w[j] : d->bins_r[j];
+		if (keep == k || m > cut || (m == cut && ties > 0 && ties--)) {
+			ch->ref[at] = d->bins_r[j];
+			ch->win[at] = d->bins_w[j];
+			ch->labels[at++] = xstrdup(id < c->nlabels ?
+			    c->labels[id] : "?");
+		} else {
+			ch->ref[n - 1] += d->bins_r[j];
+			ch->win[n - 1] += d->bins_w[j];
+		}
+		j++;
+	}
+	if (keep < k)
+		ch->labels[n - 1] = xstrdup(RESULTS_REST_LABEL);
+	return ch;
+}
+
 static void
 eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
     struct result *res)
 {
+	const struct column *c = columns_get(d->cs, col);
 	size_t nwc, i, k = 0, nw = 0, nr = 0;
 	const uint32_t *wc = window_category_counts(d->w, col, &nwc);
 	size_t n = nwc > rc->ncounts ? nwc : rc->ncounts;
@@ -448,6 +532,7 @@ eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
 		d->bins_w[i] /= (double)nw;
 		d->bins_r[i] /= (double)nr;
 	}
+	res->chart = category_chart(d, c, wc, nwc, rc, k);
 	if (res->tests & (1u << CONF_TEST_PSI))
 		res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, d->bins_r, k);
 	if (res->tests & (1u << CONF_TEST_JS))
@@ -484,6 +569,7 @@ eval_column(struct drift *d, size_t col, int phase)
 
 	if (phase == PHASE_START) {
 		nvalid = window_valid(d->w, col);
+		results_chart_free(res->chart);
 		memset(res, 0, sizeof(*res));
 		res->records = window_records(d->w);
 		res->samples = nvalid;
@@ -624,6 +710,116 @@ drop(struct metrics_series **s)
 	}
 }
 
+static void
+ring_push(struct history *h, size_t cap, double v)
+{
+	if (cap == 0)
+		return;
+	if (h->v == NULL)
+		h->v = xcalloc(cap, sizeof(double));
+	if (h->n < cap) {
+		h->v[(h->start + h->n++) % cap] = v;
+	} else {
+		h->v[h->start] = v;
+		h->start = (h->start + 1) % cap;
+	}
+}
+
+/* Add this evaluation's value of column `i` to its history. */
+static void
+history_push(struct drift *d, size_t i, const struct result *res)
+{
+	double v = NAN;
+
+	if (i >= d->ncols)
+		return;
+	if (res->tested && (res->tests & (1u << res->decide)))
+		v = is_pvalue_test(res->decide) ? res->pvalue[res->decide] :
+		    res->score[res->decide];
+	ring_push(&d->hist[i], d->hist_cap, v);
+}
+
+/* The history oldest first, in new memory (NULL when empty). */
+static double *
+history_copy(const struct history *h, size_t cap, size_t *n)
+{
+	double *out;
+	size_t i;
+
+	*n = h->n;
+	if (h->n == 0)
+		return NULL;
+	out = xcalloc(h->n, sizeof(double));
+	for (i = 0; i < h->n; i++)
+		out[i] = h->v[(h->start + i) % cap];
+	return out;
+}
+
+/*
+ * The report's memory in a checkpoint (STATE_TAG_HISTORY): u32 the last
+ * dataset verdict (0, 1, or 2 when unknown), u32 the number of columns,
+ * then per column its name (bytes), u32 the number of values and the
+ * values, oldest first.
+ */
+void
+drift_save(const struct drift *d, const struct columns *cs,
+    struct state_writer *w)
+{
+	size_t i, k, n = d->ncols < columns_count(cs) ? d->ncols :
+	    columns_count(cs);
+
+	state_begin_section(w, STATE_TAG_HISTORY);
+	state_put_u32(w, isnan(d->last_dataset) ? 2 : (uint32_t)d->last_dataset);
+	state_put_u32(w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		const char *name = columns_get((struct columns *)(uintptr_t)cs,
+		    i)->name;
+		const struct history *h = &d->hist[i];
+
+		state_put_bytes(w, name, strlen(name));
+		state_put_u32(w, (uint32_t)h->n);
+		for (k = 0; k < h->n; k++)
+			state_put_double(w, h->v[(h->start + k) % d->hist_cap]);
+	}
+	state_end_section(w);
+}
+
+int
+drift_restore(struct drift *d, struct columns *cs, const struct buf *file)
+{
+	struct state_reader r;
+	uint32_t last, nc, c, n, k;
+
+	if (state_section(file, STATE_TAG_HISTORY, &r) != 0)
+		return 0;
+	drift_add_columns(d, cs);
+	last = state_get_u32(&r);
+	nc = state_get_u32(&r);
+	if (r.bad || last > 2 || nc > STATE_MAX_ENTRIES)
+		return -EBADMSG;
+	for (c = 0; c < nc && !r.bad; c++) {
+		size_t len;
+		const char *name = state_get_string(&r, &len);
+		long col = name != NULL ? columns_find(cs, name, len) : -1;
+
+		n = state_get_u32(&r);
+		if (r.bad || n > CONF_MAX_REPORT_HISTORY)
+			return -EBADMSG;
+		for (k = 0; k < n; k++) {
+			double v = state_get_double(&r);
+
+			/* The newest hist_cap values, if fewer are kept now. */
+			if (col >= 0 && (size_t)col < d->ncols &&
+			    n - k <= d->hist_cap)
+				ring_push(&d->hist[col], d->hist_cap, v);
+		}
+	}
+	if (r.bad)
+		return -EBADMSG;
+	d->last_dataset = last == 2 ? NAN : (double)last;
+	return 0;
+}
+
 /* The evaluation's results as a snapshot (see results.h), replacing the
  * last one. */
 static void
@@ -637,11 +833,15 @@ snapshot(struct drift *d, size_t n)
 	r->ratio = d->tested_now > 0 ?
 	    (double)d->drifted_now / (double)d->tested_now : 0;
 	r->dataset = d->tested_now > 0 && r->ratio >= d->dataset_share;
+	r->dataset_share = d->dataset_share;
+	r->tested = (double)d->tested_now;
+	r->entered_drift = r->dataset == 1 && d->last_dataset != 1;
+	d->last_dataset = r->dataset;
 	r->ref_source = d->ref_source != NULL ? xstrdup(d->ref_source) : NULL;
 	r->ref_sha = d->ref_sha != NULL ? xstrdup(d->ref_sha) : NULL;
 	for (i = 0; i < n; i++) {
 		const struct column *c = columns_get(d->cs, i);
-		const struct result *res = &d->res[i];
+		struct result *res = &d->res[i];
 		struct results_column *rc = &r->cols[i];
 
 		rc->name = xstrdup(c->name);
@@ -658,8 +858,14 @@ snapshot(struct drift *d, size_t n)
 		if (res->has_ref)
 			rc->ref_samples = (double)res->ref_samples;
 		rc->events = metrics_value(d->cols[i].events);
+		rc->chart = res->chart;
+		res->chart = NULL;
+		history_push(d, i, res);
+		rc->history = history_copy(&d->hist[i], d->hist_cap,
+		    &rc->nhistory);
 		if (!res->tested)
 			continue;
+		rc->decide = res->decide;
 		rc->detected = res->detected;
 		for (t = 0; t < CONF_TEST_COUNT; t++) {
 			if (!(res->tests & (1u << t)))
@@ -781,6 +987,7 @@ drift_begin(struct drift *d, struct columns *cs, struct window *w,
 	d->spent_ns = 0;
 	if (d->nres < n) {
 		d->res = xreallocarray(d->res, n, sizeof(*d->res));
+		memset(d->res + d->nres, 0, (n - d->nres) * sizeof(*d->res));
 		d->nres = n;
 	}
 	d->busy = 1;
@@ -810,8 +1017,10 @@ drift_step(struct drift *d, double budget)
 		return 0;
 	start = uv_hrtime();
 	/* Columns the evaluation did not reach are left out this time. */
-	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++)
+	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++) {
+		results_chart_free(d->res[d->next].chart);
 		memset(&d->res[d->next], 0, sizeof(d->res[0]));
+	}
 	decide(d);
 	publish(d);
 	d->spent_ns += uv_hrtime() - start;

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "reference.h"
 #include "results.h"
+#include "state.h"
 #include "window.h"
 
 struct drift;
@@ -36,6 +37,13 @@ void drift_destroy(struct drift *d);
 /* Columns of `cs` added since the last call: the evaluator takes over
  * their series, if a predecessor left any. */
 void drift_add_columns(struct drift *d, struct columns *cs);
+
+/* The report's history (and the last dataset verdict) as a checkpoint
+ * section, and back from one: by column name, into columns of `cs`.
+ * drift_restore() returns 0, or -EBADMSG. */
+void drift_save(const struct drift *d, const struct columns *cs,
+    struct state_writer *w);
+int drift_restore(struct drift *d, struct columns *cs, const struct buf *file);
 
 /* Say which reference is in force (prediction_reference_info). */
 void drift_set_reference(struct drift *d, const struct reference *r);

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,9 +73,15 @@ struct conn {
 	struct http_response resp;
 	size_t queued;                 /* bytes of the response being written */
 	struct http_body *writing_shared;   /* counted in its writers */
+	struct http_later *later;      /* the response comes later */
 	int deferred;                  /* waiting in the server's queue */
 	int deferred_is_head;
 	struct conn *dnext;            /* that queue */
+};
+
+struct http_later {
+	struct conn *c;                /* NULL once the connection is gone */
+	int is_head;
 };
 
 struct http_server {
@@ -281,6 +288,10 @@ conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->later != NULL) {
+		c->later->c = NULL;
+		c->later = NULL;
+	}
 	if (c->offline != NULL)
 		return;
 	uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
@@ -656,7 +667,46 @@ conn_dispatch(struct conn *c)
 	    c->accept_encoding.data : "";
 	response_reset(&c->resp);
 	s->handler(&req, &c->resp, s->arg);
+	if (c->later != NULL) {
+		/* Nothing more is read until the answer is out. */
+		c->later->is_head = req.is_head;
+		c->writing = 1;
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		conn_timer_set(c, HTTP_WRITE_TIMEOUT_MS);
+		return;
+	}
 	conn_respond(c, req.is_head);
+}
+
+struct http_later *
+http_respond_later(struct http_response *resp)
+{
+	struct conn *c = (struct conn *)(void *)((char *)resp -
+	    offsetof(struct conn, resp));
+
+	if (c->offline != NULL || c->later != NULL)
+		return NULL;
+	c->later = xcalloc(1, sizeof(*c->later));
+	c->later->c = c;
+	return c->later;
+}
+
+void
+http_later_finish(struct http_later *l, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	struct conn *c = l->c;
+
+	if (c != NULL) {
+		c->later = NULL;
+		c->writing = 0;
+		response_reset(&c->resp);
+		c->resp.status = status;
+		c->resp.content_type = content_type;
+		buf_append(&c->resp.body, body, len);
+		conn_respond(c, l->is_head);
+	}
+	free(l);
 }
 
 static void

@@ -89,6 +89,20 @@ struct http_response {
 typedef void (*http_handler_cb)(const struct http_request *req,
     struct http_response *resp, void *arg);
 
+/*
+ * A handler that can answer only later (once an evaluation is done) calls
+ * http_respond_later() on its response and keeps the token; the
+ * connection reads nothing more meanwhile.  Every token must be given
+ * back, exactly once, to http_later_finish(), which sends the answer if
+ * the connection is still there (a client that left, or one that waited
+ * longer than HTTP_WRITE_TIMEOUT_MS, is gone) and frees the token.
+ * NULL when the response cannot wait (http_serve_buffer()): answer now.
+ */
+struct http_later;
+struct http_later *http_respond_later(struct http_response *resp);
+void http_later_finish(struct http_later *l, int status,
+    const char *content_type, const char *body, size_t len);
+
 struct http_server;
 
 /*

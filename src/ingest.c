@@ -637,15 +637,22 @@ ingest_save(struct ingest *g, struct state_writer *w)
 {
 	save_capture_state(g, w);
 	save_windows(g, w);
+	drift_save(g->drift, g->columns, w);
 }
 
 long
 ingest_restore(struct ingest *g, const struct buf *file)
 {
+	long n;
+
 	if (restore_capture_state(g, file) != 0)
 		log_warn("checkpoint: the reference capture's section is "
 		    "unreadable; capturing from here");
-	return restore_windows(g, file);
+	n = restore_windows(g, file);
+	if (n >= 0 && drift_restore(g->drift, g->columns, file) != 0)
+		log_warn("checkpoint: the report's history is unreadable; it "
+		    "starts again");
+	return n;
 }
 
 void

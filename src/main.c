@@ -33,6 +33,8 @@
 #include "metrics.h"
 #include "notify.h"
 #include "procstat.h"
+#include "report.h"
+#include "reports.h"
 #include "state.h"
 #include "tail.h"
 #include "util.h"
@@ -57,6 +59,9 @@ static const struct metrics_desc main_metrics[DAEMON_M_COUNT] = {
 	[DAEMON_M_CHECKPOINT_DISCARDED] = { "driftd_checkpoint_discarded_total",
 	    METRICS_COUNTER, "Checkpoints, or parts of one, found unusable at "
 	    "start-up: what they held was lost.", { NULL } },
+	[DAEMON_M_REPORTS_SAVED] = { "driftd_reports_saved_total",
+	    METRICS_COUNTER, "Reports saved to state_dir/reports when the "
+	    "dataset's verdict turned to drift.", { NULL } },
 };
 
 static void
@@ -65,7 +70,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: driftd [-c FILE] [--listen ADDR] [--state-dir DIR] [-v]\n"
 	    "       driftd --check-config [-c FILE]\n"
-	    "       driftd --once [-c FILE] [LOGFILE...]\n"
+	    "       driftd --once [--report HTML] [-c FILE] [LOGFILE...]\n"
 	    "       driftd --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
@@ -75,6 +80,7 @@ usage(FILE *fp)
 	    "      --check-config    validate the configuration, print it, exit\n"
 	    "      --once            read the logs to their end, print the metrics, exit\n"
 	    "                        (LOGFILEs replace [input] path; - is stdin)\n"
+	    "      --report HTML     with --once: also write the drift report to HTML\n"
 	    "      --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n"
 	    "\n"
@@ -107,7 +113,8 @@ apply_overrides(struct conf *c, const struct options *o)
 }
 
 int
-daemon_load_config(const struct options *o, struct conf **out)
+daemon_load_config(const struct options *o, struct conf **out,
+    struct buf *why)
 {
 	struct buf errors = BUF_INIT;
 	int r;
@@ -126,6 +133,8 @@ daemon_load_config(const struct options *o, struct conf **out)
 				fprintf(stderr, "%s\n", line);
 			else
 				log_error("%s", line);
+			if (why != NULL)
+				buf_printf(why, "%s\n", line);
 			line = nl != NULL ? nl + 1 : NULL;
 		}
 		buf_free(&errors);
@@ -146,10 +155,10 @@ on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void begin_evaluation(struct daemon *d);
+
 /* The line callback tail calls; it forwards to the ingest in force, which
  * a reload may replace. */
-static void on_eval_idle(uv_idle_t *h);
-
 static enum tail_line_result
 on_line(void *arg, const char *line, size_t len)
 {
@@ -160,10 +169,8 @@ on_line(void *arg, const char *line, size_t len)
 	 * first record in the window brings an evaluation forward. */
 	if (d->first_pending && ingest_window_records(d->ingest) > 0) {
 		d->first_pending = 0;
-		if (!ingest_evaluating(d->ingest)) {
-			ingest_begin_evaluation(d->ingest);
-			uv_idle_start(&d->eval_idle, on_eval_idle);
-		}
+		if (!uv_is_active((uv_handle_t *)&d->eval_idle))
+			begin_evaluation(d);
 	}
 	return r;
 }
@@ -324,6 +331,52 @@ on_checkpoint_timer(uv_timer_t *h)
 #define EVAL_SLICE_SECONDS 0.0005
 
 static void
+report_saved(void *arg, int r, const char *name)
+{
+	struct daemon *d = arg;
+
+	if (r != 0) {
+		log_error("%s/%s: cannot save the report: %s",
+		    d->conf->state_dir, REPORTS_DIR, strerror(-r));
+		return;
+	}
+	metrics_add(d->m[DAEMON_M_REPORTS_SAVED], 1);
+	log_info("dataset drift: report saved as %s/%s/%s", d->conf->state_dir,
+	    REPORTS_DIR, name);
+}
+
+/* The results of an evaluation are ready to show: when the dataset's
+ * verdict turned to drift with it, its report is saved. */
+static void
+evaluated(struct daemon *d)
+{
+	const struct results *r = d->web.results;
+	struct buf html = BUF_INIT;
+
+	if (d->report_checked == d->web.prepared)
+		return;
+	d->report_checked = d->web.prepared;
+	if (r == NULL || !r->entered_drift || d->conf->state_dir[0] == '\0' ||
+	    d->conf->report_keep == 0)
+		return;
+	web_report(&d->web, &html, "Saved by driftd when the dataset's "
+	    "verdict turned to drift.");
+	if (reports_save_async(&d->loop, d->conf->state_dir, r->time, &html,
+	    (size_t)d->conf->report_keep, report_saved, d) != 0)
+		log_error("cannot save the report: no thread available");
+	buf_free(&html);
+}
+
+static void on_eval_idle(uv_idle_t *h);
+
+static void
+begin_evaluation(struct daemon *d)
+{
+	ingest_begin_evaluation(d->ingest);
+	uv_idle_start(&d->eval_idle, on_eval_idle);
+}
+
+static void
 on_eval_idle(uv_idle_t *h)
 {
 	struct daemon *d = h->data;
@@ -335,8 +388,14 @@ on_eval_idle(uv_idle_t *h)
 			return;
 		web_set_results(&d->web, ingest_results(d->ingest));
 	}
-	if (web_prepare(&d->web, EVAL_SLICE_SECONDS))
-		uv_idle_stop(h);
+	if (!web_prepare(&d->web, EVAL_SLICE_SECONDS))
+		return;
+	uv_idle_stop(h);
+	evaluated(d);
+	if (d->eval_again && !d->stopping) {
+		d->eval_again = 0;
+		begin_evaluation(d);
+	}
 }
 
 static void
@@ -344,10 +403,31 @@ on_eval_timer(uv_timer_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (ingest_evaluating(d->ingest))
+	if (ingest_evaluating(d->ingest) || uv_is_active((uv_handle_t *)
+	    &d->eval_idle))
 		return;          /* the last one is still going */
-	ingest_begin_evaluation(d->ingest);
-	uv_idle_start(&d->eval_idle, on_eval_idle);
+	begin_evaluation(d);
+}
+
+/* POST /-/evaluate: an evaluation that starts now, or right after the
+ * one under way (which may have read its windows already). */
+static uint64_t
+lifecycle_evaluate(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (uv_is_active((uv_handle_t *)&d->eval_idle)) {
+		d->eval_again = 1;
+		return d->web.prepared + 2;
+	}
+	begin_evaluation(d);
+	return d->web.prepared + 1;
+}
+
+static int
+lifecycle_reload(void *arg, struct buf *why)
+{
+	return daemon_reload(arg, why);
 }
 
 void
@@ -505,7 +585,7 @@ on_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	if (signum == SIGHUP)
-		daemon_reload(d);
+		(void)daemon_reload(d, NULL);
 	else
 		daemon_stop(d);
 }
@@ -526,6 +606,36 @@ register_self_metrics(struct daemon *d)
 		d->m[i] = metrics_series_get(fams[i], NULL);
 	metrics_set(d->m[DAEMON_M_RELOAD_OK], 1);
 	procstat_register(d->registry);
+}
+
+/* --once --report: the report of the evaluation at the end of the logs,
+ * as one self-contained file.  0 or -1 (said). */
+static int
+write_report(struct daemon *d)
+{
+	struct report_info info;
+	struct buf html = BUF_INIT;
+	struct results *r = ingest_results(d->ingest);
+	FILE *fp;
+	int ok;
+
+	memset(&info, 0, sizeof(info));
+	info.version = PACKAGE_VERSION;
+	info.model = d->conf->model_name;
+	info.records = ingest_records(d->ingest);
+	info.window_size = (double)d->conf->window_size;
+	info.min_samples = (double)d->conf->min_samples;
+	info.note = "Written by driftd --once at the end of the logs.";
+	report_render(&html, &info, r);
+	fp = fopen(d->opts.report, "w");
+	ok = fp != NULL && fwrite(html.data, 1, html.len, fp) == html.len;
+	if (fp != NULL && fclose(fp) != 0)
+		ok = 0;
+	if (!ok)
+		log_error("%s: cannot write the report: %s", d->opts.report,
+		    strerror(errno));
+	buf_free(&html);
+	return ok ? 0 : -1;
 }
 
 /*
@@ -563,6 +673,8 @@ run_once(struct daemon *d, char **files, int nfiles)
 	if (r != 0)
 		status = EXIT_RUNTIME;
 	ingest_evaluate(d->ingest);
+	if (d->opts.report != NULL && write_report(d) != 0)
+		status = EXIT_RUNTIME;
 	metrics_render(d->registry, METRICS_FORMAT_TEXT, &out);
 	if (out.len > 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = EXIT_RUNTIME;
@@ -605,6 +717,9 @@ daemon_run(struct daemon *d)
 	}
 
 	d->web.registry = d->registry;
+	d->web.evaluate = lifecycle_evaluate;
+	d->web.reload = lifecycle_reload;
+	d->web.lifecycle_arg = d;
 	d->web.conf = d->conf;
 	d->web.ingest = d->ingest;
 	{
@@ -645,8 +760,7 @@ daemon_run(struct daemon *d)
 	/* Windows restored from a checkpoint are shown at once; empty ones
 	 * from their first record (see on_line()). */
 	if (ingest_window_records(d->ingest) > 0) {
-		ingest_begin_evaluation(d->ingest);
-		uv_idle_start(&d->eval_idle, on_eval_idle);
+		begin_evaluation(d);
 	} else {
 		d->first_pending = 1;
 	}
@@ -710,7 +824,8 @@ give_memory_back(void)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 256, OPT_STATE_DIR, OPT_CHECK, OPT_VERSION, OPT_ONCE };
+	enum { OPT_LISTEN = 256, OPT_STATE_DIR, OPT_CHECK, OPT_VERSION, OPT_ONCE,
+	    OPT_REPORT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -718,6 +833,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -747,6 +863,9 @@ main(int argc, char **argv)
 		case OPT_ONCE:
 			d.opts.once = 1;
 			break;
+		case OPT_REPORT:
+			d.opts.report = optarg;
+			break;
 		case OPT_VERSION:
 			printf("driftd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -758,6 +877,11 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (d.opts.report != NULL && !d.opts.once) {
+		fprintf(stderr, "driftd: --report goes with --once\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (optind < argc && !d.opts.once) {
 		fprintf(stderr, "driftd: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
@@ -765,7 +889,7 @@ main(int argc, char **argv)
 	}
 
 	log_init(d.opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (daemon_load_config(&d.opts, &d.conf) != 0)
+	if (daemon_load_config(&d.opts, &d.conf, NULL) != 0)
 		return EXIT_USAGE;
 	if (d.opts.check_config) {
 		struct buf err = BUF_INIT;

@@ -83,8 +83,8 @@ commit(struct daemon *d, struct conf *c, struct ingest *g)
 	d->web.conf = d->conf;
 }
 
-void
-daemon_reload(struct daemon *d)
+int
+daemon_reload(struct daemon *d, struct buf *why)
 {
 	struct conf *c = NULL;
 	struct ingest *g;
@@ -92,13 +92,15 @@ daemon_reload(struct daemon *d)
 
 	log_info("reloading configuration from %s", d->opts.conf_path);
 	notify_send("RELOADING=1");
-	if (daemon_load_config(&d->opts, &c) != 0)
+	if (daemon_load_config(&d->opts, &c, why) != 0)
 		goto fail;
 	/* The new pipeline's reference must load before the old pipeline
 	 * goes. */
 	g = ingest_load(c, &err);
 	if (g == NULL) {
 		log_error("%s", err.data != NULL ? err.data : "");
+		if (why != NULL)
+			buf_printf(why, "%s\n", err.data != NULL ? err.data : "");
 		goto fail;
 	}
 	buf_free(&err);
@@ -115,7 +117,7 @@ daemon_reload(struct daemon *d)
 	metrics_set(d->m[DAEMON_M_RELOAD_OK], 1);
 	log_info("configuration reloaded");
 	daemon_status(d, "READY=1\n");
-	return;
+	return 0;
 fail:
 	buf_free(&err);
 	conf_free(c);
@@ -123,4 +125,5 @@ fail:
 	metrics_set(d->m[DAEMON_M_RELOAD_OK], 0);
 	notify_send("READY=1\nSTATUS=reload failed; previous configuration "
 	    "in force");
+	return -1;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,6 +518,14 @@ state_get_u64(struct state_reader *r)
 	const unsigned char *p = take(r, 8);
 
 	return p ? state_le(p, 8) : 0;
+}
+
+double
+state_get_double(struct state_reader *r)
+{
+	const unsigned char *p = take(r, 8);
+
+	return p ? state_le_double(p) : NAN;
 }
 
 double

@@ -35,6 +35,7 @@ enum state_tag {
 	STATE_TAG_REFERENCE = 3,     /* a captured reference */
 	STATE_TAG_INPUTS = 4,        /* the inputs followed (older) */
 	STATE_TAG_TAIL = 5,          /* inputs and positions, closed files */
+	STATE_TAG_HISTORY = 6,       /* the report's history of scores */
 };
 
 /* An encoder for one checkpoint. */
@@ -112,6 +113,7 @@ int state_section(const struct buf *file, enum state_tag tag,
 
 uint32_t state_get_u32(struct state_reader *r);
 uint64_t state_get_u64(struct state_reader *r);
+double state_get_double(struct state_reader *r);
 /* Bounds on what a checkpoint may claim, so that a damaged one cannot
  * make driftd allocate without limit. */
 #define STATE_MAX_STRING  65536     /* bytes of a string */

@@ -26,4 +26,8 @@ size_t util_strlcpy(char *dst, const char *src, size_t dstsize);
 /* Seconds since the Unix epoch, wall clock. */
 double util_now(void);
 
+/* Length of the UTF-8 sequence at p (of at most `left` bytes), or 0 if
+ * it is not a valid one (overlong, a surrogate, beyond U+10FFFF). */
+size_t util_utf8_len(const unsigned char *p, size_t left);
+
 #endif

@@ -12,6 +12,8 @@
 #include <uv.h>
 
 #include "ingest.h"
+#include "report.h"
+#include "reports.h"
 #include "results.h"
 #include "tail.h"
 #include "util.h"
@@ -25,6 +27,8 @@
 
 /* Bodies smaller than this are not worth compressing. */
 #define GZIP_MIN_BYTES 512
+
+static void answer_waiters(struct web *w, int all);
 
 /* ------------------------------------------------------- negotiation */
 
@@ -211,6 +215,9 @@ gzip_body(struct web *w, struct http_response *resp)
 void
 web_free(struct web *w)
 {
+	answer_waiters(w, 1);
+	free(w->waiters);
+	w->waiters = NULL;
 	{
 		int f, g;
 
@@ -223,10 +230,14 @@ web_free(struct web *w)
 	results_unref(w->results);
 	results_unref(w->next);
 	w->results = w->next = NULL;
+	free(w->order);
+	w->order = NULL;
 	buf_free(&w->status_cols);
-	buf_free(&w->page_rows);
+	buf_free(&w->rows);
+	buf_free(&w->cards);
 	buf_free(&w->next_status);
-	buf_free(&w->next_page);
+	buf_free(&w->next_rows);
+	buf_free(&w->next_cards);
 	if (w->z_ready)
 		deflateEnd(&w->z);
 	w->z_ready = 0;
@@ -304,42 +315,41 @@ serve_ready(struct web *w, const struct http_request *req,
 
 /* ------------------------------------------------- the state, read back */
 
-/* What a page shows: the last evaluation's results, and the few figures
- * that are not evaluation results (inputs, records, version), asked of
+/* The figures a page shows that are not evaluation results, asked of
  * their owners. */
-struct view {
-	const char *version;
-	double start;
-	const char *model;
-	double records;
-	const struct results *res;    /* never NULL; empty before the first */
-	struct tail_input_info *in;
-	size_t nin;
-};
-
 static void
-view_build(struct web *w, struct view *v)
+report_info(struct web *w, struct report_info *info)
 {
-	static struct results none = { 1, NAN, NAN, NAN, NAN, NULL, NULL,
-	    NULL, 0 };
-	size_t i;
+	size_t i, n = tail_inputs(w->tail);
+	struct tail_input_info *in = xcalloc(n + 1, sizeof(*in));
 
-	memset(v, 0, sizeof(*v));
-	v->res = w->results != NULL ? w->results : &none;
-	v->version = PACKAGE_VERSION;
-	v->start = w->start_time;
-	v->model = w->conf != NULL ? w->conf->model_name : NULL;
-	v->records = w->ingest != NULL ? ingest_records(w->ingest) : NAN;
-	v->nin = tail_inputs(w->tail);
-	v->in = xcalloc(v->nin + 1, sizeof(*v->in));
-	for (i = 0; i < v->nin; i++)
-		tail_input_info(w->tail, i, &v->in[i]);
+	memset(info, 0, sizeof(*info));
+	info->version = PACKAGE_VERSION;
+	info->model = w->conf != NULL ? w->conf->model_name : NULL;
+	info->records = w->ingest != NULL ? ingest_records(w->ingest) : NAN;
+	info->window_size = w->conf != NULL ? (double)w->conf->window_size :
+	    NAN;
+	info->min_samples = w->conf != NULL ? (double)w->conf->min_samples :
+	    NAN;
+	for (i = 0; i < n; i++)
+		tail_input_info(w->tail, i, &in[i]);
+	info->in = in;
+	info->nin = n;
 }
 
 static void
-view_free(struct view *v)
+report_info_free(struct report_info *info)
 {
-	free(v->in);
+	free((void *)(uintptr_t)info->in);
+}
+
+/* The last evaluation's results, or an empty one before the first. */
+static const struct results *
+shown(struct web *w)
+{
+	if (w->results == NULL)
+		w->results = results_create(0);
+	return w->results;
 }
 
 /* ------------------------------------------------------------ /status */
@@ -348,25 +358,32 @@ static void
 json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left, n;
 
 	if (s == NULL) {
 		buf_puts(b, "null");
 		return;
 	}
+	left = strlen(s);
 	buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
+	while (left > 0) {
+		n = util_utf8_len(p, left);
+		if (n == 0) {
+			buf_puts(b, "\\ufffd");      /* not UTF-8 */
+			n = 1;
+		} else if (*p == '"' || *p == '\\') {
 			buf_putc(b, '\\');
-			buf_putc(b, (char)c);
-		} else if (c < 0x20) {
+			buf_putc(b, (char)*p);
+		} else if (*p < 0x20) {
 			buf_puts(b, "\\u00");
-			buf_putc(b, hex[c >> 4]);
-			buf_putc(b, hex[c & 15]);
+			buf_putc(b, hex[*p >> 4]);
+			buf_putc(b, hex[*p & 15]);
 		} else {
-			buf_putc(b, (char)c);
+			buf_append(b, (const char *)p, n);
 		}
+		p += n;
+		left -= n;
 	}
 	buf_putc(b, '"');
 }
@@ -387,42 +404,58 @@ json_bool(struct buf *b, double v)
 }
 
 static void
-serve_status(struct web *w, const struct http_request *req,
-    struct http_response *resp)
+json_numbers(struct buf *b, const double *v, size_t n)
 {
-	struct buf *b = &resp->body;
-	struct view v;
 	size_t i;
 
-	(void)req;
-	view_build(w, &v);
-	resp->content_type = CONTENT_TYPE_JSON;
+	buf_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		json_number(b, v[i]);
+	}
+	buf_putc(b, ']');
+}
+
+/* The /status document, around the columns web_prepare() rendered. */
+static void
+status_json(struct web *w, struct buf *b)
+{
+	const struct results *res = shown(w);
+	struct report_info info;
+	size_t i;
+
+	report_info(w, &info);
 	buf_puts(b, "{\"version\":");
-	json_string(b, v.version);
+	json_string(b, info.version);
 	buf_puts(b, ",\"start_time_seconds\":");
-	json_number(b, v.start);
+	json_number(b, w->start_time);
 	buf_printf(b, ",\"ready\":%s", w->ready ? "true" : "false");
 	buf_puts(b, ",\"model\":");
-	json_string(b, v.model);
+	json_string(b, info.model);
 	buf_puts(b, ",\"records\":");
-	json_number(b, v.records);
+	json_number(b, info.records);
 	buf_puts(b, ",\"window_size\":");
-	json_number(b, w->conf != NULL ? (double)w->conf->window_size : NAN);
+	json_number(b, info.window_size);
 	buf_puts(b, ",\"reference\":{\"source\":");
-	json_string(b, v.res->ref_source);
+	json_string(b, res->ref_source);
 	buf_puts(b, ",\"sha256\":");
-	json_string(b, v.res->ref_sha);
+	json_string(b, res->ref_sha);
 	buf_puts(b, "},\"evaluation_timestamp_seconds\":");
-	json_number(b, v.res->time);
+	json_number(b, res->time);
 	buf_puts(b, ",\"dataset_drift\":");
-	json_bool(b, v.res->dataset);
+	json_bool(b, res->dataset);
 	buf_puts(b, ",\"drifted_columns\":");
-	json_number(b, v.res->drifted);
+	json_number(b, res->drifted);
+	buf_puts(b, ",\"tested_columns\":");
+	json_number(b, res->tested);
 	buf_puts(b, ",\"drifted_columns_ratio\":");
-	json_number(b, v.res->ratio);
+	json_number(b, res->ratio);
+	buf_puts(b, ",\"dataset_share\":");
+	json_number(b, res->dataset_share);
 	buf_puts(b, ",\"inputs\":[");
-	for (i = 0; i < v.nin; i++) {
-		const struct tail_input_info *in = &v.in[i];
+	for (i = 0; i < info.nin; i++) {
+		const struct tail_input_info *in = &info.in[i];
 
 		buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
 		json_string(b, in->path);
@@ -443,115 +476,38 @@ serve_status(struct web *w, const struct http_request *req,
 	buf_puts(b, "],\"columns\":[");
 	buf_append(b, w->status_cols.data, w->status_cols.len);
 	buf_puts(b, "]}\n");
-	view_free(&v);
+	report_info_free(&info);
+}
+
+static void
+serve_status(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	(void)req;
+	resp->content_type = CONTENT_TYPE_JSON;
+	status_json(w, &resp->body);
 }
 
 /* ------------------------------------------------------------------ / */
 
-static void
-html_text(struct buf *b, const char *s)
+void
+web_report(struct web *w, struct buf *b, const char *note)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default: buf_putc(b, *s); break;
-		}
-	}
-}
+	struct report_info info;
 
-static void
-html_number(struct buf *b, double v)
-{
-	if (isnan(v)) {
-		buf_puts(b, "&ndash;");
-		return;
-	}
-	if (v == floor(v) && fabs(v) < 1e15)
-		buf_printf(b, "%.0f", v);
-	else
-		buf_printf(b, "%.4g", v);
+	report_info(w, &info);
+	info.note = note;
+	report_page(b, &info, shown(w), &w->rows, &w->cards);
+	report_info_free(&info);
 }
 
 static void
 serve_page(struct web *w, const struct http_request *req,
     struct http_response *resp)
 {
-	struct buf *b = &resp->body;
-	struct view v;
-	size_t i;
-
 	(void)req;
-	view_build(w, &v);
 	resp->content_type = CONTENT_TYPE_HTML;
-	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-	    "<title>driftd");
-	if (v.model != NULL) {
-		buf_puts(b, " &middot; ");
-		html_text(b, v.model);
-	}
-	buf_puts(b, "</title><style>"
-	    "body{font-family:sans-serif;margin:2em;color:#222}"
-	    "table{border-collapse:collapse;margin:1em 0}"
-	    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
-	    "td:first-child,th:first-child{text-align:left}"
-	    ".drift{background:#fdd;font-weight:bold}.ok{background:#dfd}"
-	    "</style></head><body>\n<h1>driftd ");
-	html_text(b, v.version);
-	buf_puts(b, "</h1>\n<p>");
-	if (v.model != NULL) {
-		buf_puts(b, "Model <b id=\"model\">");
-		html_text(b, v.model);
-		buf_puts(b, "</b>: ");
-		html_number(b, v.records);
-		buf_puts(b, " records. ");
-	}
-	buf_puts(b, "Dataset drift: <b id=\"dataset-drift\">");
-	buf_puts(b, isnan(v.res->dataset) ? "not evaluated yet" :
-	    v.res->dataset != 0 ? "yes" : "no");
-	buf_puts(b, "</b>");
-	if (!isnan(v.res->drifted)) {
-		buf_puts(b, " (");
-		html_number(b, v.res->drifted);
-		buf_puts(b, " columns drifted)");
-	}
-	buf_puts(b, ". Reference: ");
-	html_text(b, v.res->ref_source != NULL ? v.res->ref_source : "none");
-	buf_puts(b, ".</p>\n<h2>Inputs</h2>\n<table id=\"inputs\"><tr><th>input</th>"
-	    "<th>lines</th><th>bytes</th><th>bad JSON</th><th>too long</th>"
-	    "<th>rotations</th><th>lag (bytes)</th></tr>\n");
-	for (i = 0; i < v.nin; i++) {
-		const struct tail_input_info *in = &v.in[i];
-
-		buf_puts(b, "<tr><td>");
-		html_text(b, in->path);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->lines);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->bytes);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->json_errors);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->too_long);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->rotations);
-		buf_puts(b, "</td><td>");
-		html_number(b, in->lag_bytes);
-		buf_puts(b, "</td></tr>\n");
-	}
-	buf_puts(b, "</table>\n<h2>Drift by column</h2>\n"
-	    "<table id=\"columns\"><tr><th>column</th><th>window</th>"
-	    "<th>reference</th><th>missing</th><th>mean</th><th>stddev</th>"
-	    "<th>tests: score (p-value) / threshold</th><th>drift</th></tr>\n");
-	buf_append(b, w->page_rows.data, w->page_rows.len);
-	buf_puts(b, "</table>\n<p><a href=\"/metrics\">/metrics</a> &middot; "
-	    "<a href=\"/status\">/status</a> &middot; "
-	    "<a href=\"/-/healthy\">/-/healthy</a> &middot; "
-	    "<a href=\"/-/ready\">/-/ready</a></p>\n</body></html>\n");
-	view_free(&v);
+	web_report(w, &resp->body, NULL);
 }
 
 /* -------------------------------------------- per-column fragments */
@@ -560,7 +516,9 @@ serve_page(struct web *w, const struct http_request *req,
 static void
 status_column(struct buf *b, const struct results_column *c, int first)
 {
+	const struct results_chart *ch = c->chart;
 	int t, first_test = 1;
+	size_t k;
 
 	buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
 	json_string(b, c->name);
@@ -578,6 +536,9 @@ status_column(struct buf *b, const struct results_column *c, int first)
 	json_bool(b, c->detected);
 	buf_puts(b, ",\"drift_events\":");
 	json_number(b, c->events);
+	buf_puts(b, ",\"decide\":");
+	json_string(b, c->decide >= 0 ?
+	    conf_test_name((enum conf_test)c->decide) : NULL);
 	buf_puts(b, ",\"tests\":{");
 	for (t = 0; t < CONF_TEST_COUNT; t++) {
 		if (!c->t[t].on)
@@ -593,54 +554,61 @@ status_column(struct buf *b, const struct results_column *c, int first)
 		json_number(b, c->t[t].threshold);
 		buf_putc(b, '}');
 	}
-	buf_puts(b, "}}");
+	buf_puts(b, "},\"bins\":");
+	if (ch == NULL) {
+		buf_puts(b, "null");
+	} else {
+		if (ch->labels != NULL) {
+			buf_puts(b, "{\"labels\":[");
+			for (k = 0; k < ch->n; k++) {
+				if (k > 0)
+					buf_putc(b, ',');
+				json_string(b, ch->labels[k]);
+			}
+			buf_putc(b, ']');
+		} else {
+			buf_puts(b, "{\"edges\":");
+			json_numbers(b, ch->edges, ch->n > 0 ? ch->n - 1 : 0);
+		}
+		buf_puts(b, ",\"reference\":");
+		json_numbers(b, ch->ref, ch->n);
+		buf_puts(b, ",\"window\":");
+		json_numbers(b, ch->win, ch->n);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, ",\"history\":");
+	json_numbers(b, c->history, c->nhistory);
+	buf_putc(b, '}');
 }
 
-/* One row of the page's column table. */
+/* Answer the POST /-/evaluate whose evaluation is ready to show, with
+ * /status; with `all`, every one (503: the daemon stops). */
 static void
-page_row(struct buf *b, const struct results_column *c, double size)
+answer_waiters(struct web *w, int all)
 {
-	int t, any = 0;
+	struct buf body = BUF_INIT;
+	size_t i, kept = 0;
 
-	buf_puts(b, "<tr><td>");
-	html_text(b, c->name);
-	buf_puts(b, "</td><td>");
-	html_number(b, c->samples);
-	if (!isnan(size)) {
-		buf_puts(b, " / ");
-		html_number(b, size);
-	}
-	buf_puts(b, "</td><td>");
-	html_number(b, c->ref_samples);
-	buf_puts(b, "</td><td>");
-	html_number(b, c->missing_ratio);
-	buf_puts(b, "</td><td>");
-	html_number(b, c->mean);
-	buf_puts(b, "</td><td>");
-	html_number(b, c->std);
-	buf_puts(b, "</td><td>");
-	for (t = 0; t < CONF_TEST_COUNT; t++) {
-		if (!c->t[t].on)
-			continue;
-		if (any++)
-			buf_puts(b, "<br>");
-		buf_printf(b, "%s ", conf_test_name((enum conf_test)t));
-		html_number(b, c->t[t].score);
-		if (!isnan(c->t[t].pvalue)) {
-			buf_puts(b, " (p ");
-			html_number(b, c->t[t].pvalue);
-			buf_puts(b, ")");
+	for (i = 0; i < w->nwaiters; i++) {
+		struct web_waiter *q = &w->waiters[i];
+
+		if (all) {
+			static const char stopping[] = "503 Service "
+			    "Unavailable: driftd is stopping\n";
+
+			http_later_finish(q->later, 503, CONTENT_TYPE_TEXT,
+			    stopping, sizeof(stopping) - 1);
+		} else if (q->want <= w->prepared) {
+			if (body.len == 0)
+				status_json(w, &body);
+			http_later_finish(q->later, 200, CONTENT_TYPE_JSON,
+			    body.data, body.len);
+		} else {
+			w->waiters[kept++] = *q;
 		}
-		buf_puts(b, " / ");
-		html_number(b, c->t[t].threshold);
 	}
-	if (!any)
-		buf_puts(b, "not tested");
-	buf_printf(b, "</td><td class=\"%s\">", isnan(c->detected) ? "" :
-	    c->detected != 0 ? "drift" : "ok");
-	buf_puts(b, isnan(c->detected) ? "&ndash;" :
-	    c->detected != 0 ? "drift" : "no drift");
-	buf_puts(b, "</td></tr>\n");
+	w->nwaiters = kept;
+	buf_free(&body);
 }
 
 void
@@ -651,8 +619,21 @@ web_set_results(struct web *w, struct results *r)
 	results_unref(w->next);
 	w->next = results_ref(r);
 	w->next_col = 0;
+	w->order = xreallocarray(w->order, r->ncols + 1, sizeof(size_t));
+	report_order(r, w->order);
 	buf_reset(&w->next_status);
-	buf_reset(&w->next_page);
+	buf_reset(&w->next_rows);
+	buf_reset(&w->next_cards);
+}
+
+static void
+swap(struct buf *a, struct buf *b)
+{
+	struct buf tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+	buf_reset(b);
 }
 
 int
@@ -660,46 +641,156 @@ web_prepare(struct web *w, double budget)
 {
 	uint64_t start = uv_hrtime(), limit = (uint64_t)(budget * 1e9);
 	double size = w->conf != NULL ? (double)w->conf->window_size : NAN;
-	struct buf tmp;
+	double min = w->conf != NULL ? (double)w->conf->min_samples : NAN;
+	struct results *r = w->next;
 
-	if (w->next == NULL)
+	if (r == NULL)
 		return 1;
-	/* The clock is read every few columns: a column renders in about
-	 * a microsecond. */
-	while (w->next_col < w->next->ncols) {
-		const struct results_column *c = &w->next->cols[w->next_col];
+	/* The clock is read every few columns.  /status lists the columns
+	 * in their order, the report drifting ones first. */
+	while (w->next_col < r->ncols) {
+		size_t i = w->next_col;
 
-		status_column(&w->next_status, c, w->next_col == 0);
-		page_row(&w->next_page, c, size);
-		if (++w->next_col % 64 == 0 && uv_hrtime() - start >= limit)
+		status_column(&w->next_status, &r->cols[i], i == 0);
+		report_row(&w->next_rows, r, w->order[i], size);
+		report_card(&w->next_cards, r, w->order[i], min);
+		if (++w->next_col % 16 == 0 && uv_hrtime() - start >= limit)
 			return 0;
 	}
 	results_unref(w->results);
-	w->results = w->next;
+	w->results = r;
 	w->next = NULL;
-	tmp = w->status_cols;
-	w->status_cols = w->next_status;
-	w->next_status = tmp;
-	tmp = w->page_rows;
-	w->page_rows = w->next_page;
-	w->next_page = tmp;
-	buf_reset(&w->next_status);
-	buf_reset(&w->next_page);
+	swap(&w->status_cols, &w->next_status);
+	swap(&w->rows, &w->next_rows);
+	swap(&w->cards, &w->next_cards);
+	w->prepared++;
+	answer_waiters(w, 0);
 	return 1;
+}
+
+/* ------------------------------------------------------- /reports/ */
+
+static void
+serve_reports(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	const char *dir = w->conf != NULL ? w->conf->state_dir : "";
+	const char *name = req->path + strlen("/reports/");
+	char **names;
+	size_t n, i;
+
+	resp->content_type = CONTENT_TYPE_HTML;
+	if (*name != '\0') {
+		if (dir[0] == '\0' || reports_read(dir, name, &resp->body) != 0) {
+			buf_reset(&resp->body);
+			resp->status = 404;
+			resp->content_type = CONTENT_TYPE_TEXT;
+			buf_puts(&resp->body, "404 Not Found\n");
+		}
+		return;
+	}
+	n = dir[0] != '\0' ? reports_list(dir, &names) : 0;
+	buf_puts(&resp->body, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width,initial-scale=1\">"
+	    "<meta name=\"color-scheme\" content=\"light dark\">"
+	    "<title>driftd &middot; saved reports</title><style>"
+	    "body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;"
+	    "margin:1.5rem auto;padding:0 1rem}</style></head><body>\n"
+	    "<h1>Saved reports</h1>\n");
+	if (n == 0)
+		buf_puts(&resp->body, dir[0] == '\0' ? "<p>No state_dir is "
+		    "set: reports are not saved.</p>\n" : "<p>None yet: a "
+		    "report is saved when the dataset's verdict turns to "
+		    "drift.</p>\n");
+	else
+		buf_puts(&resp->body, "<ul id=\"reports\">\n");
+	for (i = 0; i < n; i++)
+		buf_printf(&resp->body, "<li><a href=\"/reports/%s\">%s</a>"
+		    "</li>\n", names[i], names[i]);   /* names are [0-9TZ.-] */
+	if (n > 0)
+		buf_puts(&resp->body, "</ul>\n");
+	buf_puts(&resp->body, "<p><a href=\"/\">the live report</a></p>\n"
+	    "</body></html>\n");
+	if (n > 0)
+		reports_free(names, n);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static int
+lifecycle_allowed(struct web *w, struct http_response *resp)
+{
+	if (w->conf != NULL && w->conf->enable_lifecycle)
+		return 1;
+	resp->status = 403;
+	resp->content_type = CONTENT_TYPE_TEXT;
+	buf_puts(&resp->body, "403 Forbidden: lifecycle endpoints are "
+	    "disabled ([global] enable_lifecycle = no)\n");
+	return 0;
+}
+
+static void
+serve_evaluate(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct http_later *later;
+
+	(void)req;
+	if (!lifecycle_allowed(w, resp))
+		return;
+	later = w->evaluate != NULL ? http_respond_later(resp) : NULL;
+	if (later == NULL) {
+		resp->status = 503;
+		resp->content_type = CONTENT_TYPE_TEXT;
+		buf_puts(&resp->body, "503 Service Unavailable\n");
+		return;
+	}
+	w->waiters = xreallocarray(w->waiters, w->nwaiters + 1,
+	    sizeof(*w->waiters));
+	w->waiters[w->nwaiters].later = later;
+	w->waiters[w->nwaiters++].want = w->evaluate(w->lifecycle_arg);
+}
+
+static void
+serve_reload(struct web *w, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct buf why = BUF_INIT;
+
+	(void)req;
+	if (!lifecycle_allowed(w, resp))
+		return;
+	resp->content_type = CONTENT_TYPE_TEXT;
+	if (w->reload == NULL || w->reload(w->lifecycle_arg, &why) != 0) {
+		resp->status = 500;
+		buf_puts(&resp->body, "reload failed; the previous "
+		    "configuration stays in force\n");
+		if (why.len > 0)
+			buf_append(&resp->body, why.data, why.len);
+	} else {
+		buf_puts(&resp->body, "configuration reloaded\n");
+	}
+	buf_free(&why);
 }
 
 /* ------------------------------------------------------------ routing */
 
 static const struct route {
 	const char *path;
+	int prefix;                  /* path is a prefix (ending in '/') */
+	int post;                    /* POST, else GET and HEAD */
 	void (*serve)(struct web *, const struct http_request *,
 	    struct http_response *);
 } routes[] = {
-	{ "/metrics", serve_metrics },
-	{ "/", serve_page },
-	{ "/status", serve_status },
-	{ "/-/healthy", serve_healthy },
-	{ "/-/ready", serve_ready },
+	{ "/metrics", 0, 0, serve_metrics },
+	{ "/", 0, 0, serve_page },
+	{ "/status", 0, 0, serve_status },
+	{ "/reports/", 1, 0, serve_reports },
+	{ "/-/healthy", 0, 0, serve_healthy },
+	{ "/-/ready", 0, 0, serve_ready },
+	{ "/-/evaluate", 0, 1, serve_evaluate },
+	{ "/-/reload", 0, 1, serve_reload },
 };
 
 void
@@ -710,16 +801,21 @@ web_handle(const struct http_request *req, struct http_response *resp,
 	size_t i;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(req->path, routes[i].path) != 0)
+		const struct route *rt = &routes[i];
+		int get = strcmp(req->method, "GET") == 0 || req->is_head;
+
+		if (rt->prefix ? strncmp(req->path, rt->path,
+		    strlen(rt->path)) != 0 : strcmp(req->path, rt->path) != 0)
 			continue;
-		if (strcmp(req->method, "GET") != 0 && !req->is_head) {
+		if (rt->post ? strcmp(req->method, "POST") != 0 : !get) {
 			resp->status = 405;
 			resp->content_type = CONTENT_TYPE_TEXT;
-			buf_puts(&resp->headers, "Allow: GET, HEAD\r\n");
+			buf_puts(&resp->headers, rt->post ? "Allow: POST\r\n" :
+			    "Allow: GET, HEAD\r\n");
 			buf_puts(&resp->body, "405 Method Not Allowed\n");
 			return;
 		}
-		routes[i].serve(w, req, resp);
+		rt->serve(w, req, resp);
 		return;
 	}
 	resp->status = 404;

@@ -33,6 +33,11 @@ struct tail;
  * /metrics (milliseconds). */
 #define WEB_COLLECT_EVERY_MS 100
 
+struct web_waiter {
+	struct http_later *later;
+	uint64_t want;               /* answered once prepared reaches it */
+};
+
 /* A rendering of /metrics, shared by the scrapes it serves. */
 struct web_cached {
 	struct http_body *body;
@@ -51,12 +56,26 @@ struct web {
 	struct web_cached metrics_cache[2][2];   /* [format][gzip] */
 	uint64_t collected_at;       /* uv_hrtime() of the last collection */
 	int collected;
+	/*
+	 * POST /-/evaluate and /-/reload, answered when the configuration
+	 * in force enables them.  evaluate() starts an evaluation (or asks
+	 * for one after the one under way) and returns the value of
+	 * `prepared` once its results are ready to show; reload() returns
+	 * 0, or -1 with the reason in `why`.
+	 */
+	uint64_t (*evaluate)(void *arg);
+	int (*reload)(void *arg, struct buf *why);
+	void *lifecycle_arg;
+	struct web_waiter *waiters;  /* POST /-/evaluate, answered later */
+	size_t nwaiters;
 	struct results *results;     /* what the pages show (a reference) */
 	struct buf status_cols;      /* its columns, rendered for /status */
-	struct buf page_rows;        /* and for / */
+	struct buf rows, cards;      /* and for the report */
+	uint64_t prepared;           /* results made ready so far */
 	struct results *next;        /* being rendered by web_prepare() */
 	size_t next_col;
-	struct buf next_status, next_page;
+	size_t *order;               /* the report's order of its columns */
+	struct buf next_status, next_rows, next_cards;
 	z_stream z;
 	int z_ready;
 	struct buf gz;
@@ -76,8 +95,13 @@ void web_handle(const struct http_request *req, struct http_response *resp,
 void web_set_results(struct web *w, struct results *r);
 int web_prepare(struct web *w, double budget);
 
-/* Release what web_handle() allocated, and the results held. */
+/* Release what web_handle() allocated and the results held; a POST
+ * /-/evaluate still waiting is answered 503. */
 void web_free(struct web *w);
+
+/* The report of the results the pages show, with `note` in its footer
+ * (why it is saved), as a saved report holds it. */
+void web_report(struct web *w, struct buf *out, const char *note);
 
 /*
  * Content negotiation, exposed for tests: which exposition format an

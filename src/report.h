@@ -1,0 +1,66 @@
+/*
+ * report.h - the drift report: one HTML page a person reads.
+ *
+ * The report shows the dataset's verdict, a table of every column, and a
+ * card per column with its verdict, each test's score, p-value and
+ * threshold, a chart of the reference's and the window's distributions
+ * over the same bins (inline SVG) and a sparkline of the deciding test
+ * over the last evaluations.  Columns that drift come first.  It is
+ * self-contained: no script, no external resource, so a saved report
+ * reads the same anywhere.
+ *
+ * Everything comes from an evaluation's results snapshot and the few
+ * figures in struct report_info; nothing reads the metrics registry.  The
+ * page is made of per-column pieces (report_row(), report_card()) that a
+ * caller may render ahead, in slices, and report_page() puts around them;
+ * report_render() does it all at once.
+ */
+#ifndef DRIFTD_REPORT_H
+#define DRIFTD_REPORT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "results.h"
+#include "tail.h"
+
+/* A sparkline draws at most this many points (the largest of each run
+ * of values, when the history holds more). */
+#define REPORT_SPARK_POINTS 180
+
+/* What a report shows besides the results. */
+struct report_info {
+	const char *version;
+	const char *model;             /* NULL if unknown */
+	double records;
+	double window_size;
+	double min_samples;
+	const struct tail_input_info *in;
+	size_t nin;
+	const char *note;              /* a saved report's footer: why it
+	                                * was saved; NULL for the live page */
+};
+
+/* The order columns are shown in: drifting, then tested, then the rest,
+ * each in column order.  `idx` receives r->ncols indices. */
+void report_order(const struct results *r, size_t *idx);
+
+/* Column `i` of `r`: its row in the summary table, and its card. */
+void report_row(struct buf *b, const struct results *r, size_t i,
+    double window_size);
+void report_card(struct buf *b, const struct results *r, size_t i,
+    double min_samples);
+
+/* The page, around rows and cards made by the two functions above. */
+void report_page(struct buf *out, const struct report_info *info,
+    const struct results *r, const struct buf *rows, const struct buf *cards);
+
+/* The whole page at once. */
+void report_render(struct buf *out, const struct report_info *info,
+    const struct results *r);
+
+/* Append `s` as HTML text: markup characters escaped, bytes that are
+ * not UTF-8 replaced by U+FFFD. */
+void report_escape(struct buf *b, const char *s);
+
+#endif

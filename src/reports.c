@@ -99,7 +99,12 @@ reports_list(const char *state_dir, char ***names)
 		return 0;
 	}
 	while ((e = readdir(dir)) != NULL && n < REPORTS_MAX_LISTED) {
-		if (!reports_name_valid(e->d_name))
+		struct stat st;
+
+		/* Regular files only: not a link, not a directory. */
+		if (!reports_name_valid(e->d_name) || fstatat(dirfd(dir),
+		    e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -45,8 +45,10 @@ def blocks(out):
 
 
 def test_demo_shows_drift_after_the_shift():
-    with tempfile.TemporaryDirectory(prefix="driftd-demo-test-") as tmp:
-        env = dict(os.environ, TMPDIR=tmp)
+    with tempfile.TemporaryDirectory(prefix="driftd-demo-test-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="driftd-demo-out-") as keep:
+        report = os.path.join(keep, "report.html")
+        env = dict(os.environ, TMPDIR=tmp, DEMO_REPORT=report)
         t0 = time.monotonic()
         proc = subprocess.Popen([RUN, h.DRIFTD], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
@@ -68,6 +70,13 @@ def test_demo_shows_drift_after_the_shift():
         # It cleans up: nothing left in TMPDIR, no process still running.
         h.check_eq(os.listdir(tmp), [], "files left in TMPDIR")
         h.check_eq(processes_mentioning(tmp), [], "processes left running")
+        # It ends with the report driftd saved at the transition.
+        h.check(f"demo: the report of the moment drift was detected: "
+                f"{report}" in out, out)
+        with open(report, encoding="utf-8") as f:
+            page = f.read()
+        h.check('<b id="dataset-drift">yes</b>' in page, "drift in it")
+        h.check("Saved by driftd when the dataset" in page, "saved by driftd")
 
     view = blocks(out)
     h.check(len(view) >= 10, f"only {len(view)} refreshes:\n{out}")

@@ -232,6 +232,19 @@ def test_report_matches_status_in_chromium():
         h.check(f"{shown(status['drifted_columns'])} of "
                 f"{shown(status['tested_columns'])} tested features" in dom,
                 "the share")
+        # README's picture: DRIFTD_SCREENSHOT=FILE.png takes it.
+        shot = os.environ.get("DRIFTD_SCREENSHOT")
+        if shot:
+            with tempfile.TemporaryDirectory() as profile:
+                subprocess.run(
+                    [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                     "--no-first-run", "--disable-background-networking",
+                     "--hide-scrollbars", f"--user-data-dir={profile}",
+                     "--window-size=1100,1240", f"--screenshot={shot}",
+                     f"http://127.0.0.1:{d.port}/"],
+                    capture_output=True, timeout=90, check=True)
+            with open(shot, "rb") as f:
+                h.check(f.read(8) == b"\x89PNG\r\n\x1a\n", "a PNG")
         d.stop()
 
 

@@ -165,7 +165,7 @@ def scenario_pages(binary, work):
     """/status and / at 1k and 10k discovered columns; /-/healthy while four
     clients fetch / in a loop."""
     rows = []
-    for ncols in (1000, 10000):
+    for ncols in (256, 1000, 10000):
         d_dir = tempfile.mkdtemp(dir=work)
         log = os.path.join(d_dir, "app.log")
         with open(log, "w") as f:

@@ -79,13 +79,46 @@ number(struct buf *b, double v)
 		buf_printf(b, "%.4g", v);
 }
 
+/* v with `decimals` (at most 9) digits after the point, without
+ * printf: charts print thousands of coordinates. */
+static void
+fixed(struct buf *b, double v, int decimals)
+{
+	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9 };
+	char tmp[32], *p = tmp + sizeof(tmp);
+	unsigned long long u;
+	int neg = v < 0, k;
+
+	if (!(fabs(v) < 1e9)) {
+		buf_printf(b, "%.*f", decimals, isfinite(v) ? v : 0.0);
+		return;
+	}
+	u = (unsigned long long)llround(fabs(v) * scale[decimals]);
+	for (k = 0; k < decimals; k++) {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	}
+	if (decimals > 0)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (neg && strspn(p, "0.") != (size_t)(tmp + sizeof(tmp) - p))
+		*--p = '-';
+	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 static void
 percent(struct buf *b, double v)
 {
-	if (isnan(v))
+	if (isnan(v)) {
 		buf_puts(b, "&ndash;");
-	else
-		buf_printf(b, "%.1f%%", 100 * v);
+		return;
+	}
+	fixed(b, 100 * v, 1);
+	buf_putc(b, '%');
 }
 
 static const char *
@@ -201,6 +234,23 @@ bin_title(struct buf *b, const struct results_chart *ch, size_t k)
 	}
 }
 
+/* A bar of proportion p, up to its <title>. */
+static void
+bar(struct buf *b, const char *cls, double p, double x, double w, double h)
+{
+	buf_printf(b, "<rect class=\"%s\" data-p=\"", cls);
+	fixed(b, p, 9);
+	buf_puts(b, "\" x=\"");
+	fixed(b, x, 2);
+	buf_puts(b, "\" y=\"");
+	fixed(b, CY1 - h, 3);
+	buf_puts(b, "\" width=\"");
+	fixed(b, w, 2);
+	buf_puts(b, "\" height=\"");
+	fixed(b, h, 3);
+	buf_puts(b, "\"><title>");
+}
+
 static void
 chart(struct buf *b, const struct results_column *c)
 {
@@ -235,20 +285,16 @@ chart(struct buf *b, const struct results_column *c)
 		double hr = ch->ref[k] / top * (CY1 - CY0);
 		double hw = ch->win[k] / top * (CY1 - CY0);
 
-		buf_printf(b, "<rect class=\"bar-ref\" data-p=\"%.9g\" "
-		    "x=\"%.2f\" y=\"%.3f\" width=\"%.2f\" height=\"%.3f\">"
-		    "<title>", ch->ref[k], x + slot * 0.08, CY1 - hr,
-		    slot * 0.42, hr);
+		bar(b, "bar-ref", ch->ref[k], x + slot * 0.08, slot * 0.42, hr);
 		bin_title(b, ch, k);
-		buf_printf(b, ": reference %.1f%%</title></rect>",
-		    100 * ch->ref[k]);
-		buf_printf(b, "<rect class=\"bar-win\" data-p=\"%.9g\" "
-		    "x=\"%.2f\" y=\"%.3f\" width=\"%.2f\" height=\"%.3f\">"
-		    "<title>", ch->win[k], x + slot * 0.5, CY1 - hw,
-		    slot * 0.42, hw);
+		buf_puts(b, ": reference ");
+		percent(b, ch->ref[k]);
+		buf_puts(b, "</title></rect>");
+		bar(b, "bar-win", ch->win[k], x + slot * 0.5, slot * 0.42, hw);
 		bin_title(b, ch, k);
-		buf_printf(b, ": window %.1f%%</title></rect>",
-		    100 * ch->win[k]);
+		buf_puts(b, ": window ");
+		percent(b, ch->win[k]);
+		buf_puts(b, "</title></rect>");
 	}
 	/* The x axis: categories under their bars, or bin edges between
 	 * them (some of them, when there are many). */
@@ -336,9 +382,10 @@ sparkline(struct buf *b, const struct results_column *c)
 			open = 0;
 			continue;
 		}
-		buf_printf(b, "%s%.1f,%.2f", open ? " " :
-		    "<polyline class=\"line\" points=\"", x,
-		    52 - pts[k] / top * 48);
+		buf_puts(b, open ? " " : "<polyline class=\"line\" points=\"");
+		fixed(b, x, 1);
+		buf_putc(b, ',');
+		fixed(b, 52 - pts[k] / top * 48, 2);
 		open = 1;
 	}
 	if (open)

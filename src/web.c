@@ -417,6 +417,57 @@ json_numbers(struct buf *b, const double *v, size_t n)
 	buf_putc(b, ']');
 }
 
+/*
+ * v to six significant digits, as d.ddddde[-]X, without printf: a
+ * history is many numbers that need no more (/status has each column's).
+ */
+static void
+json_short(struct buf *b, double v)
+{
+	char tmp[32], *p = tmp + sizeof(tmp);
+	long long m;
+	int e, k;
+
+	if (!isfinite(v)) {
+		buf_puts(b, "null");
+		return;
+	}
+	if (v == 0) {
+		buf_putc(b, '0');
+		return;
+	}
+	if (v < 0) {
+		buf_putc(b, '-');
+		v = -v;
+	}
+	e = (int)floor(log10(v));
+	m = llround(v * pow(10, 5 - e));
+	if (m >= 1000000) {            /* 9.999996 rounds up to 10.0000 */
+		m /= 10;
+		e++;
+	}
+	if (e != 0) {
+		k = e < 0 ? -e : e;
+		do {
+			*--p = (char)('0' + k % 10);
+			k /= 10;
+		} while (k > 0);
+		if (e < 0)
+			*--p = '-';
+		*--p = 'e';
+	}
+	for (k = 0; k < 5 && m % 10 == 0; k++)
+		m /= 10;              /* no trailing zeros */
+	for (; k < 5; k++) {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	}
+	if (p != tmp + sizeof(tmp) && *p != 'e')
+		*--p = '.';
+	*--p = (char)('0' + m);
+	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 /* The /status document, around the columns web_prepare() rendered. */
 static void
 status_json(struct web *w, struct buf *b)
@@ -576,9 +627,13 @@ status_column(struct buf *b, const struct results_column *c, int first)
 		json_numbers(b, ch->win, ch->n);
 		buf_putc(b, '}');
 	}
-	buf_puts(b, ",\"history\":");
-	json_numbers(b, c->history, c->nhistory);
-	buf_putc(b, '}');
+	buf_puts(b, ",\"history\":[");
+	for (k = 0; k < c->nhistory; k++) {
+		if (k > 0)
+			buf_putc(b, ',');
+		json_short(b, c->history[k]);
+	}
+	buf_puts(b, "]}");
 }
 
 /* Answer the POST /-/evaluate whose evaluation is ready to show, with

@@ -147,6 +147,13 @@ def check_against_status(dom, status):
         if c["decide"] is not None:
             h.check(any(r[0] == f"{c['decide']} (decides)"
                         for r in card["tests"]), "the deciding test marked")
+            # The history ends with this evaluation's deciding value, to
+            # six significant digits.
+            t = c["tests"][c["decide"]]
+            last = t["pvalue"] if c["decide"] in ("ks", "chi2") else t["score"]
+            got = c["history"][-1]
+            h.check(got == last or abs(got - last) <= 5e-6 * abs(last),
+                    f"{c['name']}: history ends with {got}, not {last}")
         bins = c["bins"]
         if bins is None:
             h.check_eq(card["bars"], [], f"{c['name']}: no chart")

@@ -101,7 +101,7 @@ test_order_and_render(void **state)
 	assert_contains(out.data, "<bdi>b&lt;</bdi>");
 	assert_null(strstr(out.data, "<bdi>b<</bdi>"));
 	/* Bars as tall as their share of the tallest (0.75 -> 110). */
-	assert_contains(out.data, "class=\"bar-ref\" data-p=\"0.75\"");
+	assert_contains(out.data, "class=\"bar-ref\" data-p=\"0.750000000\"");
 	assert_contains(out.data, "height=\"110.000\"");
 	assert_contains(out.data, "height=\"36.667\"");     /* 0.25 */
 	assert_contains(out.data, "height=\"73.333\"");     /* 0.5 */

@@ -8,9 +8,10 @@
  *   prepare  web_set_results() + web_prepare(): the per-column rows,
  *            cards and /status fragments, rendered once per evaluation
  *            (in slices on the loop);
- *   page     web_report(): what each GET / costs afterwards;
- *   status   the same for /status's document (the baseline: JSON of the
- *            same columns, no charts);
+ *   page     what each GET / costs afterwards (its live part; the rest
+ *            is a body every response shares);
+ *   status   the same for /status (the baseline: JSON of the same
+ *            columns, no charts);
  *   whole    report_render(): --once --report and a saved report.
  *
  *   bench/report.sh [--columns "256 1024"] [--rounds 50] [--history 360]
@@ -111,6 +112,25 @@ make(size_t ncols, size_t history)
 	return r;
 }
 
+/* Seconds to answer GET `path`; its length in *bytes. */
+static double
+serve(struct web *w, const char *path, size_t *bytes)
+{
+	struct http_request req = { "GET", 0, path, "", "", "" };
+	struct http_response resp;
+	double t0, t;
+
+	memset(&resp, 0, sizeof(resp));
+	t0 = now();
+	web_handle(&req, &resp, w);
+	t = now() - t0;
+	*bytes = resp.body.len + (resp.shared != NULL ? resp.shared->len : 0);
+	http_body_unref(resp.shared);
+	buf_free(&resp.body);
+	buf_free(&resp.headers);
+	return t;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -141,8 +161,6 @@ main(int argc, char **argv)
 	info.min_samples = 100;
 	for (i = 0; i < rounds; i++) {
 		struct results *r = make(ncols, history);
-		struct http_request req = { "GET", 0, "/status", "", "", "" };
-		struct http_response resp;
 		double t0;
 
 		t0 = now();
@@ -150,18 +168,8 @@ main(int argc, char **argv)
 		while (!web_prepare(&w, 1))
 			;
 		prep[i] = now() - t0;
-		buf_reset(&out);
-		t0 = now();
-		web_report(&w, &out, NULL);
-		page[i] = now() - t0;
-		page_bytes = out.len;
-		memset(&resp, 0, sizeof(resp));
-		t0 = now();
-		web_handle(&req, &resp, &w);
-		status[i] = now() - t0;
-		status_bytes = resp.body.len;
-		buf_free(&resp.body);
-		buf_free(&resp.headers);
+		page[i] = serve(&w, "/", &page_bytes);
+		status[i] = serve(&w, "/status", &status_bytes);
 		buf_reset(&out);
 		t0 = now();
 		report_render(&out, &info, r);

@@ -193,14 +193,21 @@ conn_destroy(struct conn *c)
 struct http_body *
 http_body_create(const void *data, size_t len)
 {
-	struct http_body *b = xmalloc(sizeof(*b) + len + 1);
+	struct buf copy = BUF_INIT;
+
+	buf_append(&copy, data, len);
+	return http_body_adopt(&copy);
+}
+
+struct http_body *
+http_body_adopt(struct buf *from)
+{
+	struct http_body *b = xcalloc(1, sizeof(*b));
 
 	b->refs = 1;
-	b->writers = 0;
-	b->len = len;
-	if (len > 0)
-		memcpy(b->data, data, len);
-	b->data[len] = '\0';
+	b->len = from->len;
+	b->data = from->data != NULL ? from->data : xstrdup("");
+	memset(from, 0, sizeof(*from));
 	return b;
 }
 
@@ -214,8 +221,10 @@ http_body_ref(struct http_body *b)
 void
 http_body_unref(struct http_body *b)
 {
-	if (b != NULL && --b->refs == 0)
+	if (b != NULL && --b->refs == 0) {
+		free(b->data);
 		free(b);
+	}
 }
 
 /* The connection's response is written (or never will be).  A shared
@@ -480,19 +489,24 @@ conn_queue(struct conn *c, int is_head)
 {
 	struct http_response *r = &c->resp;
 	struct http_server *s = c->server;
-	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
 
 	c->queued = c->head.len;
-	if (!is_head && len > 0) {
-		if (r->shared != NULL) {
+	if (!is_head) {
+		c->queued += r->body.len;
+		if (r->shared != NULL && r->shared->len > 0) {
 			c->writing_shared = http_body_ref(r->shared);
 			if (r->shared->writers++ == 0)
-				s->queued += len;
-		} else {
-			c->queued += len;
+				s->queued += r->shared->len;
 		}
 	}
 	s->queued += c->queued;
+}
+
+/* The body's length: its own bytes, then the shared ones. */
+static size_t
+response_length(const struct http_response *r)
+{
+	return r->body.len + (r->shared != NULL ? r->shared->len : 0);
 }
 
 /* Write the response prepared in c->head and c->resp (conn_queue()d). */
@@ -501,17 +515,18 @@ conn_write(struct conn *c, int is_head)
 {
 	struct http_response *r = &c->resp;
 	struct http_server *s = c->server;
-	char *body = r->shared != NULL ? r->shared->data : r->body.data;
-	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
+	size_t len = response_length(r);
 	uint64_t start = uv_hrtime();
-	uv_buf_t bufs[2];
+	uv_buf_t bufs[3];
 	int nbufs = 1;
 
 	bufs[0] = uv_buf_init(c->head.data, (unsigned int)c->head.len);
-	if (!is_head && len > 0) {
-		bufs[1] = uv_buf_init(body, (unsigned int)len);
-		nbufs = 2;
-	}
+	if (!is_head && r->body.len > 0)
+		bufs[nbufs++] = uv_buf_init(r->body.data,
+		    (unsigned int)r->body.len);
+	if (!is_head && r->shared != NULL && r->shared->len > 0)
+		bufs[nbufs++] = uv_buf_init(r->shared->data,
+		    (unsigned int)r->shared->len);
 	c->writing = 1;
 	c->wreq.data = c;
 	uv_read_stop((uv_stream_t *)&c->tcp);
@@ -556,13 +571,16 @@ conn_respond(struct conn *c, int is_head)
 {
 	struct http_response *r = &c->resp;
 	struct http_server *s = c->server;
-	size_t len = r->shared != NULL ? r->shared->len : r->body.len;
+	size_t len = response_length(r);
+	/* What this response adds to the bytes waiting: a shared body
+	 * other responses are writing already counts once. */
+	size_t fresh = r->body.len + (r->shared != NULL &&
+	    r->shared->writers == 0 ? r->shared->len : 0);
 
 	/* Responses waiting for clients that do not read are bounded in
 	 * all: past the bound, a large one is refused. */
-	if (!is_head && len > HTTP_SMALL_RESPONSE_BYTES &&
-	    s->queued + len > HTTP_MAX_QUEUED_BYTES &&
-	    (r->shared == NULL || r->shared->writers == 0)) {
+	if (!is_head && fresh > HTTP_SMALL_RESPONSE_BYTES &&
+	    s->queued + fresh > HTTP_MAX_QUEUED_BYTES) {
 		log_debug("http: %zu bytes of responses waiting; answering 503",
 		    s->queued);
 		r->status = 503;
@@ -594,8 +612,9 @@ conn_respond(struct conn *c, int is_head)
 	if (c->offline != NULL) {
 		buf_append(c->offline, c->head.data, c->head.len);
 		if (!is_head)
-			buf_append(c->offline, r->shared != NULL ?
-			    r->shared->data : r->body.data, len);
+			buf_append(c->offline, r->body.data, r->body.len);
+		if (!is_head && r->shared != NULL)
+			buf_append(c->offline, r->shared->data, r->shared->len);
 		return;
 	}
 	conn_queue(c, is_head);

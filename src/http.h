@@ -68,11 +68,14 @@ struct http_body {
 	unsigned refs;
 	unsigned writers;             /* responses being written from it */
 	size_t len;
-	char data[];
+	char *data;
 };
 
 /* A body holding a copy of `len` bytes, with one reference. */
 struct http_body *http_body_create(const void *data, size_t len);
+/* A body that takes the bytes of `b` over, without a copy (b is left
+ * empty), with one reference. */
+struct http_body *http_body_adopt(struct buf *b);
 struct http_body *http_body_ref(struct http_body *b);
 void http_body_unref(struct http_body *b);
 
@@ -81,7 +84,7 @@ struct http_response {
 	const char *content_type;     /* NULL for none */
 	struct buf headers;           /* extra "Name: value\r\n" lines */
 	struct buf body;
-	struct http_body *shared;     /* if set, the body instead (the
+	struct http_body *shared;     /* if set, sent after `body` (the
 	                                 response holds a reference) */
 };
 

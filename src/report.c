@@ -491,7 +491,8 @@ static const char style[] =
 	".verdict.drift{background:var(--drift-bg);border-color:var(--drift)}"
 	".verdict.ok{background:var(--ok-bg);border-color:var(--ok)}"
 	".verdict p{margin:.2rem 0}"
-	".meta,.legend,.why,footer{color:var(--muted);font-size:.85rem}"
+	".meta,.legend,.why{color:var(--muted);font-size:.85rem}"
+	"nav{margin:.8rem 0 0}"
 	".table-wrap{overflow-x:auto}"
 	"table{border-collapse:collapse;width:100%;"
 	"font-variant-numeric:tabular-nums}"
@@ -642,48 +643,66 @@ inputs(struct buf *out, const struct report_info *info)
 	buf_puts(out, "</table></div>\n");
 }
 
+static void
+nav(struct buf *out, const struct report_info *info)
+{
+	buf_puts(out, "<nav class=\"meta\">");
+	if (info->note != NULL)
+		report_escape(out, info->note);
+	else
+		buf_puts(out, "<a href=\"/metrics\">/metrics</a> &middot; "
+		    "<a href=\"/status\">/status</a> &middot; "
+		    "<a href=\"/reports/\">saved reports</a> &middot; "
+		    "<a href=\"/-/healthy\">/-/healthy</a> &middot; "
+		    "<a href=\"/-/ready\">/-/ready</a>");
+	buf_puts(out, "</nav>\n");
+}
+
 void
-report_page(struct buf *out, const struct report_info *info,
-    const struct results *r, const struct buf *rows, const struct buf *cards)
+report_page_head(struct buf *out, const struct report_info *info,
+    const struct results *r)
 {
 	header(out, info, r);
+	nav(out, info);
 	inputs(out, info);
 	buf_puts(out, "<h2>Drift by column</h2>\n"
 	    "<div class=\"table-wrap\"><table id=\"columns\"><tr>"
 	    "<th>column</th><th>window</th><th>reference</th><th>missing</th>"
 	    "<th>mean</th><th>stddev</th>"
 	    "<th>tests: score (p-value) / threshold</th><th>drift</th></tr>\n");
-	if (rows != NULL)
-		buf_append(out, rows->data, rows->len);
-	buf_puts(out, "</table></div>\n<h2>Columns</h2>\n<div class=\"cards\">\n");
-	if (cards != NULL)
-		buf_append(out, cards->data, cards->len);
-	buf_puts(out, "</div>\n<footer><p>");
-	if (info->note != NULL)
-		report_escape(out, info->note);
-	else
-		buf_puts(out, "<a href=\"/metrics\">/metrics</a> &middot; "
-		    "<a href=\"/status\">/status</a> &middot; "
-		    "<a href=\"/reports/\">/reports/</a> &middot; "
-		    "<a href=\"/-/healthy\">/-/healthy</a> &middot; "
-		    "<a href=\"/-/ready\">/-/ready</a>");
-	buf_puts(out, "</p></footer>\n</main></body></html>\n");
+}
+
+void
+report_cards_begin(struct buf *out, const struct results *r)
+{
+	buf_puts(out, "</table></div>\n<h2>Columns</h2>\n");
+	if (r->ncols > REPORT_MAX_CARDS)
+		buf_printf(out, "<p class=\"meta\">The first %d of %zu columns, "
+		    "drifting ones first; the table above and "
+		    "<a href=\"/status\">/status</a> have them all.</p>\n",
+		    REPORT_MAX_CARDS, r->ncols);
+	buf_puts(out, "<div class=\"cards\">\n");
+}
+
+void
+report_page_end(struct buf *out)
+{
+	buf_puts(out, "</div>\n</main></body></html>\n");
 }
 
 void
 report_render(struct buf *out, const struct report_info *info,
     const struct results *r)
 {
-	struct buf rows = BUF_INIT, cards = BUF_INIT;
 	size_t *idx = xcalloc(r->ncols + 1, sizeof(size_t)), i;
 
 	report_order(r, idx);
-	for (i = 0; i < r->ncols; i++) {
-		report_row(&rows, r, idx[i], info->window_size);
-		report_card(&cards, r, idx[i], info->min_samples);
-	}
-	report_page(out, info, r, &rows, &cards);
-	buf_free(&rows);
-	buf_free(&cards);
+	report_page_head(out, info, r);
+	for (i = 0; i < r->ncols; i++)
+		report_row(out, r, idx[i], info->window_size);
+	report_cards_begin(out, r);
+	for (i = 0; i < r->ncols && i < REPORT_MAX_CARDS; i++)
+		report_card(out, r, idx[i], info->min_samples);
+	report_page_end(out);
 	free(idx);
 }

@@ -12,7 +12,7 @@
  * Everything comes from an evaluation's results snapshot and the few
  * figures in struct report_info; nothing reads the metrics registry.  The
  * page is made of per-column pieces (report_row(), report_card()) that a
- * caller may render ahead, in slices, and report_page() puts around them;
+ * caller may render ahead, in slices, between the parts below;
  * report_render() does it all at once.
  */
 #ifndef DRIFTD_REPORT_H
@@ -37,23 +37,32 @@ struct report_info {
 	double min_samples;
 	const struct tail_input_info *in;
 	size_t nin;
-	const char *note;              /* a saved report's footer: why it
-	                                * was saved; NULL for the live page */
+	const char *note;              /* a saved report's note (why it was
+	                                * saved) instead of the live page's
+	                                * links, or NULL */
 };
 
 /* The order columns are shown in: drifting, then tested, then the rest,
  * each in column order.  `idx` receives r->ncols indices. */
 void report_order(const struct results *r, size_t *idx);
 
-/* Column `i` of `r`: its row in the summary table, and its card. */
+/*
+ * The page is made, in this order, of: report_page_head() (the verdict,
+ * links or the saved report's note, the inputs, the start of the column
+ * table); report_row() for every column, in report_order(); then
+ * report_cards_begin(); report_card() for the first REPORT_MAX_CARDS
+ * columns in the same order; and report_page_end().  All but the head is
+ * the same for every request between two evaluations.
+ */
+#define REPORT_MAX_CARDS 256
+void report_page_head(struct buf *out, const struct report_info *info,
+    const struct results *r);
 void report_row(struct buf *b, const struct results *r, size_t i,
     double window_size);
+void report_cards_begin(struct buf *out, const struct results *r);
 void report_card(struct buf *b, const struct results *r, size_t i,
     double min_samples);
-
-/* The page, around rows and cards made by the two functions above. */
-void report_page(struct buf *out, const struct report_info *info,
-    const struct results *r, const struct buf *rows, const struct buf *cards);
+void report_page_end(struct buf *out);
 
 /* The whole page at once. */
 void report_render(struct buf *out, const struct report_info *info,

@@ -232,12 +232,11 @@ web_free(struct web *w)
 	w->results = w->next = NULL;
 	free(w->order);
 	w->order = NULL;
-	buf_free(&w->status_cols);
-	buf_free(&w->rows);
-	buf_free(&w->cards);
+	http_body_unref(w->status_tail);
+	http_body_unref(w->page_tail);
+	w->status_tail = w->page_tail = NULL;
 	buf_free(&w->next_status);
-	buf_free(&w->next_rows);
-	buf_free(&w->next_cards);
+	buf_free(&w->next_page);
 	if (w->z_ready)
 		deflateEnd(&w->z);
 	w->z_ready = 0;
@@ -468,9 +467,22 @@ json_short(struct buf *b, double v)
 	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-/* The /status document, around the columns web_prepare() rendered. */
+/* The tails before the first results: no columns. */
 static void
-status_json(struct web *w, struct buf *b)
+empty_tails(struct web *w)
+{
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "]}\n");
+	w->status_tail = http_body_adopt(&b);
+	report_cards_begin(&b, shown(w));
+	report_page_end(&b);
+	w->page_tail = http_body_adopt(&b);
+}
+
+/* /status up to its columns (which the status tail holds). */
+static void
+status_head(struct web *w, struct buf *b)
 {
 	const struct results *res = shown(w);
 	struct report_info info;
@@ -525,9 +537,17 @@ status_json(struct web *w, struct buf *b)
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "],\"columns\":[");
-	buf_append(b, w->status_cols.data, w->status_cols.len);
-	buf_puts(b, "]}\n");
 	report_info_free(&info);
+}
+
+/* The whole /status document. */
+static void
+status_json(struct web *w, struct buf *b)
+{
+	if (w->status_tail == NULL)
+		empty_tails(w);
+	status_head(w, b);
+	buf_append(b, w->status_tail->data, w->status_tail->len);
 }
 
 static void
@@ -536,7 +556,10 @@ serve_status(struct web *w, const struct http_request *req,
 {
 	(void)req;
 	resp->content_type = CONTENT_TYPE_JSON;
-	status_json(w, &resp->body);
+	if (w->status_tail == NULL)
+		empty_tails(w);
+	status_head(w, &resp->body);
+	resp->shared = http_body_ref(w->status_tail);
 }
 
 /* ------------------------------------------------------------------ / */
@@ -546,9 +569,12 @@ web_report(struct web *w, struct buf *b, const char *note)
 {
 	struct report_info info;
 
+	if (w->page_tail == NULL)
+		empty_tails(w);
 	report_info(w, &info);
 	info.note = note;
-	report_page(b, &info, shown(w), &w->rows, &w->cards);
+	report_page_head(b, &info, shown(w));
+	buf_append(b, w->page_tail->data, w->page_tail->len);
 	report_info_free(&info);
 }
 
@@ -556,9 +582,16 @@ static void
 serve_page(struct web *w, const struct http_request *req,
     struct http_response *resp)
 {
+	struct report_info info;
+
 	(void)req;
 	resp->content_type = CONTENT_TYPE_HTML;
-	web_report(w, &resp->body, NULL);
+	if (w->page_tail == NULL)
+		empty_tails(w);
+	report_info(w, &info);
+	report_page_head(&resp->body, &info, shown(w));
+	report_info_free(&info);
+	resp->shared = http_body_ref(w->page_tail);
 }
 
 /* -------------------------------------------- per-column fragments */
@@ -674,21 +707,11 @@ web_set_results(struct web *w, struct results *r)
 	results_unref(w->next);
 	w->next = results_ref(r);
 	w->next_col = 0;
+	w->next_cards = 0;
 	w->order = xreallocarray(w->order, r->ncols + 1, sizeof(size_t));
 	report_order(r, w->order);
 	buf_reset(&w->next_status);
-	buf_reset(&w->next_rows);
-	buf_reset(&w->next_cards);
-}
-
-static void
-swap(struct buf *a, struct buf *b)
-{
-	struct buf tmp = *a;
-
-	*a = *b;
-	*b = tmp;
-	buf_reset(b);
+	buf_reset(&w->next_page);
 }
 
 int
@@ -698,26 +721,38 @@ web_prepare(struct web *w, double budget)
 	double size = w->conf != NULL ? (double)w->conf->window_size : NAN;
 	double min = w->conf != NULL ? (double)w->conf->min_samples : NAN;
 	struct results *r = w->next;
+	size_t ncards = r != NULL && r->ncols < REPORT_MAX_CARDS ? r->ncols :
+	    REPORT_MAX_CARDS;
 
 	if (r == NULL)
 		return 1;
 	/* The clock is read every few columns.  /status lists the columns
-	 * in their order, the report drifting ones first. */
+	 * in their order, the report drifting ones first: every row, then
+	 * the cards, straight into the bodies responses will share. */
 	while (w->next_col < r->ncols) {
 		size_t i = w->next_col;
 
 		status_column(&w->next_status, &r->cols[i], i == 0);
-		report_row(&w->next_rows, r, w->order[i], size);
-		report_card(&w->next_cards, r, w->order[i], min);
+		report_row(&w->next_page, r, w->order[i], size);
 		if (++w->next_col % 16 == 0 && uv_hrtime() - start >= limit)
 			return 0;
 	}
+	if (w->next_cards == 0)
+		report_cards_begin(&w->next_page, r);
+	while (w->next_cards < ncards) {
+		report_card(&w->next_page, r, w->order[w->next_cards], min);
+		if (++w->next_cards % 16 == 0 && uv_hrtime() - start >= limit)
+			return 0;
+	}
+	buf_puts(&w->next_status, "]}\n");
+	report_page_end(&w->next_page);
+	http_body_unref(w->status_tail);
+	http_body_unref(w->page_tail);
+	w->status_tail = http_body_adopt(&w->next_status);
+	w->page_tail = http_body_adopt(&w->next_page);
 	results_unref(w->results);
 	w->results = r;
 	w->next = NULL;
-	swap(&w->status_cols, &w->next_status);
-	swap(&w->rows, &w->next_rows);
-	swap(&w->cards, &w->next_cards);
 	w->prepared++;
 	answer_waiters(w, 0);
 	return 1;

@@ -69,13 +69,15 @@ struct web {
 	struct web_waiter *waiters;  /* POST /-/evaluate, answered later */
 	size_t nwaiters;
 	struct results *results;     /* what the pages show (a reference) */
-	struct buf status_cols;      /* its columns, rendered for /status */
-	struct buf rows, cards;      /* and for the report */
+	/* What follows the live part of /status (its columns) and of / (the
+	 * column table and cards) for those results: one body every
+	 * response shares (see http_response.shared). */
+	struct http_body *status_tail, *page_tail;
 	uint64_t prepared;           /* results made ready so far */
 	struct results *next;        /* being rendered by web_prepare() */
-	size_t next_col;
+	size_t next_col, next_cards;
 	size_t *order;               /* the report's order of its columns */
-	struct buf next_status, next_rows, next_cards;
+	struct buf next_status, next_page;
 	z_stream z;
 	int z_ready;
 	struct buf gz;
@@ -89,8 +91,9 @@ void web_handle(const struct http_request *req, struct http_response *resp,
  * Pages are to show `r` (a reference is taken; NULL changes nothing).
  * Its columns are rendered once, by web_prepare() with at most about
  * `budget` seconds of work a call, until it returns 1: pages show the
- * previous results until then, and rendering a page costs a copy of
- * what was rendered, however many columns there are.
+ * previous results until then.  A page then costs its live part (the
+ * verdict, inputs and counts); the rest is one body every response
+ * shares, however many columns there are.
  */
 void web_set_results(struct web *w, struct results *r);
 int web_prepare(struct web *w, double budget);

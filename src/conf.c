@@ -93,6 +93,7 @@ static const struct key keys[] = {
 	KEY("drift", "bins", KT_UINT, F(drift.bins), "10", .min = 2, .max = 1000),
 	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
+	KEY("drift", "export_bins", KT_ENUM, F(export_bins), "no", .choices = yes_no),
 
 	KEY("report", "history", KT_UINT, F(report_history), "360", .max = CONF_MAX_REPORT_HISTORY),
 	KEY("report", "keep", KT_UINT, F(report_keep), "50", .max = 100000),

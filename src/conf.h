@@ -167,6 +167,7 @@ struct conf {
 	struct conf_drift drift;       /* thresholds and bins; tests unused */
 	enum conf_correction correction;
 	double dataset_share;
+	int export_bins;               /* per-bin series for fleets */
 
 	/* [report] */
 	uint64_t report_history;       /* evaluations a sparkline shows */

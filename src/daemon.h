@@ -85,6 +85,14 @@ void daemon_start_tail(struct daemon *d, const struct tail_state *ts);
 /* (Re)start the checkpoint and evaluation timers at d->conf's periods. */
 void daemon_start_timers(struct daemon *d);
 
+/* Start an evaluation (and the rendering of its results), stepped on
+ * the loop. */
+void daemon_begin_evaluation(struct daemon *d);
+/* Complete the evaluation and rendering under way now, as the loop
+ * would have: a reload does this before the pipeline goes, so that no
+ * evaluation (a report to save, a POST /-/evaluate waiting) is lost. */
+void daemon_finish_evaluation(struct daemon *d);
+
 /* Send systemd the status line, after `prefix` ("READY=1\n", or ""). */
 void daemon_status(struct daemon *d, const char *prefix);
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,9 @@ enum {
 	F_EVAL_TIME,
 	F_REF_INFO,
 	F_DURATION,
+	F_BIN_WINDOW,
+	F_BIN_REFERENCE,
+	F_BIN_OBSERVED,
 	F_COUNT
 };
 
@@ -75,6 +79,16 @@ static const struct metrics_desc descs[F_COUNT] = {
 	    { "model", "source", "sha256", NULL } },
 	[F_DURATION] = { "driftd_evaluation_duration_seconds", METRICS_HISTOGRAM,
 	    "Time spent per evaluation.", { NULL } },
+	[F_BIN_WINDOW] = { "prediction_window_bin_samples", METRICS_GAUGE,
+	    "Window values per bin (PSI bins by index, or categories), with "
+	    "export_bins.", { "model", "column", "bin", NULL } },
+	[F_BIN_REFERENCE] = { "prediction_reference_bin_ratio", METRICS_GAUGE,
+	    "The reference's proportion per bin, with export_bins.",
+	    { "model", "column", "bin", NULL } },
+	[F_BIN_OBSERVED] = { "prediction_bin_observations_total",
+	    METRICS_COUNTER, "Values observed per bin since the reference "
+	    "came in force, with export_bins.",
+	    { "model", "column", "bin", NULL } },
 };
 
 static const double duration_buckets[] = {
@@ -97,6 +111,10 @@ struct result {
 	int decide;
 	int detected;
 	struct results_chart *chart;  /* until the snapshot takes it */
+	/* [drift] export_bins: the window's values per bin (numeric) or
+	 * per category id, taken with the rest of the window */
+	double *xwin;
+	size_t nxwin, capxwin;
 };
 
 /* The deciding test's values at the last evaluations, for the report's
@@ -104,6 +122,14 @@ struct result {
 struct history {
 	double *v;
 	size_t start, n;
+	int test;                     /* whose values they are, or -1 */
+};
+
+/* A column's series per bin ([drift] export_bins): slot k is numeric
+ * bin k or category id k. */
+struct binseries {
+	struct metrics_series **win, **ref, **obs;
+	size_t n;
 };
 
 /* Series of one column, made on first use. */
@@ -114,6 +140,7 @@ struct colseries {
 	struct metrics_series *threshold[CONF_TEST_COUNT];
 	struct metrics_series *detected, *events;
 	int was_detected;
+	struct binseries bins;
 };
 
 struct drift {
@@ -131,6 +158,9 @@ struct drift {
 	double last_dataset;          /* the verdict before, NaN if unknown */
 	struct results *latest;       /* the last evaluation's snapshot */
 	char *ref_source, *ref_sha;   /* the reference in force */
+	int export_bins;              /* [drift] export_bins */
+	const struct reference *ref;  /* in force, for export_bins */
+	struct columns *columns;      /* the pipeline's */
 	/* the evaluation under way */
 	int busy;
 	struct columns *cs;
@@ -175,6 +205,7 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	d->dataset_share = c->dataset_share;
 	d->alpha = c->drift.p_value;
 	d->hist_cap = (size_t)c->report_history;
+	d->export_bins = c->export_bins;
 	d->last_dataset = NAN;
 	d->duration = metrics_series_get(d->fam[F_DURATION], NULL);
 	/* What a predecessor of the same model published stays in place
@@ -211,10 +242,180 @@ take_over(struct drift *d, struct colseries *cs, const char *name)
 	}
 }
 
+static void *
+grow(void *p, size_t *have, size_t want, size_t size)
+{
+	if (want <= *have)
+		return p;
+	*have = want;
+	return xreallocarray(p, want, size);
+}
+
+/* ----------------------------------------------------- export_bins */
+
+/* The series of bin `slot` of column `col`, made (with the reference's
+ * proportion `ratio`) when new; labelled by `label`. */
+static struct binseries *
+bin_get(struct drift *d, size_t col, size_t slot, const char *label,
+    double ratio)
+{
+	struct binseries *b = &d->cols[col].bins;
+	const char *lv[3] = { d->model, columns_get(d->columns, col)->name,
+	    label };
+
+	if (slot >= b->n) {
+		size_t n = slot + 1 > 2 * b->n ? slot + 1 : 2 * b->n;
+
+		b->win = xreallocarray(b->win, n, sizeof(*b->win));
+		b->ref = xreallocarray(b->ref, n, sizeof(*b->ref));
+		b->obs = xreallocarray(b->obs, n, sizeof(*b->obs));
+		memset(b->win + b->n, 0, (n - b->n) * sizeof(*b->win));
+		memset(b->ref + b->n, 0, (n - b->n) * sizeof(*b->ref));
+		memset(b->obs + b->n, 0, (n - b->n) * sizeof(*b->obs));
+		b->n = n;
+	}
+	if (b->win[slot] == NULL) {
+		b->win[slot] = metrics_series_get(d->fam[F_BIN_WINDOW], lv);
+		b->ref[slot] = metrics_series_get(d->fam[F_BIN_REFERENCE], lv);
+		b->obs[slot] = metrics_series_get(d->fam[F_BIN_OBSERVED], lv);
+		metrics_set(b->ref[slot], ratio);
+	}
+	return b;
+}
+
+/* The reference's proportion of category `id`. */
+static double
+category_ratio(const struct reference_column *rc, size_t id)
+{
+	return id < rc->ncounts && rc->n > 0 ?
+	    (double)rc->counts[id] / (double)rc->n : 0;
+}
+
+/* Make the bin series of column `col`, now that its reference is known:
+ * every PSI bin of a numeric column, every category of a categorical
+ * one's reference (others as they come). */
+static void
+bins_make(struct drift *d, size_t col)
+{
+	const struct reference_column *rc = reference_column(d->ref, col);
+	const struct column *c = columns_get(d->columns, col);
+	char label[24];
+	size_t k;
+
+	if (rc == NULL)
+		return;
+	if (c->kind == CONF_NUMERIC) {
+		for (k = 0; k <= rc->nedges; k++) {
+			snprintf(label, sizeof(label), "%zu", k);
+			bin_get(d, col, k, label, rc->props[k]);
+		}
+		return;
+	}
+	for (k = 0; k < rc->ncounts && k < c->nlabels; k++)
+		if (rc->counts[k] > 0)
+			bin_get(d, col, k, c->labels[k], category_ratio(rc, k));
+}
+
+/* The PSI bin of x: how many edges are at or below it (a value equal to
+ * an edge falls in the bin that starts there). */
+static size_t
+bin_of(const struct reference_column *rc, double x)
+{
+	size_t lo = 0, hi = rc->nedges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rc->edges[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+drift_observe(struct drift *d, const struct column_value *v, size_t n)
+{
+	size_t i;
+
+	if (d->ref == NULL)
+		return;
+	for (i = 0; i < n && i < d->ncols; i++) {
+		const struct reference_column *rc;
+		const struct column *c;
+
+		if (!v[i].present ||
+		    (rc = reference_column(d->ref, i)) == NULL)
+			continue;
+		c = columns_get(d->columns, i);
+		if (c->kind == CONF_NUMERIC) {
+			size_t k = bin_of(rc, v[i].num);
+
+			if (k < d->cols[i].bins.n)
+				metrics_add(d->cols[i].bins.obs[k], 1);
+		} else if (v[i].cat < c->nlabels) {
+			metrics_add(bin_get(d, i, v[i].cat, c->labels[v[i].cat],
+			    category_ratio(rc, v[i].cat))->obs[v[i].cat], 1);
+		}
+	}
+}
+
+/* The window's values per bin of column `col` into res->xwin (in the
+ * phase that reads the window; `values` holds its `n` numeric values). */
+static void
+bins_take(struct drift *d, size_t col, const struct reference_column *rc,
+    struct result *res, const double *values, size_t n)
+{
+	const struct column *c = columns_get(d->cs, col);
+	size_t k, want;
+
+	if (c->kind == CONF_NUMERIC) {
+		want = rc->nedges + 1;
+		res->xwin = grow(res->xwin, &res->capxwin, want, sizeof(double));
+		memset(res->xwin, 0, want * sizeof(double));
+		for (k = 0; k < n; k++)
+			res->xwin[bin_of(rc, values[k])] += 1;
+	} else {
+		size_t nwc;
+		const uint32_t *wc = window_category_counts(d->w, col, &nwc);
+
+		want = nwc;
+		res->xwin = grow(res->xwin, &res->capxwin, want + 1,
+		    sizeof(double));
+		for (k = 0; k < nwc; k++)
+			res->xwin[k] = wc[k];
+	}
+	res->nxwin = want;
+}
+
+/* Publish the window's values per bin: every bin made so far, zeros
+ * included, so that the fleet's sums see every replica. */
+static void
+bins_publish(struct drift *d, size_t col, const struct result *res)
+{
+	const struct column *c = columns_get(d->cs, col);
+	const struct reference_column *rc = d->ref != NULL ?
+	    reference_column(d->ref, col) : NULL;
+	struct binseries *b = &d->cols[col].bins;
+	size_t k;
+
+	if (rc == NULL)
+		return;
+	if (c->kind == CONF_CATEGORICAL)
+		for (k = 0; k < res->nxwin && k < c->nlabels; k++)
+			if (res->xwin[k] > 0)
+				b = bin_get(d, col, k, c->labels[k],
+				    category_ratio(rc, k));
+	for (k = 0; k < b->n; k++)
+		if (b->win[k] != NULL)
+			metrics_set(b->win[k], k < res->nxwin ? res->xwin[k] : 0);
+}
+
 void
 drift_add_columns(struct drift *d, struct columns *cs)
 {
-	size_t n = columns_count(cs), i;
+	size_t n = columns_count(cs), i, first;
 
 	if (n <= d->ncols)
 		return;
@@ -223,8 +424,14 @@ drift_add_columns(struct drift *d, struct columns *cs)
 	d->hist = xreallocarray(d->hist, n, sizeof(*d->hist));
 	memset(d->hist + d->ncols, 0, (n - d->ncols) * sizeof(*d->hist));
 	for (i = d->ncols; i < n; i++)
+		d->hist[i].test = -1;
+	for (i = d->ncols; i < n; i++)
 		take_over(d, &d->cols[i], columns_get(cs, i)->name);
+	first = d->ncols;
 	d->ncols = n;
+	d->columns = cs;
+	for (i = first; i < n && d->ref != NULL; i++)
+		bins_make(d, i);
 }
 
 void
@@ -234,11 +441,17 @@ drift_destroy(struct drift *d)
 
 	if (d == NULL)
 		return;
-	for (i = 0; i < d->ncols; i++)
+	for (i = 0; i < d->ncols; i++) {
 		free(d->hist[i].v);
+		free(d->cols[i].bins.win);
+		free(d->cols[i].bins.ref);
+		free(d->cols[i].bins.obs);
+	}
 	free(d->hist);
-	for (i = 0; i < d->nres; i++)
+	for (i = 0; i < d->nres; i++) {
 		results_chart_free(d->res[i].chart);
+		free(d->res[i].xwin);
+	}
 	free(d->cols);
 	free(d->res);
 	free(d->sorted);
@@ -263,6 +476,7 @@ void
 drift_set_reference(struct drift *d, const struct reference *r)
 {
 	const char *lv[3] = { d->model, reference_source(r), reference_sha256(r) };
+	size_t i;
 
 	free(d->ref_source);
 	free(d->ref_sha);
@@ -272,15 +486,11 @@ drift_set_reference(struct drift *d, const struct reference *r)
 		metrics_series_remove(d->info);
 	d->info = metrics_series_get(d->fam[F_REF_INFO], lv);
 	metrics_set(d->info, 1);
-}
-
-static void *
-grow(void *p, size_t *have, size_t want, size_t size)
-{
-	if (want <= *have)
-		return p;
-	*have = want;
-	return xreallocarray(p, want, size);
+	if (!d->export_bins)
+		return;
+	d->ref = r;
+	for (i = 0; i < d->ncols; i++)
+		bins_make(d, i);
 }
 
 /* ---------------------------------------------------------- the tests */
@@ -569,8 +779,17 @@ eval_column(struct drift *d, size_t col, int phase)
 
 	if (phase == PHASE_START) {
 		nvalid = window_valid(d->w, col);
-		results_chart_free(res->chart);
-		memset(res, 0, sizeof(*res));
+		{
+			/* What the result keeps from one evaluation to the
+			 * next: the memory of its bins. */
+			double *xwin = res->xwin;
+			size_t capxwin = res->capxwin;
+
+			results_chart_free(res->chart);
+			memset(res, 0, sizeof(*res));
+			res->xwin = xwin;
+			res->capxwin = capxwin;
+		}
 		res->records = window_records(d->w);
 		res->samples = nvalid;
 		for (t = 0; t < CONF_TEST_COUNT; t++) {
@@ -578,13 +797,18 @@ eval_column(struct drift *d, size_t col, int phase)
 			res->pvalue[t] = NAN;
 			res->threshold[t] = NAN;
 		}
-		if (c->kind == CONF_NUMERIC && nvalid > 0) {
-			size_t n;
+		{
+			size_t n = 0;
 
-			d->values = grow(d->values, &d->nvalues,
-			    window_records(d->w) + 1, sizeof(double));
-			n = window_values(d->w, col, d->values);
-			stats_mean_std(d->values, n, &res->mean, &res->std);
+			if (c->kind == CONF_NUMERIC && nvalid > 0) {
+				d->values = grow(d->values, &d->nvalues,
+				    window_records(d->w) + 1, sizeof(double));
+				n = window_values(d->w, col, d->values);
+				stats_mean_std(d->values, n, &res->mean,
+				    &res->std);
+			}
+			if (d->export_bins && rc != NULL)
+				bins_take(d, col, rc, res, d->values, n);
 		}
 		res->has_ref = rc != NULL;
 		res->ref_samples = rc != NULL ? rc->n : 0;
@@ -733,9 +957,15 @@ history_push(struct drift *d, size_t i, const struct result *res)
 
 	if (i >= d->ncols)
 		return;
-	if (res->tested && (res->tests & (1u << res->decide)))
+	if (res->tested && (res->tests & (1u << res->decide))) {
 		v = is_pvalue_test(res->decide) ? res->pvalue[res->decide] :
 		    res->score[res->decide];
+		/* Another test decides now: its values are not comparable
+		 * with the earlier ones, which go. */
+		if (d->hist[i].test != res->decide)
+			d->hist[i].n = d->hist[i].start = 0;
+		d->hist[i].test = res->decide;
+	}
 	ring_push(&d->hist[i], d->hist_cap, v);
 }
 
@@ -758,8 +988,9 @@ history_copy(const struct history *h, size_t cap, size_t *n)
 /*
  * The report's memory in a checkpoint (STATE_TAG_HISTORY): u32 the last
  * dataset verdict (0, 1, or 2 when unknown), u32 the number of columns,
- * then per column its name (bytes), u32 the number of values and the
- * values, oldest first.
+ * then per column its name (bytes), u32 the deciding test the values are
+ * of (UINT32_MAX when none yet), u32 the number of values and the values,
+ * oldest first.
  */
 void
 drift_save(const struct drift *d, const struct columns *cs,
@@ -777,6 +1008,7 @@ drift_save(const struct drift *d, const struct columns *cs,
 		const struct history *h = &d->hist[i];
 
 		state_put_bytes(w, name, strlen(name));
+		state_put_u32(w, h->test < 0 ? UINT32_MAX : (uint32_t)h->test);
 		state_put_u32(w, (uint32_t)h->n);
 		for (k = 0; k < h->n; k++)
 			state_put_double(w, h->v[(h->start + k) % d->hist_cap]);
@@ -801,10 +1033,14 @@ drift_restore(struct drift *d, struct columns *cs, const struct buf *file)
 		size_t len;
 		const char *name = state_get_string(&r, &len);
 		long col = name != NULL ? columns_find(cs, name, len) : -1;
+		uint32_t test = state_get_u32(&r);
 
 		n = state_get_u32(&r);
-		if (r.bad || n > CONF_MAX_REPORT_HISTORY)
+		if (r.bad || n > CONF_MAX_REPORT_HISTORY ||
+		    (test >= CONF_TEST_COUNT && test != UINT32_MAX))
 			return -EBADMSG;
+		if (col >= 0 && (size_t)col < d->ncols)
+			d->hist[col].test = test == UINT32_MAX ? -1 : (int)test;
 		for (k = 0; k < n; k++) {
 			double v = state_get_double(&r);
 
@@ -895,6 +1131,8 @@ publish(struct drift *d)
 	const char *lv[1] = { d->model };
 
 	drift_add_columns(d, d->cs);
+	for (i = 0; i < n && d->export_bins; i++)
+		bins_publish(d, i, &d->res[i]);
 	for (i = 0; i < n; i++) {
 		struct column *c = columns_get(d->cs, i);
 		struct colseries *cs = &d->cols[i];
@@ -1018,8 +1256,14 @@ drift_step(struct drift *d, double budget)
 	start = uv_hrtime();
 	/* Columns the evaluation did not reach are left out this time. */
 	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++) {
-		results_chart_free(d->res[d->next].chart);
-		memset(&d->res[d->next], 0, sizeof(d->res[0]));
+		struct result *res = &d->res[d->next];
+		double *xwin = res->xwin;
+		size_t capxwin = res->capxwin;
+
+		results_chart_free(res->chart);
+		memset(res, 0, sizeof(*res));
+		res->xwin = xwin;
+		res->capxwin = capxwin;
 	}
 	decide(d);
 	publish(d);

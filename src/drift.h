@@ -45,6 +45,11 @@ void drift_save(const struct drift *d, const struct columns *cs,
     struct state_writer *w);
 int drift_restore(struct drift *d, struct columns *cs, const struct buf *file);
 
+/* With [drift] export_bins, count one record's values in their bins
+ * (prediction_bin_observations_total); nothing before a reference is in
+ * force. */
+void drift_observe(struct drift *d, const struct column_value *v, size_t n);
+
 /* Say which reference is in force (prediction_reference_info). */
 void drift_set_reference(struct drift *d, const struct reference *r);
 

@@ -330,6 +330,7 @@ ingest_line(void *arg, const char *line, size_t len)
 		t = util_now();
 	}
 	window_push(g->window, t);
+	drift_observe(g->drift, v, n);
 	for (i = 0; i < n; i++) {
 		if (!v[i].present)
 			continue;
@@ -370,8 +371,10 @@ ingest_checkpoint_bytes(const struct ingest *g)
 {
 	size_t cols = window_columns(g->window);
 
+	/* The windows, then the report's history (drift_save()). */
 	return ((size_t)g->conf->window_size + 1) * 8 * (cols + 1) +
-	    64 * cols + 65536;
+	    64 * cols + 65536 +
+	    cols * ((size_t)g->conf->report_history * 8 + 64);
 }
 
 double

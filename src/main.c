@@ -155,7 +155,6 @@ on_handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
-static void begin_evaluation(struct daemon *d);
 
 /* The line callback tail calls; it forwards to the ingest in force, which
  * a reload may replace. */
@@ -170,7 +169,7 @@ on_line(void *arg, const char *line, size_t len)
 	if (d->first_pending && ingest_window_records(d->ingest) > 0) {
 		d->first_pending = 0;
 		if (!uv_is_active((uv_handle_t *)&d->eval_idle))
-			begin_evaluation(d);
+			daemon_begin_evaluation(d);
 	}
 	return r;
 }
@@ -369,8 +368,8 @@ evaluated(struct daemon *d)
 
 static void on_eval_idle(uv_idle_t *h);
 
-static void
-begin_evaluation(struct daemon *d)
+void
+daemon_begin_evaluation(struct daemon *d)
 {
 	ingest_begin_evaluation(d->ingest);
 	uv_idle_start(&d->eval_idle, on_eval_idle);
@@ -394,8 +393,19 @@ on_eval_idle(uv_idle_t *h)
 	evaluated(d);
 	if (d->eval_again && !d->stopping) {
 		d->eval_again = 0;
-		begin_evaluation(d);
+		daemon_begin_evaluation(d);
 	}
+}
+
+void
+daemon_finish_evaluation(struct daemon *d)
+{
+	int again = d->eval_again;
+
+	d->eval_again = 0;
+	while (uv_is_active((uv_handle_t *)&d->eval_idle))
+		on_eval_idle(&d->eval_idle);
+	d->eval_again = again;
 }
 
 static void
@@ -406,7 +416,7 @@ on_eval_timer(uv_timer_t *h)
 	if (ingest_evaluating(d->ingest) || uv_is_active((uv_handle_t *)
 	    &d->eval_idle))
 		return;          /* the last one is still going */
-	begin_evaluation(d);
+	daemon_begin_evaluation(d);
 }
 
 /* POST /-/evaluate: an evaluation that starts now, or right after the
@@ -420,7 +430,7 @@ lifecycle_evaluate(void *arg)
 		d->eval_again = 1;
 		return d->web.prepared + 2;
 	}
-	begin_evaluation(d);
+	daemon_begin_evaluation(d);
 	return d->web.prepared + 1;
 }
 
@@ -557,6 +567,7 @@ daemon_stop(struct daemon *d)
 		return;
 	d->stopping = 1;
 	log_info("shutting down");
+	web_stop(&d->web);
 	notify_send("STOPPING=1");
 	daemon_checkpoint(d, 0);
 	/* The final checkpoint is what a restart resumes from: without
@@ -760,7 +771,7 @@ daemon_run(struct daemon *d)
 	/* Windows restored from a checkpoint are shown at once; empty ones
 	 * from their first record (see on_line()). */
 	if (ingest_window_records(d->ingest) > 0) {
-		begin_evaluation(d);
+		daemon_begin_evaluation(d);
 	} else {
 		d->first_pending = 1;
 	}

@@ -47,7 +47,7 @@ commit(struct daemon *d, struct conf *c, struct ingest *g)
 	int restart_tail = !inputs_equal(c, d->conf);
 	struct state_writer snapshot;
 
-	uv_idle_stop(&d->eval_idle);
+	daemon_finish_evaluation(d);
 	ingest_snapshot(d->ingest, &snapshot);
 	metrics_mark(d->registry);
 	ingest_destroy(d->ingest);
@@ -113,6 +113,11 @@ daemon_reload(struct daemon *d, struct buf *why)
 
 	commit(d, c, g);
 	daemon_start_timers(d);
+	/* One asked for while the last one ran comes from the new pipeline. */
+	if (d->eval_again) {
+		d->eval_again = 0;
+		daemon_begin_evaluation(d);
+	}
 	log_set_level(d->conf->log_level);
 	metrics_set(d->m[DAEMON_M_RELOAD_OK], 1);
 	log_info("configuration reloaded");

@@ -95,6 +95,7 @@ fixed(struct buf *b, double v, int decimals)
 		return;
 	}
 	u = (unsigned long long)llround(fabs(v) * scale[decimals]);
+	neg = neg && u != 0;           /* no "-0.00" */
 	for (k = 0; k < decimals; k++) {
 		*--p = (char)('0' + u % 10);
 		u /= 10;
@@ -105,7 +106,7 @@ fixed(struct buf *b, double v, int decimals)
 		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u > 0);
-	if (neg && strspn(p, "0.") != (size_t)(tmp + sizeof(tmp) - p))
+	if (neg)
 		*--p = '-';
 	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
@@ -165,7 +166,7 @@ report_order(const struct results *r, size_t *idx)
 
 void
 report_row(struct buf *b, const struct results *r, size_t i,
-    double window_size)
+    double window_size, int has_card)
 {
 	const struct results_column *c = &r->cols[i];
 	int t, any = 0;
@@ -204,9 +205,13 @@ report_row(struct buf *b, const struct results *r, size_t i,
 	}
 	if (!any)
 		buf_puts(b, "not tested");
-	buf_printf(b, "</td><td class=\"%s\"><a href=\"#col-%zu\">%s</a>"
-	    "</td></tr>\n", verdict_class(c->detected), i,
-	    verdict_word(c->detected));
+	if (has_card)
+		buf_printf(b, "</td><td class=\"%s\"><a href=\"#col-%zu\">%s"
+		    "</a></td></tr>\n", verdict_class(c->detected), i,
+		    verdict_word(c->detected));
+	else
+		buf_printf(b, "</td><td class=\"%s\">%s</td></tr>\n",
+		    verdict_class(c->detected), verdict_word(c->detected));
 }
 
 /* ------------------------------------------------------------ charts */
@@ -699,7 +704,8 @@ report_render(struct buf *out, const struct report_info *info,
 	report_order(r, idx);
 	report_page_head(out, info, r);
 	for (i = 0; i < r->ncols; i++)
-		report_row(out, r, idx[i], info->window_size);
+		report_row(out, r, idx[i], info->window_size,
+		    i < REPORT_MAX_CARDS);
 	report_cards_begin(out, r);
 	for (i = 0; i < r->ncols && i < REPORT_MAX_CARDS; i++)
 		report_card(out, r, idx[i], info->min_samples);

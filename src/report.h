@@ -51,14 +51,15 @@ void report_order(const struct results *r, size_t *idx);
  * links or the saved report's note, the inputs, the start of the column
  * table); report_row() for every column, in report_order(); then
  * report_cards_begin(); report_card() for the first REPORT_MAX_CARDS
- * columns in the same order; and report_page_end().  All but the head is
+ * columns in the same order (their rows link to them: `has_card`); and
+ * report_page_end().  All but the head is
  * the same for every request between two evaluations.
  */
 #define REPORT_MAX_CARDS 256
 void report_page_head(struct buf *out, const struct report_info *info,
     const struct results *r);
 void report_row(struct buf *b, const struct results *r, size_t i,
-    double window_size);
+    double window_size, int has_card);
 void report_cards_begin(struct buf *out, const struct results *r);
 void report_card(struct buf *b, const struct results *r, size_t i,
     double min_samples);

@@ -1174,6 +1174,9 @@ tail_create(uv_loop_t *loop, const struct tail_options *o,
 	struct tail *t = xcalloc(1, sizeof(*t));
 	size_t i;
 
+	/* The families are this follower's, even with no input: a reload's
+	 * sweep then removes the series of inputs no longer followed. */
+	tail_register_metrics(reg);
 	t->loop = loop;
 	t->o = *o;
 	t->o.inputs = NULL;

@@ -213,6 +213,12 @@ gzip_body(struct web *w, struct http_response *resp)
 }
 
 void
+web_stop(struct web *w)
+{
+	answer_waiters(w, 1);
+}
+
+void
 web_free(struct web *w)
 {
 	answer_waiters(w, 1);
@@ -440,6 +446,10 @@ json_short(struct buf *b, double v)
 		v = -v;
 	}
 	e = (int)floor(log10(v));
+	if (e < -290 || e > 290) {     /* 10^(5-e) would overflow */
+		json_number(b, v);
+		return;
+	}
 	m = llround(v * pow(10, 5 - e));
 	if (m >= 1000000) {            /* 9.999996 rounds up to 10.0000 */
 		m /= 10;
@@ -733,7 +743,8 @@ web_prepare(struct web *w, double budget)
 		size_t i = w->next_col;
 
 		status_column(&w->next_status, &r->cols[i], i == 0);
-		report_row(&w->next_page, r, w->order[i], size);
+		report_row(&w->next_page, r, w->order[i], size,
+		    i < REPORT_MAX_CARDS);
 		if (++w->next_col % 16 == 0 && uv_hrtime() - start >= limit)
 			return 0;
 	}

@@ -98,6 +98,10 @@ void web_handle(const struct http_request *req, struct http_response *resp,
 void web_set_results(struct web *w, struct results *r);
 int web_prepare(struct web *w, double budget);
 
+/* The daemon stops: a POST /-/evaluate still waiting is answered 503
+ * now, while its connection is still there. */
+void web_stop(struct web *w);
+
 /* Release what web_handle() allocated and the results held; a POST
  * /-/evaluate still waiting is answered 503. */
 void web_free(struct web *w);

@@ -352,4 +352,23 @@ def test_reload_to_another_model_and_reference_leaves_nothing_stale():
         d.stop()
 
 
+def test_reload_to_no_input_drops_the_inputs_series():
+    """A reload that removes every [input] path: the log series of the
+    input no longer followed go, lag included."""
+    with h.Daemon() as d:
+        log = os.path.join(d.dir, "p.log")
+        write(log, normal(10, 0, 1))
+        d.write_config(conf(log))
+        d.start()
+        d.wait_sample("driftd_log_lines_total", 10, input=log)
+        d.write_config(conf(log).replace(f"path = {log}\n", ""))
+        d.send_signal(__import__("signal").SIGHUP)
+        d.wait_log("configuration reloaded")
+        text = d.metrics()
+        h.check("driftd_log_" not in text, text)
+        h.check_eq(d.sample("prediction_records_total", model="m"), 10.0,
+                   "records go on")
+        d.stop()
+
+
 h.main(globals())

@@ -459,6 +459,16 @@ def test_lifecycle_endpoints():
             h.check_eq(r.status, 200, "concurrent evaluate")
             json.loads(r.read())
             c.close()
+        # An evaluation asked for while a reload comes: both answered.
+        ev = __import__("http.client").client.HTTPConnection(
+            "127.0.0.1", d.port, timeout=30)
+        ev.request("POST", "/-/evaluate")
+        st, _, body = d.request("/-/reload", method="POST", timeout=30)
+        h.check_eq(st, 200, f"reload: {body}")
+        r = ev.getresponse()
+        h.check_eq(r.status, 200, "evaluate across a reload")
+        json.loads(r.read())
+        ev.close()
         # A bad configuration: 500 with the reason, the old one stays.
         good = open(d.conf_path).read()
         d.write_config(good + "[window]\nsize = lots\n")

@@ -35,6 +35,9 @@ SRC = h.SRCDIR
 EXAMPLES = os.path.join(SRC, "examples")
 RULES = os.path.join(EXAMPLES, "prometheus", "driftd-rules.yml")
 RULES_TEST = os.path.join(EXAMPLES, "prometheus", "driftd-rules.test.yml")
+FLEET_RULES = os.path.join(EXAMPLES, "prometheus", "driftd-fleet-rules.yml")
+FLEET_TEST = os.path.join(EXAMPLES, "prometheus",
+                          "driftd-fleet-rules.test.yml")
 PROM_CONFIG = os.path.join(EXAMPLES, "prometheus", "prometheus.yml")
 DASHBOARD = os.path.join(EXAMPLES, "grafana", "driftd-dashboard.json")
 UNITS = {"driftd.service": ("driftd", "driftd.conf"),
@@ -291,6 +294,34 @@ def test_rules_unit_tests_pass_and_cover_every_alert():
             (fires if case.get("exp_alerts") else quiet).add(case["alertname"])
     h.check_eq(sorted(names - fires), [], "alerts never tested firing")
     h.check_eq(sorted(names - quiet), [], "alerts never tested quiet")
+
+
+def test_fleet_rules_pass_promtool_and_their_unit_tests():
+    """The fleet rules' unit tests: pooled PSI and JS equal SPEC's
+    formulas on hand-computed pooled counts, to 1e-9, and both alerts
+    fire and stay quiet."""
+    need_promtool()
+    need_yaml()
+    p = subprocess.run([h.PROMTOOL, "check", "rules", FLEET_RULES],
+                       capture_output=True, timeout=60)
+    h.check(p.returncode == 0, (p.stdout + p.stderr).decode())
+    with tempfile.TemporaryDirectory(prefix="driftd-ops-") as tmp:
+        p = subprocess.run([h.PROMTOOL, "test", "rules", FLEET_TEST],
+                           cwd=tmp, capture_output=True, timeout=120)
+    out = (p.stdout + p.stderr).decode()
+    h.check(p.returncode == 0 and "SUCCESS" in out,
+            f"promtool test rules ({p.returncode}):\n{out}")
+    with open(FLEET_RULES) as f:
+        rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+    with open(FLEET_TEST) as f:
+        tests = yaml.safe_load(f)["tests"]
+    names = {r["alert"] for r in rules if "alert" in r}
+    fires, quiet = set(), set()
+    for t in tests:
+        for case in t.get("alert_rule_test", []):
+            (fires if case.get("exp_alerts") else quiet).add(case["alertname"])
+    h.check_eq(sorted(names - fires), [], "fleet alerts never tested firing")
+    h.check_eq(sorted(names - quiet), [], "fleet alerts never tested quiet")
 
 
 def dashboard():

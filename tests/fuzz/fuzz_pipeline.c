@@ -104,6 +104,7 @@ serve(struct metrics_registry *reg, const struct conf *c,
 	check(resp.status == 200);
 	buf_free(&resp.headers);
 	buf_free(&resp.body);
+	http_body_unref(resp.shared);
 	web_free(&w);
 }
 

@@ -68,8 +68,12 @@ HISTOGRAMS = """prediction_confidence prediction_value
     prediction_latency_seconds driftd_evaluation_duration_seconds""".split()
 PROMISED = set(COUNTERS_GAUGES) | {h_ + s for h_ in HISTOGRAMS
                                    for s in ("_bucket", "_sum", "_count")}
-# Made by Prometheus, not driftd.
-SYNTHETIC = {"up"}
+# Made by Prometheus, not driftd: the up series, and what the fleet rules
+# record.
+SYNTHETIC = {"up"} | {
+    m.group(1) for m in re.finditer(
+        r"^\s*- record: (\S+)", open(os.path.join(
+            EXAMPLES, "prometheus", "driftd-fleet-rules.yml")).read(), re.M)}
 # Labels Prometheus or its service discovery put on every target.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "service",
                  "container", "endpoint", "__name__"}
@@ -470,7 +474,8 @@ def fixture_daemon(d):
         "confidence = confidence\nlatency = latency_ms\ntimestamp = ts\n"
         "[features]\nfeatures.x = numeric\nfeatures.country = categorical\n"
         f"[reference]\nfile = {ref}\n"
-        "[window]\nsize = 200\nmin_samples = 50\nevaluate_every = 200ms\n")
+        "[window]\nsize = 200\nmin_samples = 50\nevaluate_every = 200ms\n"
+        "[drift]\nexport_bins = yes\n")
     os.makedirs(os.path.join(d.dir, "state"))
     d.start()
 
@@ -501,6 +506,10 @@ def test_queries_use_only_metrics_and_labels_driftd_exposes():
             h.check(name in PROMISED | SYNTHETIC,
                     f"{where}: {name} is not a driftd metric")
             if name in SYNTHETIC:
+                # A recorded series keeps the labels its level names
+                # (model_column_bin:... has model, column and bin).
+                if ":" in name:
+                    known_labels |= set(name.split(":")[0].split("_"))
                 continue
             h.check(name in exposed, f"{where}: driftd does not expose {name}")
             for label in labels:
@@ -548,7 +557,7 @@ def test_queries_return_data_from_a_real_prometheus():
         with open(conf, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n"
                     "  evaluation_interval: 1s\n"
-                    f"rule_files:\n  - {RULES}\n"
+                    f"rule_files:\n  - {RULES}\n  - {FLEET_RULES}\n"
                     "scrape_configs:\n  - job_name: driftd\n"
                     "    static_configs:\n"
                     f"      - targets: ['127.0.0.1:{d.port}']\n")
@@ -572,7 +581,10 @@ def test_queries_return_data_from_a_real_prometheus():
             def rules_ok():
                 groups = prom_api(port, "rules")["groups"]
                 rules = [r for g in groups for r in g["rules"]]
-                return len(rules) == len(ALERTS) and \
+                with open(FLEET_RULES) as f:
+                    fleet = sum(len(g["rules"]) for g in
+                                yaml.safe_load(f)["groups"])
+                return len(rules) == len(ALERTS) + fleet and \
                     all(r["health"] == "ok" for r in rules) and rules
             try:
                 h.wait_for(rules_ok, timeout=20, what="rules evaluated")

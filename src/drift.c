@@ -129,7 +129,14 @@ struct history {
  * bin k or category id k. */
 struct binseries {
 	struct metrics_series **win, **ref, **obs;
+	uint64_t *seen;          /* observed, not yet added to obs */
 	size_t n;
+	/* numeric: the reference's bin edges (they outlive a re-finalised
+	 * reference's column array), for drift_observe() */
+	const double *edges;
+	size_t nedges;
+	int numeric;
+	int ready;               /* made for the reference in force */
 };
 
 /* Series of one column, made on first use. */
@@ -159,6 +166,7 @@ struct drift {
 	struct results *latest;       /* the last evaluation's snapshot */
 	char *ref_source, *ref_sha;   /* the reference in force */
 	int export_bins;              /* [drift] export_bins */
+	struct metrics_registry *reg;
 	const struct reference *ref;  /* in force, for export_bins */
 	struct columns *columns;      /* the pipeline's */
 	/* the evaluation under way */
@@ -188,6 +196,8 @@ struct drift {
 	size_t drifted_now, tested_now;
 };
 
+static void bins_flush(void *arg);
+
 struct drift *
 drift_create(const struct conf *c, struct metrics_registry *reg)
 {
@@ -206,6 +216,9 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	d->alpha = c->drift.p_value;
 	d->hist_cap = (size_t)c->report_history;
 	d->export_bins = c->export_bins;
+	d->reg = reg;
+	if (d->export_bins)
+		metrics_on_collect(reg, bins_flush, d);
 	d->last_dataset = NAN;
 	d->duration = metrics_series_get(d->fam[F_DURATION], NULL);
 	/* What a predecessor of the same model published stays in place
@@ -269,9 +282,11 @@ bin_get(struct drift *d, size_t col, size_t slot, const char *label,
 		b->win = xreallocarray(b->win, n, sizeof(*b->win));
 		b->ref = xreallocarray(b->ref, n, sizeof(*b->ref));
 		b->obs = xreallocarray(b->obs, n, sizeof(*b->obs));
+		b->seen = xreallocarray(b->seen, n, sizeof(*b->seen));
 		memset(b->win + b->n, 0, (n - b->n) * sizeof(*b->win));
 		memset(b->ref + b->n, 0, (n - b->n) * sizeof(*b->ref));
 		memset(b->obs + b->n, 0, (n - b->n) * sizeof(*b->obs));
+		memset(b->seen + b->n, 0, (n - b->n) * sizeof(*b->seen));
 		b->n = n;
 	}
 	if (b->win[slot] == NULL) {
@@ -304,11 +319,15 @@ bins_make(struct drift *d, size_t col)
 
 	if (rc == NULL)
 		return;
+	d->cols[col].bins.ready = 1;
 	if (c->kind == CONF_NUMERIC) {
 		for (k = 0; k <= rc->nedges; k++) {
 			snprintf(label, sizeof(label), "%zu", k);
 			bin_get(d, col, k, label, rc->props[k]);
 		}
+		d->cols[col].bins.edges = rc->edges;
+		d->cols[col].bins.nedges = rc->nedges;
+		d->cols[col].bins.numeric = 1;
 		return;
 	}
 	for (k = 0; k < rc->ncounts && k < c->nlabels; k++)
@@ -316,17 +335,24 @@ bins_make(struct drift *d, size_t col)
 			bin_get(d, col, k, c->labels[k], category_ratio(rc, k));
 }
 
-/* The PSI bin of x: how many edges are at or below it (a value equal to
- * an edge falls in the bin that starts there). */
+/* The PSI bin of x: how many of the n edges are at or below it (a value
+ * equal to an edge falls in the bin that starts there). */
 static size_t
-bin_of(const struct reference_column *rc, double x)
+bin_of(const double *edges, size_t n, double x)
 {
-	size_t lo = 0, hi = rc->nedges;
+	size_t lo = 0, hi = n;
 
+	/* A count without branches for the usual few edges: a binary
+	 * search's branches are unpredictable, and cost more. */
+	if (n <= 32) {
+		for (hi = 0; hi < n; hi++)
+			lo += edges[hi] <= x;
+		return lo;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (rc->edges[mid] <= x)
+		if (edges[mid] <= x)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -334,6 +360,9 @@ bin_of(const struct reference_column *rc, double x)
 	return lo;
 }
 
+/* Values are counted here, per record, and added to the counters when
+ * the registry is read (a collector): a series update per value would
+ * cost as much as parsing it. */
 void
 drift_observe(struct drift *d, const struct column_value *v, size_t n)
 {
@@ -342,22 +371,41 @@ drift_observe(struct drift *d, const struct column_value *v, size_t n)
 	if (d->ref == NULL)
 		return;
 	for (i = 0; i < n && i < d->ncols; i++) {
-		const struct reference_column *rc;
+		struct binseries *b = &d->cols[i].bins;
 		const struct column *c;
 
-		if (!v[i].present ||
-		    (rc = reference_column(d->ref, i)) == NULL)
+		if (!v[i].present || !b->ready)
 			continue;
-		c = columns_get(d->columns, i);
-		if (c->kind == CONF_NUMERIC) {
-			size_t k = bin_of(rc, v[i].num);
-
-			if (k < d->cols[i].bins.n)
-				metrics_add(d->cols[i].bins.obs[k], 1);
-		} else if (v[i].cat < c->nlabels) {
-			metrics_add(bin_get(d, i, v[i].cat, c->labels[v[i].cat],
-			    category_ratio(rc, v[i].cat))->obs[v[i].cat], 1);
+		if (b->numeric) {
+			b->seen[bin_of(b->edges, b->nedges, v[i].num)]++;
+			continue;
 		}
+		c = columns_get(d->columns, i);
+		if (v[i].cat < c->nlabels) {
+			if (v[i].cat >= b->n || b->win[v[i].cat] == NULL)
+				b = bin_get(d, i, v[i].cat, c->labels[v[i].cat],
+				    category_ratio(reference_column(d->ref, i),
+				    v[i].cat));
+			b->seen[v[i].cat]++;
+		}
+	}
+}
+
+/* Add what drift_observe() counted to the counters. */
+static void
+bins_flush(void *arg)
+{
+	struct drift *d = arg;
+	size_t i, k;
+
+	for (i = 0; i < d->ncols; i++) {
+		struct binseries *b = &d->cols[i].bins;
+
+		for (k = 0; k < b->n; k++)
+			if (b->seen[k] > 0) {
+				metrics_add(b->obs[k], (double)b->seen[k]);
+				b->seen[k] = 0;
+			}
 	}
 }
 
@@ -375,7 +423,7 @@ bins_take(struct drift *d, size_t col, const struct reference_column *rc,
 		res->xwin = grow(res->xwin, &res->capxwin, want, sizeof(double));
 		memset(res->xwin, 0, want * sizeof(double));
 		for (k = 0; k < n; k++)
-			res->xwin[bin_of(rc, values[k])] += 1;
+			res->xwin[bin_of(rc->edges, rc->nedges, values[k])] += 1;
 	} else {
 		size_t nwc;
 		const uint32_t *wc = window_category_counts(d->w, col, &nwc);
@@ -441,11 +489,16 @@ drift_destroy(struct drift *d)
 
 	if (d == NULL)
 		return;
+	if (d->export_bins) {
+		bins_flush(d);        /* a successor's counters go on from them */
+		metrics_remove_collect(d->reg, bins_flush, d);
+	}
 	for (i = 0; i < d->ncols; i++) {
 		free(d->hist[i].v);
 		free(d->cols[i].bins.win);
 		free(d->cols[i].bins.ref);
 		free(d->cols[i].bins.obs);
+		free(d->cols[i].bins.seen);
 	}
 	free(d->hist);
 	for (i = 0; i < d->nres; i++) {

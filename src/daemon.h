@@ -37,6 +37,8 @@ struct options {
 	int check_config;
 	int once;
 	const char *report;          /* --report FILE, with --once */
+	const char *step;            /* --step DURATION, with --once */
+	const char *format;          /* --format, with --step */
 };
 
 struct daemon {

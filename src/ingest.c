@@ -42,6 +42,12 @@ struct ingest {
 	int event_time;          /* [model] timestamp is configured */
 	double newest_event;
 	int reference_in_force;  /* loaded, or captured and finalised */
+	/* A replay (ingest_replay()): the open step, by index */
+	double step;             /* seconds; 0 when not replaying */
+	double step_open;        /* NaN before the first record */
+	ingest_step_cb step_cb;
+	void *step_arg;
+	uint64_t late;           /* records of a step already closed */
 };
 
 /* Give the window (and the drift evaluator) columns added since last time. */
@@ -277,6 +283,54 @@ ingest_destroy(struct ingest *g)
 	free(g);
 }
 
+/* The record's time: its event time when configured (a record without
+ * one counts as the newest so far), else arrival. */
+static double
+record_time(struct ingest *g)
+{
+	if (!g->event_time)
+		return util_now();
+	if (g->rec.timestamp.present && g->rec.timestamp.num > g->newest_event)
+		g->newest_event = g->rec.timestamp.num;
+	return g->rec.timestamp.present ? g->rec.timestamp.num :
+	    isfinite(g->newest_event) ? g->newest_event : util_now();
+}
+
+/* A replay's open step is complete: evaluate its window as the daemon
+ * would (at the step's end), hand the results on, start the next one
+ * empty. */
+static void
+close_step(struct ingest *g)
+{
+	double end;
+
+	if (isnan(g->step_open))
+		return;
+	end = (g->step_open + 1) * g->step;
+	drift_begin(g->drift, g->columns, g->window, g->reference, end);
+	while (!drift_step(g->drift, 3600))
+		;
+	g->step_cb(g->step_arg, end, drift_results(g->drift));
+	window_clear(g->window);
+}
+
+void
+ingest_replay(struct ingest *g, double step, ingest_step_cb cb, void *arg)
+{
+	g->step = step;
+	g->step_open = NAN;
+	g->step_cb = cb;
+	g->step_arg = arg;
+}
+
+uint64_t
+ingest_replay_end(struct ingest *g)
+{
+	close_step(g);
+	g->step_open = NAN;
+	return g->late;
+}
+
 enum tail_line_result
 ingest_line(void *arg, const char *line, size_t len)
 {
@@ -305,6 +359,20 @@ ingest_line(void *arg, const char *line, size_t len)
 			g->rec.missing[RECORD_TIMESTAMP] = 1;
 		}
 	}
+	if (g->step > 0 && !g->capturing) {
+		/* A replay cuts records into steps by event time: a record
+		 * of a step already closed is late, and skipped. */
+		double s = floor(record_time(g) / g->step);
+
+		if (s < g->step_open) {
+			g->late++;
+			return TAIL_LINE_LATE;
+		}
+		if (s > g->step_open || isnan(g->step_open)) {
+			close_step(g);
+			g->step_open = s;
+		}
+	}
 	model_observe(g->model, &g->rec);
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
@@ -319,16 +387,7 @@ ingest_line(void *arg, const char *line, size_t len)
 		g->capture_skip--;
 		return TAIL_LINE_OK;
 	}
-	/* The record's time: its event time when configured (a record
-	 * without one counts as the newest so far), else arrival. */
-	if (g->event_time) {
-		if (g->rec.timestamp.present && g->rec.timestamp.num > g->newest_event)
-			g->newest_event = g->rec.timestamp.num;
-		t = g->rec.timestamp.present ? g->rec.timestamp.num :
-		    isfinite(g->newest_event) ? g->newest_event : util_now();
-	} else {
-		t = util_now();
-	}
+	t = record_time(g);
 	window_push(g->window, t);
 	drift_observe(g->drift, v, n);
 	for (i = 0; i < n; i++) {

@@ -83,6 +83,21 @@ size_t ingest_window_records(const struct ingest *g);
 /* The last evaluation's results (borrowed; see drift_results()). */
 struct results *ingest_results(const struct ingest *g);
 
+/*
+ * --once --step: replay the logs as history.  Records are cut into steps
+ * of `step` seconds of event time, [k step, (k + 1) step), aligned to the
+ * epoch; a step closes when a record of a later step comes, and its
+ * window (its records, the last [window] size of them) is evaluated then,
+ * at the step's end: `cb` gets the end and the results.  A record of a
+ * closed step is late (TAIL_LINE_LATE).  ingest_replay_end() closes the
+ * last step and returns how many records were late.  Needs [model]
+ * timestamp.
+ */
+typedef void (*ingest_step_cb)(void *arg, double end, struct results *r);
+void ingest_replay(struct ingest *g, double step, ingest_step_cb cb,
+    void *arg);
+uint64_t ingest_replay_end(struct ingest *g);
+
 /* Evaluate drift now, to completion (--once). */
 void ingest_evaluate(struct ingest *g);
 /* Start an evaluation, then step it with at most `budget` seconds of work

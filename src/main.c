@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <uv.h>
 
@@ -33,6 +34,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "procstat.h"
+#include "replay.h"
 #include "report.h"
 #include "reports.h"
 #include "state.h"
@@ -71,6 +73,8 @@ usage(FILE *fp)
 	    "usage: driftd [-c FILE] [--listen ADDR] [--state-dir DIR] [-v]\n"
 	    "       driftd --check-config [-c FILE]\n"
 	    "       driftd --once [--report HTML] [-c FILE] [LOGFILE...]\n"
+	    "       driftd --once --step DURATION [--format openmetrics|csv]\n"
+	    "              [-c FILE] [LOGFILE...]\n"
 	    "       driftd --version | --help\n"
 	    "\n"
 	    "  -c, --config FILE     configuration file (default %s)\n"
@@ -81,6 +85,9 @@ usage(FILE *fp)
 	    "      --once            read the logs to their end, print the metrics, exit\n"
 	    "                        (LOGFILEs replace [input] path; - is stdin)\n"
 	    "      --report HTML     with --once: also write the drift report to HTML\n"
+	    "      --step DURATION   with --once: replay the logs as history, one\n"
+	    "                        evaluation per DURATION of event time\n"
+	    "      --format FORMAT   with --step: openmetrics (default) or csv\n"
 	    "      --version         print the version and exit\n"
 	    "  -h, --help            print this help and exit\n"
 	    "\n"
@@ -649,6 +656,50 @@ write_report(struct daemon *d)
 	return ok ? 0 : -1;
 }
 
+/* --once --step: the logs as a drift time series on stdout (replay.c).
+ * Returns the exit status; frees the pipeline and the registry. */
+static int
+replay(struct daemon *d, const char *const *list, size_t n)
+{
+	enum replay_format fmt = REPLAY_OPENMETRICS;
+	struct replay *rp;
+	uint64_t ms, late;
+	int status = 0;
+
+	if (conf_parse_duration(d->opts.step, &ms) != 0 || ms == 0) {
+		log_error("--step: expected a duration such as 1h or 15m, got "
+		    "\"%s\"", d->opts.step);
+		status = EXIT_USAGE;
+	} else if (d->opts.format != NULL &&
+	    replay_parse_format(d->opts.format, &fmt) != 0) {
+		log_error("--format: expected openmetrics or csv, got \"%s\"",
+		    d->opts.format);
+		status = EXIT_USAGE;
+	} else if (d->conf->timestamp_path[0] == '\0') {
+		log_error("%s: --step needs [model] timestamp: steps are cut by "
+		    "event time", d->conf->file);
+		status = EXIT_USAGE;
+	}
+	if (status == 0) {
+		rp = replay_create(fmt, stdout, d->registry, d->conf->model_name,
+		    d->ingest, isatty(STDERR_FILENO));
+		ingest_replay(d->ingest, (double)ms / 1000.0, replay_step, rp);
+		if (tail_read_once(list, n, (size_t)d->conf->max_line_bytes,
+		    d->registry, ingest_line, d->ingest) != 0)
+			status = EXIT_RUNTIME;
+		late = ingest_replay_end(d->ingest);
+		if (late > 0)
+			log_warn("%llu record(s) came after their step had "
+			    "closed and were left out (driftd_log_errors_total"
+			    "{reason=\"late\"})", (unsigned long long)late);
+		if (replay_finish(rp) != 0)
+			status = EXIT_RUNTIME;
+	}
+	ingest_destroy(d->ingest);
+	metrics_destroy(d->registry);
+	return status;
+}
+
 /*
  * --once: read the logs to their end, print the metrics, exit.  Returns
  * the exit status.
@@ -679,6 +730,8 @@ run_once(struct daemon *d, char **files, int nfiles)
 		if (n == 0)
 			log_warn("no LOGFILE given and no [input] path configured");
 	}
+	if (d->opts.step != NULL)
+		return replay(d, list, n);
 	r = tail_read_once(list, n, (size_t)d->conf->max_line_bytes,
 	    d->registry, ingest_line, d->ingest);
 	if (r != 0)
@@ -836,7 +889,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_LISTEN = 256, OPT_STATE_DIR, OPT_CHECK, OPT_VERSION, OPT_ONCE,
-	    OPT_REPORT };
+	    OPT_REPORT, OPT_STEP, OPT_FORMAT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -845,6 +898,8 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "step", required_argument, NULL, OPT_STEP },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -877,6 +932,12 @@ main(int argc, char **argv)
 		case OPT_REPORT:
 			d.opts.report = optarg;
 			break;
+		case OPT_STEP:
+			d.opts.step = optarg;
+			break;
+		case OPT_FORMAT:
+			d.opts.format = optarg;
+			break;
 		case OPT_VERSION:
 			printf("driftd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -888,8 +949,19 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (d.opts.report != NULL && !d.opts.once) {
-		fprintf(stderr, "driftd: --report goes with --once\n");
+	if ((d.opts.report != NULL || d.opts.step != NULL) && !d.opts.once) {
+		fprintf(stderr, "driftd: --%s goes with --once\n",
+		    d.opts.step != NULL ? "step" : "report");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (d.opts.report != NULL && d.opts.step != NULL) {
+		fprintf(stderr, "driftd: --report does not go with --step\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (d.opts.format != NULL && d.opts.step == NULL) {
+		fprintf(stderr, "driftd: --format goes with --step\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,10 +498,12 @@ metrics_remove_collect(struct metrics_registry *r, metrics_collect_cb cb,
 	}
 }
 
-/* name{labels[,extra]} value\n */
+/* name{labels[,extra]} value[ timestamp]\n; `ts` is appended as given
+ * (NULL for none). */
 static void
 put_sample(struct buf *out, const char *name, const char *suffix,
-    const struct metrics_series *s, const char *extra, double v)
+    const struct metrics_series *s, const char *extra, double v,
+    const char *ts)
 {
 	buf_puts(out, name);
 	buf_puts(out, suffix);
@@ -516,6 +519,10 @@ put_sample(struct buf *out, const char *name, const char *suffix,
 	}
 	buf_putc(out, ' ');
 	buf_put_double(out, v);
+	if (ts != NULL) {
+		buf_putc(out, ' ');
+		buf_puts(out, ts);
+	}
 	buf_putc(out, '\n');
 }
 
@@ -533,16 +540,15 @@ render_help(struct buf *out, const char *text)
 	}
 }
 
+/* A family's HELP and TYPE lines. */
 static void
-render_family(const struct metrics_family *f, enum metrics_format fmt,
-    struct buf *out, struct buf *le)
+render_meta(const struct metrics_family *f, enum metrics_format fmt,
+    struct buf *out)
 {
 	static const char *const type_names[] = { "counter", "gauge", "histogram" };
 	const struct metrics_desc *d = f->desc;
-	const struct metrics_series *s;
 	size_t namelen = strlen(d->name);
 	char family_name[256];
-	size_t i;
 
 	util_strlcpy(family_name, d->name, sizeof(family_name));
 	if (fmt == METRICS_FORMAT_OPENMETRICS && d->type == METRICS_COUNTER &&
@@ -558,12 +564,22 @@ render_family(const struct metrics_family *f, enum metrics_format fmt,
 	buf_putc(out, ' ');
 	buf_puts(out, type_names[d->type]);
 	buf_putc(out, '\n');
+}
+
+/* A family's samples, each with timestamp `ts` unless NULL. */
+static void
+render_samples(const struct metrics_family *f, struct buf *out,
+    struct buf *le, const char *ts)
+{
+	const struct metrics_desc *d = f->desc;
+	const struct metrics_series *s;
+	size_t i;
 
 	for (s = f->head; s != NULL; s = s->next) {
 		uint64_t cum = 0;
 
 		if (d->type != METRICS_HISTOGRAM) {
-			put_sample(out, d->name, "", s, NULL, s->value);
+			put_sample(out, d->name, "", s, NULL, s->value, ts);
 			continue;
 		}
 		for (i = 0; i < f->nbounds; i++) {
@@ -572,13 +588,22 @@ render_family(const struct metrics_family *f, enum metrics_format fmt,
 			buf_puts(le, "le=\"");
 			buf_put_double(le, f->bounds[i]);
 			buf_putc(le, '"');
-			put_sample(out, d->name, "_bucket", s, le->data, (double)cum);
+			put_sample(out, d->name, "_bucket", s, le->data,
+			    (double)cum, ts);
 		}
 		put_sample(out, d->name, "_bucket", s, "le=\"+Inf\"",
-		    (double)s->count);
-		put_sample(out, d->name, "_sum", s, NULL, s->sum);
-		put_sample(out, d->name, "_count", s, NULL, (double)s->count);
+		    (double)s->count, ts);
+		put_sample(out, d->name, "_sum", s, NULL, s->sum, ts);
+		put_sample(out, d->name, "_count", s, NULL, (double)s->count, ts);
 	}
+}
+
+static void
+render_family(const struct metrics_family *f, enum metrics_format fmt,
+    struct buf *out, struct buf *le)
+{
+	render_meta(f, fmt, out);
+	render_samples(f, out, le, NULL);
 }
 
 void
@@ -648,4 +673,94 @@ metrics_collect(struct metrics_registry *r)
 
 	for (i = 0; i < r->ncollectors; i++)
 		r->collectors[i].cb(r->collectors[i].arg);
+}
+
+/* ------------------------------------------------------------ history */
+
+struct metrics_history {
+	char *prefix;
+	FILE **files;                /* per family index, NULL until used */
+	size_t nfiles;
+	struct buf chunk, le;
+	int failed;
+};
+
+struct metrics_history *
+metrics_history_create(const char *prefix)
+{
+	struct metrics_history *h = xcalloc(1, sizeof(*h));
+
+	h->prefix = xstrdup(prefix);
+	return h;
+}
+
+int
+metrics_history_add(struct metrics_history *h, struct metrics_registry *r,
+    double t)
+{
+	char ts[32];
+	size_t i;
+
+	metrics_collect(r);
+	buf_reset(&h->le);
+	buf_put_double(&h->le, t);
+	util_strlcpy(ts, h->le.data, sizeof(ts));
+	if (r->nfamilies > h->nfiles) {
+		h->files = xreallocarray(h->files, r->nfamilies, sizeof(FILE *));
+		memset(h->files + h->nfiles, 0,
+		    (r->nfamilies - h->nfiles) * sizeof(FILE *));
+		h->nfiles = r->nfamilies;
+	}
+	for (i = 0; i < r->nfamilies && !h->failed; i++) {
+		const struct metrics_family *f = r->families[i];
+
+		if (f->nseries == 0 || strncmp(f->desc->name, h->prefix,
+		    strlen(h->prefix)) != 0)
+			continue;
+		if (h->files[i] == NULL && (h->files[i] = tmpfile()) == NULL) {
+			h->failed = 1;
+			break;
+		}
+		buf_reset(&h->chunk);
+		render_samples(f, &h->chunk, &h->le, ts);
+		if (fwrite(h->chunk.data, 1, h->chunk.len, h->files[i]) !=
+		    h->chunk.len)
+			h->failed = 1;
+	}
+	return h->failed ? -1 : 0;
+}
+
+int
+metrics_history_finish(struct metrics_history *h, struct metrics_registry *r,
+    FILE *out)
+{
+	char copy[65536];
+	size_t i, n;
+	int ok = !h->failed;
+
+	for (i = 0; i < h->nfiles; i++) {
+		FILE *f = h->files[i];
+
+		if (f == NULL)
+			continue;
+		if (ok) {
+			buf_reset(&h->chunk);
+			render_meta(r->families[i], METRICS_FORMAT_OPENMETRICS,
+			    &h->chunk);
+			ok = fwrite(h->chunk.data, 1, h->chunk.len, out) ==
+			    h->chunk.len && fseek(f, 0, SEEK_SET) == 0;
+			while (ok && (n = fread(copy, 1, sizeof(copy), f)) > 0)
+				ok = fwrite(copy, 1, n, out) == n;
+			ok = ok && !ferror(f);
+		}
+		fclose(f);
+	}
+	if (ok)
+		ok = fputs("# EOF\n", out) >= 0;
+	buf_free(&h->chunk);
+	buf_free(&h->le);
+	free(h->files);
+	free(h->prefix);
+	free(h);
+	return ok ? 0 : -1;
 }

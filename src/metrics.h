@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -153,6 +154,23 @@ const struct metrics_series *metrics_series_next(const struct metrics_series *s)
 /* Label value i (in the family's label order), or NULL. */
 const char *metrics_series_label(const struct metrics_series *s, size_t i);
 void metrics_collect(struct metrics_registry *r);
+
+/*
+ * The registry at successive times as one OpenMetrics exposition with
+ * timestamps (a backfill for promtool tsdb create-blocks-from
+ * openmetrics).  metrics_history_add() appends every sample of the
+ * families whose name starts with `prefix`, stamped `t` (seconds), each
+ * family to a temporary file of its own, so that a family's samples end
+ * up together in bounded memory; metrics_history_finish() writes the
+ * families in registry order, each after its HELP and TYPE, then "# EOF",
+ * and frees the writer.  0, or -1 when a file could not be written.
+ */
+struct metrics_history;
+struct metrics_history *metrics_history_create(const char *prefix);
+int metrics_history_add(struct metrics_history *h, struct metrics_registry *r,
+    double t);
+int metrics_history_finish(struct metrics_history *h, struct metrics_registry *r,
+    FILE *out);
 
 /* Escape a label value as both formats require (\\, \" and \n). */
 void metrics_escape_label(struct buf *out, const char *s, size_t len);

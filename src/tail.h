@@ -40,6 +40,7 @@
 enum tail_line_result {
 	TAIL_LINE_OK = 0,
 	TAIL_LINE_BAD_JSON,
+	TAIL_LINE_LATE,         /* a replay's step already closed */
 };
 
 typedef enum tail_line_result (*tail_line_cb)(void *arg, const char *line,

@@ -15,6 +15,9 @@
 struct tail_counters {
 	struct metrics_series *lines, *bytes, *json, *too_long, *rotations, *lag,
 	    *lost, *unopened;
+	struct metrics_series *late;          /* made on the first one */
+	struct metrics_family *errors;
+	const char *input;
 };
 
 

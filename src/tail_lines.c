@@ -31,7 +31,8 @@ static const struct metrics_desc descs[M_COUNT] = {
 	    "Bytes read from the input's files.", { "input", NULL } },
 	[M_ERRORS] = { "driftd_log_errors_total", METRICS_COUNTER,
 	    "Lines skipped, by reason: json (not a JSON object), too_long "
-	    "(longer than max_line_bytes).", { "input", "reason", NULL } },
+	    "(longer than max_line_bytes), late (a replay's step had "
+	    "closed).", { "input", "reason", NULL } },
 	[M_ROTATIONS] = { "driftd_log_rotations_total", METRICS_COUNTER,
 	    "Rotations and truncations of the input's files followed.",
 	    { "input", NULL } },
@@ -71,6 +72,8 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 	m->lost = metrics_series_get(metrics_family_find(reg, descs[M_LOST].name), lv);
 	m->unopened = metrics_series_get(metrics_family_find(reg,
 	    descs[M_UNOPENED].name), lv);
+	m->errors = metrics_family_find(reg, descs[M_ERRORS].name);
+	m->input = input;
 	lv[1] = "json";
 	m->json = metrics_series_get(metrics_family_find(reg, descs[M_ERRORS].name), lv);
 	lv[1] = "too_long";
@@ -110,8 +113,21 @@ emit(tail_line_cb cb, void *arg, struct tail_counters *m, const char *line,
 		return;
 	if (line[len - 1] == '\r')
 		len--;
-	if (cb(arg, line, len) == TAIL_LINE_BAD_JSON)
+	switch (cb(arg, line, len)) {
+	case TAIL_LINE_OK:
+		break;
+	case TAIL_LINE_BAD_JSON:
 		metrics_add(m->json, 1);
+		break;
+	case TAIL_LINE_LATE:
+		if (m->late == NULL) {
+			const char *lv[2] = { m->input, "late" };
+
+			m->late = metrics_series_get(m->errors, lv);
+		}
+		metrics_add(m->late, 1);
+		break;
+	}
 }
 
 static void

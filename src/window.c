@@ -192,6 +192,14 @@ window_expire(struct window *w, double now)
 }
 
 void
+window_clear(struct window *w)
+{
+	while (w->n > 0)
+		evict_oldest(w);
+	w->newest = -INFINITY;
+}
+
+void
 window_push(struct window *w, double t)
 {
 	if (t > w->newest)

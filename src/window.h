@@ -66,6 +66,8 @@ void window_set_cat(struct window *w, size_t col, uint32_t id);
 /* Evict records older than max_age before `now` (seconds), wherever
  * they are: records that came out of order too.  O(records). */
 void window_expire(struct window *w, double now);
+/* Empty the window (a replay's next step). */
+void window_clear(struct window *w);
 
 /* Records in the window, and those with a valid value in `col`. */
 size_t window_records(const struct window *w);

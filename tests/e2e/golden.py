@@ -17,62 +17,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402
-from scipy.spatial.distance import jensenshannon  # noqa: E402
+from oracle import oracle_categorical, oracle_numeric  # noqa: E402
 
 REL = 1e-9
 PABS = 1e-6
 ALL_NUMERIC = "ks,psi,js,wasserstein"
 ALL_CATEGORICAL = "chi2,psi,js"
-
-
-# ------------------------------------------------------------ the oracle
-
-def numeric_bins(ref, win, bins):
-    edges = np.unique(np.quantile(np.sort(ref), [k / bins for k in range(1, bins)]))
-    r = np.bincount(np.searchsorted(edges, ref, side="right"),
-                    minlength=len(edges) + 1) / len(ref)
-    w = np.bincount(np.searchsorted(edges, win, side="right"),
-                    minlength=len(edges) + 1) / len(win)
-    return w, r
-
-
-def psi(w, r):
-    w = np.where(w == 0, 1e-4, w)
-    r = np.where(r == 0, 1e-4, r)
-    return float(np.sum((w - r) * np.log(w / r)))
-
-
-def oracle_numeric(ref, win, bins=10):
-    ref = np.asarray(ref, dtype=float)
-    win = np.asarray(win, dtype=float)
-    ks = stats.ks_2samp(ref, win, method="asymp")
-    w, r = numeric_bins(ref, win, bins)
-    return {
-        ("ks", "score"): ks.statistic,
-        ("ks", "pvalue"): ks.pvalue,
-        ("psi", "score"): psi(w, r),
-        ("js", "score"): float(jensenshannon(w, r)),
-        ("wasserstein", "score"): stats.wasserstein_distance(ref, win)
-        / max(float(np.std(ref)), 0.001),
-        ("mean", None): float(np.mean(win)),
-        ("std", None): float(np.std(win)),
-    }
-
-
-def oracle_categorical(ref, win):
-    cats = list(dict.fromkeys(list(ref) + list(win)))
-    rc = np.array([sum(1 for x in ref if x == c) for c in cats], dtype=float)
-    wc = np.array([sum(1 for x in win if x == c) for c in cats], dtype=float)
-    r, w = rc / len(ref), wc / len(win)
-    out = {("psi", "score"): psi(w, r), ("js", "score"): float(jensenshannon(w, r))}
-    if len(cats) >= 2:
-        props = np.where(rc > 0, r, 1e-4)
-        exp = props / props.sum() * len(win)
-        stat = float(np.sum((wc - exp) ** 2 / exp))
-        out[("chi2", "score")] = stat
-        out[("chi2", "pvalue")] = float(stats.chi2.sf(stat, len(cats) - 1))
-    return out
 
 
 # ----------------------------------------------------------- running driftd

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write a realistic JSON-lines prediction log for the ingest benchmark.
 
-    gen-log.py --features 4|20|100 --lines N [--seed S] > file.jsonl
+    gen-log.py --features 4|20|100 --lines N [--seed S] [--span-days D]
+        > file.jsonl
 
 Every line looks like what a Python model service writes with json.dumps:
 
@@ -113,6 +114,9 @@ def main():
                     help="number of numeric features (plus 2 categorical)")
     ap.add_argument("--lines", type=int, required=True)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--span-days", type=float, default=0,
+                    help="spread the lines evenly over this many days, "
+                    "ending at 2026-11-22T10:00:00Z (for bench/replay.sh)")
     args = ap.parse_args()
     if args.lines < 0:
         ap.error("--lines must be >= 0")
@@ -133,13 +137,18 @@ def main():
     # Event time: 2026-11-22T10:00:00Z plus increasing milliseconds.  The
     # date and time text is rebuilt only when the second changes.
     ms = 1795341600 * 1000
+    # --span-days: the same shape of increments, scaled to the span.
+    scale = 1.0
+    if args.span_days > 0 and args.lines > 0:
+        scale = args.span_days * 86400000 / (args.lines * 21.0)
+        ms -= int(args.span_days * 86400000)
     cached_sec, sec_text = None, ""
 
     out = sys.stdout
     written = 0
     batch = []
     for _ in range(args.lines):
-        ms += 1 + int(rand() * 40)
+        ms += int((1 + int(rand() * 40)) * scale)
         sec = ms // 1000
         if sec != cached_sec:
             cached_sec = sec

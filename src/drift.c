@@ -340,23 +340,14 @@ bins_make(struct drift *d, size_t col)
 static size_t
 bin_of(const double *edges, size_t n, double x)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi;
 
 	/* A count without branches for the usual few edges: a binary
 	 * search's branches are unpredictable, and cost more. */
-	if (n <= 32) {
-		for (hi = 0; hi < n; hi++)
-			lo += edges[hi] <= x;
-		return lo;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (edges[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (n > 32)
+		return stats_upper_bound(edges, n, x);
+	for (hi = 0; hi < n; hi++)
+		lo += edges[hi] <= x;
 	return lo;
 }
 
@@ -544,6 +535,20 @@ drift_set_reference(struct drift *d, const struct reference *r)
 	d->ref = r;
 	for (i = 0; i < d->ncols; i++)
 		bins_make(d, i);
+}
+
+/* Empty a column's result for a new evaluation; the memory of its bins
+ * is kept from one evaluation to the next. */
+static void
+result_reset(struct result *res)
+{
+	double *xwin = res->xwin;
+	size_t capxwin = res->capxwin;
+
+	results_chart_free(res->chart);
+	memset(res, 0, sizeof(*res));
+	res->xwin = xwin;
+	res->capxwin = capxwin;
 }
 
 /* ---------------------------------------------------------- the tests */
@@ -832,17 +837,7 @@ eval_column(struct drift *d, size_t col, int phase)
 
 	if (phase == PHASE_START) {
 		nvalid = window_valid(d->w, col);
-		{
-			/* What the result keeps from one evaluation to the
-			 * next: the memory of its bins. */
-			double *xwin = res->xwin;
-			size_t capxwin = res->capxwin;
-
-			results_chart_free(res->chart);
-			memset(res, 0, sizeof(*res));
-			res->xwin = xwin;
-			res->capxwin = capxwin;
-		}
+		result_reset(res);
 		res->records = window_records(d->w);
 		res->samples = nvalid;
 		for (t = 0; t < CONF_TEST_COUNT; t++) {
@@ -1308,16 +1303,8 @@ drift_step(struct drift *d, double budget)
 		return 0;
 	start = uv_hrtime();
 	/* Columns the evaluation did not reach are left out this time. */
-	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++) {
-		struct result *res = &d->res[d->next];
-		double *xwin = res->xwin;
-		size_t capxwin = res->capxwin;
-
-		results_chart_free(res->chart);
-		memset(res, 0, sizeof(*res));
-		res->xwin = xwin;
-		res->capxwin = capxwin;
-	}
+	for (; d->next < columns_count(d->cs) && d->next < d->nres; d->next++)
+		result_reset(&d->res[d->next]);
 	decide(d);
 	publish(d);
 	d->spent_ns += uv_hrtime() - start;

@@ -14,6 +14,7 @@ import math
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -342,6 +343,34 @@ def test_csv_loads_into_postgresql():
             subprocess.run(run_as + [pg_ctl, "-D", data, "-m", "fast", "-w",
                                      "stop"], capture_output=True,
                            timeout=120)
+
+
+def test_progress_on_a_terminal_only():
+    import pty
+    with tempfile.TemporaryDirectory(prefix="driftd-replay-") as d:
+        conf, log, _, _, records = make_case(d)
+        master, slave = pty.openpty()
+        p = subprocess.Popen([h.DRIFTD, "--once", "--step", "1h", "--format",
+                              "csv", "-c", conf, log],
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        h.check_eq(p.wait(timeout=60), 0, err)
+        os.close(master)
+        text = err.decode("utf-8", "replace")
+        h.check(re.search(rf"replay: {len(records)} records, 71 steps, "
+                          r"\d+ records/s", text), text)
+        # Not a terminal: no progress line.
+        _, err = replay(conf, log, "1h", "csv")
+        h.check("records/s" not in err, err)
 
 
 def test_errors_exit_2():

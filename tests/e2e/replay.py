@@ -209,13 +209,16 @@ def test_openmetrics_backfills_a_real_prometheus():
         conf, log, ref_x, ref_c, records = make_case(d)
         om, _ = replay(conf, log, "1h", "openmetrics")
         h.check(om.endswith("# EOF\n"), om[-200:])
-        path = os.path.join(d, "history.om")
-        with open(path, "w") as f:
-            f.write(om)
+        # The shipped script: the replay, then promtool.
         tsdb = os.path.join(d, "tsdb")
-        p = subprocess.run([h.PROMTOOL, "tsdb", "create-blocks-from",
-                            "openmetrics", path, tsdb],
-                           capture_output=True, timeout=120)
+        path = os.pathsep.join([os.path.dirname(h.DRIFTD),
+                                os.path.dirname(h.PROMTOOL),
+                                os.environ.get("PATH", "")])
+        p = subprocess.run(["sh", os.path.join(h.SRCDIR, "examples",
+                                               "prometheus", "backfill"),
+                            conf, tsdb, "1h", log],
+                           capture_output=True, timeout=120,
+                           env=dict(os.environ, PATH=path))
         h.check_eq(p.returncode, 0, (p.stdout + p.stderr).decode())
         want = expected_steps(records, ref_x, ref_c, HOUR)
         port = socket.socket()

@@ -90,6 +90,7 @@ static const struct key keys[] = {
 	KEY("drift", "psi_threshold", KT_DOUBLE, F(drift.psi_threshold), "0.2", .max = HUGE_VAL, .excl = EXCL_MIN),
 	KEY("drift", "js_threshold", KT_DOUBLE, F(drift.js_threshold), "0.1", .max = 1, .excl = EXCL_MIN),
 	KEY("drift", "wasserstein_threshold", KT_DOUBLE, F(drift.wasserstein_threshold), "0.1", .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("drift", "kl_threshold", KT_DOUBLE, F(drift.kl_threshold), "0.1", .max = HUGE_VAL, .excl = EXCL_MIN),
 	KEY("drift", "bins", KT_UINT, F(drift.bins), "10", .min = 2, .max = 1000),
 	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
@@ -111,6 +112,7 @@ static const struct key override_keys[] = {
 	KEY("feature", "psi_threshold", KT_DOUBLE, D(psi_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
 	KEY("feature", "js_threshold", KT_DOUBLE, D(js_threshold), NULL, .max = 1, .excl = EXCL_MIN),
 	KEY("feature", "wasserstein_threshold", KT_DOUBLE, D(wasserstein_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("feature", "kl_threshold", KT_DOUBLE, D(kl_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
 	KEY("feature", "bins", KT_UINT, D(bins), NULL, .min = 2, .max = 1000),
 };
 
@@ -396,7 +398,7 @@ begin_override(struct loader *l, const char *text)
 	o->line = l->lineno;
 	o->d.decide = UNSET_DECIDE;
 	o->d.p_value = o->d.psi_threshold = o->d.js_threshold =
-	    o->d.wasserstein_threshold = NAN;
+	    o->d.wasserstein_threshold = o->d.kl_threshold = NAN;
 	l->override_set_at = xreallocarray(l->override_set_at,
 	    (c->noverrides + 1) * NOVERRIDE_KEYS, sizeof(int));
 	memset(l->override_set_at + c->noverrides * NOVERRIDE_KEYS, 0,
@@ -815,6 +817,8 @@ conf_column_drift(const struct conf *c, const char *path, int categorical,
 			out->js_threshold = o->js_threshold;
 		if (!isnan(o->wasserstein_threshold))
 			out->wasserstein_threshold = o->wasserstein_threshold;
+		if (!isnan(o->kl_threshold))
+			out->kl_threshold = o->kl_threshold;
 		if (o->bins != 0)
 			out->bins = o->bins;
 		break;

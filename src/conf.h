@@ -68,12 +68,14 @@ enum conf_test {
 	CONF_TEST_JS,
 	CONF_TEST_WASSERSTEIN,
 	CONF_TEST_CHI2,
+	CONF_TEST_KL,
 	CONF_TEST_COUNT
 };
 #define CONF_NUMERIC_TESTS ((1u << CONF_TEST_KS) | (1u << CONF_TEST_PSI) | \
-	(1u << CONF_TEST_JS) | (1u << CONF_TEST_WASSERSTEIN))
+	(1u << CONF_TEST_JS) | (1u << CONF_TEST_WASSERSTEIN) | \
+	(1u << CONF_TEST_KL))
 #define CONF_CATEGORICAL_TESTS ((1u << CONF_TEST_CHI2) | \
-	(1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS))
+	(1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS) | (1u << CONF_TEST_KL))
 /* decide = auto */
 #define CONF_DECIDE_AUTO (-1)
 /* The auto rule switches from ks / chi2 to wasserstein / js above this
@@ -94,6 +96,7 @@ struct conf_drift {
 	double psi_threshold;
 	double js_threshold;
 	double wasserstein_threshold;
+	double kl_threshold;
 	uint64_t bins;           /* 0 in an override: not set */
 };
 

@@ -23,6 +23,7 @@ static const char *const test_names[CONF_TEST_COUNT] = {
 	[CONF_TEST_JS] = "js",
 	[CONF_TEST_WASSERSTEIN] = "wasserstein",
 	[CONF_TEST_CHI2] = "chi2",
+	[CONF_TEST_KL] = "kl",
 };
 
 const char *

@@ -575,6 +575,8 @@ nominal_threshold(const struct conf_drift *cd, int test)
 		return cd->js_threshold;
 	case CONF_TEST_WASSERSTEIN:
 		return cd->wasserstein_threshold;
+	case CONF_TEST_KL:
+		return cd->kl_threshold;
 	}
 	return NAN;
 }
@@ -693,6 +695,8 @@ eval_numeric(struct drift *d, size_t col, const struct reference_column *rc,
 			res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, rc->props, nb);
 		if (res->tests & (1u << CONF_TEST_JS))
 			res->score[CONF_TEST_JS] = stats_js(d->bins_w, rc->props, nb);
+		if (res->tests & (1u << CONF_TEST_KL))
+			res->score[CONF_TEST_KL] = stats_kl(d->bins_w, rc->props, nb);
 		return PHASE_WASSERSTEIN;
 	case PHASE_WASSERSTEIN:
 		if (res->tests & (1u << CONF_TEST_WASSERSTEIN)) {
@@ -805,6 +809,8 @@ eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
 		res->score[CONF_TEST_PSI] = stats_psi(d->bins_w, d->bins_r, k);
 	if (res->tests & (1u << CONF_TEST_JS))
 		res->score[CONF_TEST_JS] = stats_js(d->bins_w, d->bins_r, k);
+	if (res->tests & (1u << CONF_TEST_KL))
+		res->score[CONF_TEST_KL] = stats_kl(d->bins_w, d->bins_r, k);
 	if ((res->tests & (1u << CONF_TEST_CHI2)) && k >= 2) {
 		double *obs = d->sorted = grow(d->sorted, &d->nsorted, k, sizeof(double));
 

@@ -196,6 +196,33 @@ stats_psi(const double *w, const double *r, size_t k)
 	return psi;
 }
 
+double
+stats_kl(const double *w, const double *r, size_t k)
+{
+	double stack[2 * 64], *t = k <= 64 ? stack :
+	    xreallocarray(NULL, 2 * k, sizeof(double));
+	double *wf = t, *rf = t + k, sw, sr, kl;
+	size_t i;
+
+	/* Zeros floored as for PSI, then both renormalised, as
+	 * scipy.stats.entropy does. */
+	for (i = 0; i < k; i++) {
+		wf[i] = w[i] == 0 ? STATS_EPS_PROPORTION : w[i];
+		rf[i] = r[i] == 0 ? STATS_EPS_PROPORTION : r[i];
+	}
+	sw = stats_sum(wf, k);
+	sr = stats_sum(rf, k);
+	for (i = 0; i < k; i++) {
+		double a = wf[i] / sw, b = rf[i] / sr;
+
+		wf[i] = a * log(a / b);
+	}
+	kl = stats_sum(wf, k);
+	if (t != stack)
+		free(t);
+	return kl;
+}
+
 /* scipy.special.rel_entr */
 static double
 rel_entr(double x, double y)

@@ -60,6 +60,10 @@ double stats_psi(const double *w, const double *r, size_t k);
  * as scipy.spatial.distance.jensenshannon: both are normalised to sum 1,
  * m = (p + q) / 2, result sqrt((KL(p||m) + KL(q||m)) / 2).
  */
+/* Kullback-Leibler divergence of proportions w from r (natural log), as
+ * scipy.stats.entropy(w, r) on them with zeros replaced by
+ * STATS_EPS_PROPORTION (entropy renormalises both). */
+double stats_kl(const double *w, const double *r, size_t k);
 double stats_js(const double *p, const double *q, size_t k);
 
 /*

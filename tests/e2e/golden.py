@@ -21,8 +21,8 @@ from oracle import oracle_categorical, oracle_numeric  # noqa: E402
 
 REL = 1e-9
 PABS = 1e-6
-ALL_NUMERIC = "ks,psi,js,wasserstein"
-ALL_CATEGORICAL = "chi2,psi,js"
+ALL_NUMERIC = "ks,psi,js,wasserstein,kl"
+ALL_CATEGORICAL = "chi2,psi,js,kl"
 
 
 # ----------------------------------------------------------- running driftd

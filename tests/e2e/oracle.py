@@ -17,6 +17,16 @@ def numeric_bins(ref, win, bins):
     return w, r
 
 
+def floored(p):
+    return np.where(p == 0, 1e-4, p)
+
+
+def kl(w, r):
+    """scipy.stats.entropy on the proportions, zeros floored as for PSI
+    (entropy renormalises them)."""
+    return float(stats.entropy(floored(w), floored(r)))
+
+
 def psi(w, r):
     w = np.where(w == 0, 1e-4, w)
     r = np.where(r == 0, 1e-4, r)
@@ -33,6 +43,7 @@ def oracle_numeric(ref, win, bins=10):
         ("ks", "pvalue"): ks.pvalue,
         ("psi", "score"): psi(w, r),
         ("js", "score"): float(jensenshannon(w, r)),
+        ("kl", "score"): kl(w, r),
         ("wasserstein", "score"): stats.wasserstein_distance(ref, win)
         / max(float(np.std(ref)), 0.001),
         ("mean", None): float(np.mean(win)),
@@ -45,7 +56,8 @@ def oracle_categorical(ref, win):
     rc = np.array([sum(1 for x in ref if x == c) for c in cats], dtype=float)
     wc = np.array([sum(1 for x in win if x == c) for c in cats], dtype=float)
     r, w = rc / len(ref), wc / len(win)
-    out = {("psi", "score"): psi(w, r), ("js", "score"): float(jensenshannon(w, r))}
+    out = {("psi", "score"): psi(w, r), ("js", "score"): float(jensenshannon(w, r)),
+           ("kl", "score"): kl(w, r)}
     if len(cats) >= 2:
         props = np.where(rc > 0, r, 1e-4)
         exp = props / props.sum() * len(win)

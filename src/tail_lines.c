@@ -64,6 +64,7 @@ tail_counters_init(struct tail_counters *m, struct metrics_registry *reg,
 {
 	const char *lv[2] = { input, NULL };
 
+	memset(m, 0, sizeof(*m));
 	tail_register_metrics(reg);
 	m->lines = metrics_series_get(metrics_family_find(reg, descs[M_LINES].name), lv);
 	m->bytes = metrics_series_get(metrics_family_find(reg, descs[M_BYTES].name), lv);

@@ -35,6 +35,8 @@ static const char *const start_at_choices[] = { "end", "beginning", NULL };
 static const char *const correction_choices[] = { "none", "bonferroni", "fdr", NULL };
 static const char *const unit_choices[] = { "s", "ms", "us", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const change_methods[] = { "page_hinkley", "cusum", NULL };
+static const char *const change_directions[] = { "both", "up", "down", NULL };
 
 #define LATENCY_BUCKETS "0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10"
 #define CONFIDENCE_BUCKETS "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
@@ -95,6 +97,16 @@ static const struct key keys[] = {
 	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
 	KEY("drift", "export_bins", KT_ENUM, F(export_bins), "no", .choices = yes_no),
+
+	KEY("change", "columns", KT_STRING, F(change_columns), ""),
+	KEY("change", "method", KT_ENUM, F(change_method), "page_hinkley", .choices = change_methods),
+	KEY("change", "direction", KT_ENUM, F(change_direction), "both", .choices = change_directions),
+	KEY("change", "min_instances", KT_UINT, F(change_min_instances), "30", .min = 1, .max = 1e9),
+	KEY("change", "delta", KT_DOUBLE, F(change_delta), "0.005", .max = HUGE_VAL),
+	KEY("change", "threshold", KT_DOUBLE, F(change_threshold), "50", .max = HUGE_VAL, .excl = EXCL_MIN),
+	KEY("change", "alpha", KT_DOUBLE, F(change_alpha), "0.9999", .max = 1, .excl = EXCL_MIN),
+	KEY("change", "k", KT_DOUBLE, F(change_k), "0.5", .max = HUGE_VAL),
+	KEY("change", "h", KT_DOUBLE, F(change_h), "5", .max = HUGE_VAL, .excl = EXCL_MIN),
 
 	KEY("report", "history", KT_UINT, F(report_history), "360", .max = CONF_MAX_REPORT_HISTORY),
 	KEY("report", "keep", KT_UINT, F(report_keep), "50", .max = 100000),
@@ -639,6 +651,72 @@ override_kind(const struct conf *c, const char *path)
 	return kind;
 }
 
+/* The [change] columns, split at commas outside double quotes, each a
+ * configured numeric feature (as written in [features]) or a reserved
+ * name for a field that is configured. */
+static void
+check_change(struct loader *l, struct conf *c)
+{
+	int line = l->set_at[key_index("change", "columns")];
+	const char *p = c->change_columns, *start;
+	size_t i;
+
+	while (*p != '\0') {
+		int quoted = 0;
+		char *name;
+		size_t len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (start = p; *p != '\0' && (quoted || *p != ','); p++)
+			if (*p == '"')
+				quoted = !quoted;
+		len = (size_t)(p - start);
+		while (len > 0 && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+			len--;
+		name = xstrndup(start, len);
+		c->change.v = xreallocarray(c->change.v, c->change.n + 1,
+		    sizeof(char *));
+		c->change.v[c->change.n++] = name;
+	}
+	for (i = 0; i < c->change.n; i++) {
+		const char *n = c->change.v[i];
+		size_t f;
+
+		if (strcmp(n, CONF_CHANGE_CONFIDENCE) == 0) {
+			if (c->confidence_path[0] == '\0')
+				loader_error(l, line, "[change] columns: confidence "
+				    "needs [model] confidence");
+		} else if (strcmp(n, CONF_CHANGE_VALUE) == 0) {
+			if (c->value_path[0] == '\0')
+				loader_error(l, line, "[change] columns: value needs "
+				    "[model] value (a regression model)");
+		} else if (strcmp(n, CONF_CHANGE_LATENCY) == 0) {
+			if (c->latency_path[0] == '\0')
+				loader_error(l, line, "[change] columns: latency "
+				    "needs [model] latency");
+			else if (c->change_method == CONF_CHANGE_CUSUM)
+				loader_error(l, line, "[change] columns: cusum needs "
+				    "a reference for the column, and latency has "
+				    "none (use page_hinkley)");
+		} else {
+			for (f = 0; f < c->nfeatures; f++)
+				if (strcmp(c->features[f].path, n) == 0)
+					break;
+			if (f == c->nfeatures)
+				loader_error(l, line, "[change] columns: \"%s\" is "
+				    "not a feature of [features] (as written "
+				    "there), confidence, value or latency", n);
+			else if (c->features[f].kind != CONF_NUMERIC)
+				loader_error(l, line, "[change] columns: %s is "
+				    "categorical; change detection needs numbers",
+				    n);
+		}
+	}
+}
+
 /* Rules that span several keys, checked once the whole file is read. */
 static void
 check_whole(struct loader *l)
@@ -670,8 +748,8 @@ check_whole(struct loader *l)
 		}
 		if (kind >= 0 && (o->d.tests & ~allowed) != 0)
 			loader_error(l, o->line, "[feature %s]: tests for a %s "
-			    "column are among ks psi js wasserstein / chi2 psi js",
-			    o->path, what);
+			    "column are among ks psi js wasserstein kl / chi2 psi "
+			    "js kl", o->path, what);
 		if (kind >= 0 && o->d.decide >= 0 &&
 		    !(allowed & (1u << o->d.decide)))
 			loader_error(l, o->line, "[feature %s]: %s cannot decide "
@@ -688,6 +766,7 @@ check_whole(struct loader *l)
 	if (c->reference_file[0] != '\0' && c->capture > 0)
 		loader_error(l, l->set_at[key_index("reference", "capture")],
 		    "set either file or capture in [reference], not both");
+	check_change(l, l->conf);
 	int mf = l->set_at[key_index("input", "match_field")];
 	int mv = l->set_at[key_index("input", "match_value")];
 
@@ -752,6 +831,9 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nfeatures; i++)
 		free(c->features[i].path);
 	free(c->features);
+	for (i = 0; i < c->change.n; i++)
+		free(c->change.v[i]);
+	free(c->change.v);
 	free(c->file);
 	free(c);
 }

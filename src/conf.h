@@ -61,6 +61,13 @@ struct conf_feature {
 	int line;
 };
 
+/* [change] method and direction. */
+enum { CONF_CHANGE_PAGE_HINKLEY, CONF_CHANGE_CUSUM };
+enum { CONF_CHANGE_BOTH, CONF_CHANGE_UP, CONF_CHANGE_DOWN };
+#define CONF_CHANGE_CONFIDENCE "confidence"
+#define CONF_CHANGE_VALUE "value"
+#define CONF_CHANGE_LATENCY "latency"
+
 /* The drift tests; a set of them is a bit mask of (1 << test). */
 enum conf_test {
 	CONF_TEST_KS,
@@ -171,6 +178,15 @@ struct conf {
 	enum conf_correction correction;
 	double dataset_share;
 	int export_bins;               /* per-bin series for fleets */
+
+	/* [change] */
+	char *change_columns;          /* as written: comma-separated */
+	struct conf_strings change;    /* the names, split */
+	int change_method;             /* CONF_CHANGE_PAGE_HINKLEY or _CUSUM */
+	int change_direction;          /* CONF_CHANGE_BOTH, _UP or _DOWN */
+	uint64_t change_min_instances;
+	double change_delta, change_threshold, change_alpha;
+	double change_k, change_h;
 
 	/* [report] */
 	uint64_t report_history;       /* evaluations a sparkline shows */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "change.h"
 #include "columns.h"
 #include "drift.h"
 #include "ingest.h"
@@ -28,6 +29,7 @@ struct ingest {
 	struct window *window;
 	struct reference *reference;
 	struct drift *drift;
+	struct change *change;   /* [change] detectors, or NULL */
 	struct record rec;
 	size_t ncols;            /* columns the window and reference know */
 	int capturing;
@@ -100,6 +102,7 @@ reference_ready(struct ingest *g)
 	g->reference_in_force = 1;
 	if (g->drift != NULL)
 		drift_set_reference(g->drift, g->reference);
+	change_set_reference(g->change, g->reference, g->columns);
 }
 
 static int
@@ -244,8 +247,11 @@ ingest_attach(struct ingest *g, struct metrics_registry *reg)
 	columns_bind(g->columns, g->model);
 	g->drift = drift_create(c, reg);
 	drift_add_columns(g->drift, g->columns);
-	if (g->reference_in_force)
+	g->change = change_create(c, reg);
+	if (g->reference_in_force) {
 		drift_set_reference(g->drift, g->reference);
+		change_set_reference(g->change, g->reference, g->columns);
+	}
 	/* Taken even when unused, so that a reload away from capturing
 	 * sweeps the gauge. */
 	f = metrics_family_get(reg, &capture_saved_desc, NULL, 0);
@@ -274,6 +280,7 @@ ingest_destroy(struct ingest *g)
 	if (g == NULL)
 		return;
 	drift_destroy(g->drift);
+	change_destroy(g->change);
 	model_destroy(g->model);
 	buf_free(&g->capture_unsaved);
 	reference_destroy(g->reference);
@@ -374,6 +381,8 @@ ingest_line(void *arg, const char *line, size_t len)
 		}
 	}
 	model_observe(g->model, &g->rec);
+	change_observe(g->change, &g->rec, g->rec.timestamp.present ?
+	    g->rec.timestamp.num : util_now());
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
 		sync_columns(g);
@@ -700,6 +709,7 @@ ingest_save(struct ingest *g, struct state_writer *w)
 	save_capture_state(g, w);
 	save_windows(g, w);
 	drift_save(g->drift, g->columns, w);
+	change_save(g->change, w);
 }
 
 long
@@ -714,6 +724,9 @@ ingest_restore(struct ingest *g, const struct buf *file)
 	if (n >= 0 && drift_restore(g->drift, g->columns, file) != 0)
 		log_warn("checkpoint: the report's history is unreadable; it "
 		    "starts again");
+	if (n >= 0 && change_restore(g->change, file) != 0)
+		log_warn("checkpoint: the change detectors' section is "
+		    "unreadable; they start again");
 	return n;
 }
 

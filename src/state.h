@@ -36,6 +36,7 @@ enum state_tag {
 	STATE_TAG_INPUTS = 4,        /* the inputs followed (older) */
 	STATE_TAG_TAIL = 5,          /* inputs and positions, closed files */
 	STATE_TAG_HISTORY = 6,       /* the report's history of scores */
+	STATE_TAG_CHANGE = 7,        /* change detectors */
 };
 
 /* An encoder for one checkpoint. */

@@ -55,6 +55,8 @@ COUNTERS_GAUGES = """
     prediction_dataset_drift_detected prediction_drifted_columns
     prediction_drifted_columns_ratio
     prediction_drift_evaluation_timestamp_seconds prediction_reference_info
+    prediction_change_statistic prediction_change_events_total
+    prediction_change_last_timestamp_seconds
     driftd_build_info driftd_log_lines_total driftd_log_bytes_total
     driftd_log_errors_total driftd_log_rotations_total driftd_log_lag_bytes
     driftd_config_last_reload_successful driftd_checkpoints_total
@@ -86,6 +88,7 @@ DASHBOARD_NEEDS = {"prediction_drift_score", "prediction_drift_threshold",
                    "driftd_log_lag_bytes", "driftd_log_errors_total",
                    "prediction_records_total"}
 ALERTS = {"DriftdColumnDrifted", "DriftdDatasetDrift", "DriftdLowConfidence",
+          "DriftdChangeDetected",
           "DriftdDown", "DriftdLogStalled", "DriftdNoPredictions",
           "DriftdReloadFailed", "DriftdCheckpointFailing"}
 
@@ -475,7 +478,9 @@ def fixture_daemon(d):
         "[features]\nfeatures.x = numeric\nfeatures.country = categorical\n"
         f"[reference]\nfile = {ref}\n"
         "[window]\nsize = 200\nmin_samples = 50\nevaluate_every = 200ms\n"
-        "[drift]\nexport_bins = yes\n")
+        "[drift]\nexport_bins = yes\n"
+        "[change]\ncolumns = features.x, confidence\nthreshold = 0.5\n"
+        "min_instances = 5\n")
     os.makedirs(os.path.join(d.dir, "state"))
     d.start()
 

@@ -51,6 +51,7 @@ struct detector {
 };
 
 struct change {
+	struct metrics_registry *reg;
 	struct metrics_family *last_family;
 	int method, direction;
 	uint64_t min_instances;
@@ -90,6 +91,19 @@ show(const struct change *ch, const struct detector *d)
 	metrics_set(d->stat[1], down);
 }
 
+/* The statistics are set in their gauges when the registry is read, not
+ * per record: a gauge update per value would cost more than the
+ * detector. */
+static void
+show_all(void *arg)
+{
+	const struct change *ch = arg;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		show(ch, &ch->d[i]);
+}
+
 static void
 reset(struct detector *d)
 {
@@ -114,6 +128,7 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 	if (c->change.n == 0)
 		return NULL;
 	ch = xcalloc(1, sizeof(*ch));
+	ch->reg = reg;
 	ch->last_family = fam[F_LAST];
 	ch->method = c->change_method;
 	ch->direction = c->change_direction;
@@ -159,6 +174,7 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 		d->last_series = metrics_series_find(fam[F_LAST], lv);
 		d->model = c->model_name;
 	}
+	metrics_on_collect(reg, show_all, ch);
 	return ch;
 }
 
@@ -169,6 +185,7 @@ change_destroy(struct change *ch)
 
 	if (ch == NULL)
 		return;
+	metrics_remove_collect(ch->reg, show_all, ch);
 	for (i = 0; i < ch->n; i++)
 		free(ch->d[i].name);
 	free(ch->d);
@@ -228,10 +245,11 @@ update(const struct change *ch, struct detector *d, double x, int hit[2],
 		d->mean += (x - d->mean) / (double)d->t;
 		d->u = ch->alpha * d->u + (x - d->mean - ch->delta);
 		d->dn = ch->alpha * d->dn + (x - d->mean + ch->delta);
-		if (d->u < d->min_u)
-			d->min_u = d->u;
-		if (d->dn > d->max_d)
-			d->max_d = d->dn;
+		/* Written so as to compile without branches (minsd,
+		 * maxsd): which way a noisy stream goes is unpredictable,
+		 * and a mispredicted branch costs more than the update. */
+		d->min_u = d->u < d->min_u ? d->u : d->min_u;
+		d->max_d = d->dn > d->max_d ? d->dn : d->max_d;
 		stat[0] = d->u - d->min_u;
 		stat[1] = d->max_d - d->dn;
 		hit[0] = stat[0] > ch->threshold;
@@ -281,7 +299,6 @@ change_observe(struct change *ch, const struct record *rec, double t)
 			set_last(ch, d, t);
 			reset(d);
 		}
-		show(ch, d);
 	}
 }
 

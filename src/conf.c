@@ -685,6 +685,11 @@ check_change(struct loader *l, struct conf *c)
 		const char *n = c->change.v[i];
 		size_t f;
 
+		for (f = 0; f < i; f++)
+			if (strcmp(c->change.v[f], n) == 0)
+				loader_error(l, line, "[change] columns: %s is "
+				    "named twice", n);
+
 		if (strcmp(n, CONF_CHANGE_CONFIDENCE) == 0) {
 			if (c->confidence_path[0] == '\0')
 				loader_error(l, line, "[change] columns: confidence "

@@ -279,6 +279,7 @@ def test_bad_settings_are_configuration_errors():
                 ("columns = features.country\n", "categorical"),
                 ("columns = features.nope\n", "not a feature"),
                 ("columns = latency\n", "latency"),
+                ("columns = features.x, features.x\n", "twice"),
                 ("method = cusum\n", None)):
             text = conf(ref, extra).replace(
                 "features.x = numeric\n",

@@ -42,9 +42,9 @@ struct detector {
 	double mean;                 /* Page-Hinkley: of the t values */
 	double u, dn, min_u, max_d;  /* Page-Hinkley's sums and extremes */
 	double s[2];                 /* CUSUM: S up, S down */
-	/* CUSUM: the reference's mean and deviation (floored); NaN until
-	 * a reference is in force */
-	double mu, sigma;
+	/* CUSUM: the reference's mean and deviation (floored), NaN until
+	 * a reference is in force, and k sigma and h sigma */
+	double mu, sigma, slack, limit;
 	double last;                 /* last detection's time, NaN if none */
 	struct metrics_series *stat[2], *events[2], *last_series;
 	const char *model;           /* the configuration's */
@@ -215,6 +215,8 @@ change_set_reference(struct change *ch, const struct reference *r,
 		stats_mean_std(rc->sorted, rc->n, &d->mu, &std);
 		d->sigma = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 		    STATS_WASSERSTEIN_MIN_STD;
+		d->slack = ch->k * d->sigma;
+		d->limit = ch->h * d->sigma;
 	}
 }
 
@@ -232,6 +234,13 @@ value_of(const struct detector *d, const struct record *rec)
 		return &rec->latency;
 	}
 	return NULL;
+}
+
+/* max(0, v), written to compile to a mask rather than a branch. */
+static inline double
+positive(double v)
+{
+	return v > 0 ? v : 0.0;
 }
 
 /* Update d with x; 1 for each direction in which a change is detected
@@ -255,15 +264,12 @@ update(const struct change *ch, struct detector *d, double x, int hit[2],
 		hit[0] = stat[0] > ch->threshold;
 		hit[1] = stat[1] > ch->threshold;
 	} else {
-		double up = d->s[0] + x - d->mu - ch->k * d->sigma;
-		double down = d->s[1] + d->mu - ch->k * d->sigma - x;
-
-		d->s[0] = up > 0 ? up : 0;
-		d->s[1] = down > 0 ? down : 0;
+		d->s[0] = positive(d->s[0] + x - d->mu - d->slack);
+		d->s[1] = positive(d->s[1] + d->mu - d->slack - x);
 		stat[0] = d->s[0];
 		stat[1] = d->s[1];
-		hit[0] = stat[0] > ch->h * d->sigma;
-		hit[1] = stat[1] > ch->h * d->sigma;
+		hit[0] = stat[0] > d->limit;
+		hit[1] = stat[1] > d->limit;
 	}
 	if (ch->direction == CONF_CHANGE_UP)
 		hit[1] = 0;

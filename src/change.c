@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "change.h"
+#include "log.h"
 #include "stats.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ struct detector {
 	double mu, sigma, slack, limit;
 	double last;                 /* last detection's time, NaN if none */
 	struct metrics_series *stat[2], *events[2], *last_series;
+	struct metrics_family *stat_family, *events_family;
 	const char *model;           /* the configuration's */
 };
 
@@ -91,6 +93,24 @@ show(const struct change *ch, const struct detector *d)
 	metrics_set(d->stat[1], down);
 }
 
+/* The statistic and event series of the directions configured. */
+static void
+make_series(const struct change *ch, struct detector *d)
+{
+	const char *lv[4] = { d->model, d->name, method_names[ch->method],
+	    NULL };
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		if (ch->direction == (dir == 0 ? CONF_CHANGE_DOWN :
+		    CONF_CHANGE_UP) || d->stat[dir] != NULL)
+			continue;
+		lv[3] = dir_names[dir];
+		d->stat[dir] = metrics_series_get(d->stat_family, lv);
+		d->events[dir] = metrics_series_get(d->events_family, lv);
+	}
+}
+
 /* The statistics are set in their gauges when the registry is read, not
  * per record: a gauge update per value would cost more than the
  * detector. */
@@ -120,7 +140,6 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 	struct metrics_family *fam[F_COUNT];
 	struct change *ch;
 	size_t i, f;
-	int dir;
 
 	/* Taken even without detectors, so that a reload sweeps them. */
 	for (i = 0; i < F_COUNT; i++)
@@ -142,7 +161,7 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 	ch->n = c->change.n;
 	for (i = 0; i < ch->n; i++) {
 		struct detector *d = &ch->d[i];
-		const char *lv[4];
+		const char *lv[3];
 
 		d->name = xstrdup(c->change.v[i]);
 		if (strcmp(d->name, CONF_CHANGE_CONFIDENCE) == 0)
@@ -162,17 +181,15 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 		lv[0] = c->model_name;
 		lv[1] = d->name;
 		lv[2] = method_names[ch->method];
-		for (dir = 0; dir < 2; dir++) {
-			if (ch->direction == (dir == 0 ? CONF_CHANGE_DOWN :
-			    CONF_CHANGE_UP))
-				continue;
-			lv[3] = dir_names[dir];
-			d->stat[dir] = metrics_series_get(fam[F_STATISTIC], lv);
-			d->events[dir] = metrics_series_get(fam[F_EVENTS], lv);
-		}
+		d->model = c->model_name;
+		d->stat_family = fam[F_STATISTIC];
+		d->events_family = fam[F_EVENTS];
+		/* CUSUM's are made once the reference gives it a mean: a
+		 * detector that cannot run shows nothing, not a 0. */
+		if (ch->method == CONF_CHANGE_PAGE_HINKLEY)
+			make_series(ch, d);
 		/* Made at the first detection: absent until then. */
 		d->last_series = metrics_series_find(fam[F_LAST], lv);
-		d->model = c->model_name;
 	}
 	metrics_on_collect(reg, show_all, ch);
 	return ch;
@@ -210,13 +227,19 @@ change_set_reference(struct change *ch, const struct reference *r,
 		    reference_column(r, (size_t)k) : NULL;
 		double std;
 
-		if (rc == NULL || rc->sorted == NULL)
+		if (rc == NULL || rc->sorted == NULL) {
+			if (ch->method == CONF_CHANGE_CUSUM)
+				log_warn("[change] %s: the reference has no values "
+				    "for it; its CUSUM detector does not run",
+				    d->name);
 			continue;
+		}
 		stats_mean_std(rc->sorted, rc->n, &d->mu, &std);
 		d->sigma = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 		    STATS_WASSERSTEIN_MIN_STD;
 		d->slack = ch->k * d->sigma;
 		d->limit = ch->h * d->sigma;
+		make_series(ch, d);
 	}
 }
 

@@ -330,9 +330,15 @@ bins_make(struct drift *d, size_t col)
 		d->cols[col].bins.numeric = 1;
 		return;
 	}
-	for (k = 0; k < rc->ncounts && k < c->nlabels; k++)
-		if (rc->counts[k] > 0)
+	for (k = 0; k < c->nlabels; k++) {
+		const char *lv[3] = { d->model, c->name, c->labels[k] };
+
+		/* The reference's categories, and those a predecessor has
+		 * counted already (their counters go on). */
+		if ((k < rc->ncounts && rc->counts[k] > 0) ||
+		    metrics_series_find(d->fam[F_BIN_OBSERVED], lv) != NULL)
 			bin_get(d, col, k, c->labels[k], category_ratio(rc, k));
+	}
 }
 
 /* The PSI bin of x: how many of the n edges are at or below it (a value

@@ -44,9 +44,12 @@ struct ingest {
 	int event_time;          /* [model] timestamp is configured */
 	double newest_event;
 	int reference_in_force;  /* loaded, or captured and finalised */
-	/* A replay (ingest_replay()): the open step, by index */
-	double step;             /* seconds; 0 when not replaying */
-	double step_open;        /* NaN before the first record */
+	/* A replay (ingest_replay()): steps of whole milliseconds, cut in
+	 * integers so that a record on an edge falls in the step it
+	 * starts; the open step by index */
+	int64_t step_ms;         /* 0 when not replaying */
+	int64_t step_open;
+	int step_is_open;
 	ingest_step_cb step_cb;
 	void *step_arg;
 	uint64_t late;           /* records of a step already closed */
@@ -311,9 +314,9 @@ close_step(struct ingest *g)
 {
 	double end;
 
-	if (isnan(g->step_open))
+	if (!g->step_is_open)
 		return;
-	end = (g->step_open + 1) * g->step;
+	end = (double)((g->step_open + 1) * g->step_ms) / 1000.0;
 	drift_begin(g->drift, g->columns, g->window, g->reference, end);
 	while (!drift_step(g->drift, 3600))
 		;
@@ -322,10 +325,11 @@ close_step(struct ingest *g)
 }
 
 void
-ingest_replay(struct ingest *g, double step, ingest_step_cb cb, void *arg)
+ingest_replay(struct ingest *g, uint64_t step_ms, ingest_step_cb cb,
+    void *arg)
 {
-	g->step = step;
-	g->step_open = NAN;
+	g->step_ms = (int64_t)step_ms;
+	g->step_is_open = 0;
 	g->step_cb = cb;
 	g->step_arg = arg;
 }
@@ -334,7 +338,7 @@ uint64_t
 ingest_replay_end(struct ingest *g)
 {
 	close_step(g);
-	g->step_open = NAN;
+	g->step_is_open = 0;
 	return g->late;
 }
 
@@ -366,23 +370,30 @@ ingest_line(void *arg, const char *line, size_t len)
 			g->rec.missing[RECORD_TIMESTAMP] = 1;
 		}
 	}
-	if (g->step > 0 && !g->capturing) {
+	if (g->step_ms > 0 && !g->capturing) {
 		/* A replay cuts records into steps by event time: a record
-		 * of a step already closed is late, and skipped. */
-		double s = floor(record_time(g) / g->step);
+		 * of a step already closed is late, and skipped.  A record
+		 * without one before any with one has no place in history
+		 * (it is counted as missing its timestamp). */
+		int64_t ms, s;
 
-		if (s < g->step_open) {
+		if (!g->rec.timestamp.present && !isfinite(g->newest_event))
+			return TAIL_LINE_OK;
+		ms = (int64_t)floor(record_time(g) * 1000.0);
+		s = ms >= 0 ? ms / g->step_ms : -((-ms + g->step_ms - 1) /
+		    g->step_ms);
+		if (g->step_is_open && s < g->step_open) {
 			g->late++;
 			return TAIL_LINE_LATE;
 		}
-		if (s > g->step_open || isnan(g->step_open)) {
+		if (!g->step_is_open || s > g->step_open) {
 			close_step(g);
 			g->step_open = s;
+			g->step_is_open = 1;
 		}
 	}
 	model_observe(g->model, &g->rec);
-	change_observe(g->change, &g->rec, g->rec.timestamp.present ?
-	    g->rec.timestamp.num : util_now());
+	change_observe(g->change, &g->rec, record_time(g));
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
 		sync_columns(g);

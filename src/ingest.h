@@ -85,8 +85,8 @@ struct results *ingest_results(const struct ingest *g);
 
 /*
  * --once --step: replay the logs as history.  Records are cut into steps
- * of `step` seconds of event time, [k step, (k + 1) step), aligned to the
- * epoch; a step closes when a record of a later step comes, and its
+ * of `step_ms` milliseconds of event time, [k step, (k + 1) step),
+ * aligned to the epoch; a step closes when a record of a later step comes, and its
  * window (its records, the last [window] size of them) is evaluated then,
  * at the step's end: `cb` gets the end and the results.  A record of a
  * closed step is late (TAIL_LINE_LATE).  ingest_replay_end() closes the
@@ -94,7 +94,7 @@ struct results *ingest_results(const struct ingest *g);
  * timestamp.
  */
 typedef void (*ingest_step_cb)(void *arg, double end, struct results *r);
-void ingest_replay(struct ingest *g, double step, ingest_step_cb cb,
+void ingest_replay(struct ingest *g, uint64_t step_ms, ingest_step_cb cb,
     void *arg);
 uint64_t ingest_replay_end(struct ingest *g);
 

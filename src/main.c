@@ -656,6 +656,47 @@ write_report(struct daemon *d)
 	return ok ? 0 : -1;
 }
 
+struct aged {
+	const char *path;
+	double mtime;           /* unknown (-) and stdin sort first */
+	size_t i;
+};
+
+static int
+by_age(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The files in the order they were last written, oldest first (a new
+ * array of the same strings). */
+static const char **
+oldest_first(const char *const *list, size_t n)
+{
+	struct aged *a = xcalloc(n + 1, sizeof(*a));
+	const char **out = xcalloc(n + 1, sizeof(*out));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		a[i].path = list[i];
+		a[i].i = i;
+		a[i].mtime = strcmp(list[i], "-") != 0 &&
+		    stat(list[i], &st) == 0 ? (double)st.st_mtim.tv_sec +
+		    (double)st.st_mtim.tv_nsec / 1e9 : -INFINITY;
+	}
+	qsort(a, n, sizeof(*a), by_age);
+	for (i = 0; i < n; i++)
+		out[i] = a[i].path;
+	free(a);
+	return out;
+}
+
 /* --once --step: the logs as a drift time series on stdout (replay.c).
  * Returns the exit status; frees the pipeline and the registry. */
 static int
@@ -663,6 +704,7 @@ replay(struct daemon *d, const char *const *list, size_t n)
 {
 	enum replay_format fmt = REPLAY_OPENMETRICS;
 	struct replay *rp;
+	const char **sorted = NULL;
 	uint64_t ms, late;
 	int status = 0;
 
@@ -683,9 +725,13 @@ replay(struct daemon *d, const char *const *list, size_t n)
 	if (status == 0) {
 		rp = replay_create(fmt, stdout, d->registry, d->conf->model_name,
 		    d->ingest, isatty(STDERR_FILENO));
-		ingest_replay(d->ingest, (double)ms / 1000.0, replay_step, rp);
-		if (tail_read_once(list, n, (size_t)d->conf->max_line_bytes,
-		    d->registry, ingest_line, d->ingest) != 0)
+		ingest_replay(d->ingest, ms, replay_step, rp);
+		/* Oldest file first: rotated files (app.log.1) are older
+		 * than the one they were rotated from. */
+		sorted = oldest_first(list, n);
+		if (tail_read_once((const char *const *)sorted, n,
+		    (size_t)d->conf->max_line_bytes, d->registry, ingest_line,
+		    d->ingest) != 0)
 			status = EXIT_RUNTIME;
 		late = ingest_replay_end(d->ingest);
 		if (late > 0)
@@ -695,6 +741,7 @@ replay(struct daemon *d, const char *const *list, size_t n)
 		if (replay_finish(rp) != 0)
 			status = EXIT_RUNTIME;
 	}
+	free(sorted);
 	ingest_destroy(d->ingest);
 	metrics_destroy(d->registry);
 	return status;

@@ -9,11 +9,14 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
+#include "strmap.h"
 #include "util.h"
 
 #define HASH_MIN_BUCKETS 16
@@ -566,36 +569,42 @@ render_meta(const struct metrics_family *f, enum metrics_format fmt,
 	buf_putc(out, '\n');
 }
 
+/* One series' samples, each with timestamp `ts` unless NULL. */
+static void
+render_series(const struct metrics_family *f, const struct metrics_series *s,
+    struct buf *out, struct buf *le, const char *ts)
+{
+	const struct metrics_desc *d = f->desc;
+	uint64_t cum = 0;
+	size_t i;
+
+	if (d->type != METRICS_HISTOGRAM) {
+		put_sample(out, d->name, "", s, NULL, s->value, ts);
+		return;
+	}
+	for (i = 0; i < f->nbounds; i++) {
+		cum += s->buckets[i];
+		buf_reset(le);
+		buf_puts(le, "le=\"");
+		buf_put_double(le, f->bounds[i]);
+		buf_putc(le, '"');
+		put_sample(out, d->name, "_bucket", s, le->data, (double)cum, ts);
+	}
+	put_sample(out, d->name, "_bucket", s, "le=\"+Inf\"",
+	    (double)s->count, ts);
+	put_sample(out, d->name, "_sum", s, NULL, s->sum, ts);
+	put_sample(out, d->name, "_count", s, NULL, (double)s->count, ts);
+}
+
 /* A family's samples, each with timestamp `ts` unless NULL. */
 static void
 render_samples(const struct metrics_family *f, struct buf *out,
     struct buf *le, const char *ts)
 {
-	const struct metrics_desc *d = f->desc;
 	const struct metrics_series *s;
-	size_t i;
 
-	for (s = f->head; s != NULL; s = s->next) {
-		uint64_t cum = 0;
-
-		if (d->type != METRICS_HISTOGRAM) {
-			put_sample(out, d->name, "", s, NULL, s->value, ts);
-			continue;
-		}
-		for (i = 0; i < f->nbounds; i++) {
-			cum += s->buckets[i];
-			buf_reset(le);
-			buf_puts(le, "le=\"");
-			buf_put_double(le, f->bounds[i]);
-			buf_putc(le, '"');
-			put_sample(out, d->name, "_bucket", s, le->data,
-			    (double)cum, ts);
-		}
-		put_sample(out, d->name, "_bucket", s, "le=\"+Inf\"",
-		    (double)s->count, ts);
-		put_sample(out, d->name, "_sum", s, NULL, s->sum, ts);
-		put_sample(out, d->name, "_count", s, NULL, (double)s->count, ts);
-	}
+	for (s = f->head; s != NULL; s = s->next)
+		render_series(f, s, out, le, ts);
 }
 
 static void
@@ -677,10 +686,24 @@ metrics_collect(struct metrics_registry *r)
 
 /* ------------------------------------------------------------ history */
 
+/*
+ * Each family's samples go to a temporary file as records: u32 the
+ * series' number (in order of first appearance), u32 the length, then
+ * the lines of that series at that time.  OpenMetrics wants a family's
+ * series one after the other, each with its samples in time order: at the
+ * end each file is laid out again by series into a second temporary file
+ * (two passes, the memory an offset per series), and copied out.
+ */
+struct history_family {
+	FILE *f;
+	struct strmap *series;       /* escaped labels -> number + 1 */
+	uint32_t nseries;
+};
+
 struct metrics_history {
 	char *prefix;
-	FILE **files;                /* per family index, NULL until used */
-	size_t nfiles;
+	struct history_family *fam;  /* per family index */
+	size_t nfam;
 	struct buf chunk, le;
 	int failed;
 };
@@ -694,6 +717,15 @@ metrics_history_create(const char *prefix)
 	return h;
 }
 
+static int
+put_record(FILE *f, uint32_t series, const struct buf *lines)
+{
+	uint32_t head[2] = { series, (uint32_t)lines->len };
+
+	return fwrite(head, sizeof(head), 1, f) == 1 &&
+	    fwrite(lines->data, 1, lines->len, f) == lines->len ? 0 : -1;
+}
+
 int
 metrics_history_add(struct metrics_history *h, struct metrics_registry *r,
     double t)
@@ -705,29 +737,89 @@ metrics_history_add(struct metrics_history *h, struct metrics_registry *r,
 	buf_reset(&h->le);
 	buf_put_double(&h->le, t);
 	util_strlcpy(ts, h->le.data, sizeof(ts));
-	if (r->nfamilies > h->nfiles) {
-		h->files = xreallocarray(h->files, r->nfamilies, sizeof(FILE *));
-		memset(h->files + h->nfiles, 0,
-		    (r->nfamilies - h->nfiles) * sizeof(FILE *));
-		h->nfiles = r->nfamilies;
+	if (r->nfamilies > h->nfam) {
+		h->fam = xreallocarray(h->fam, r->nfamilies, sizeof(*h->fam));
+		memset(h->fam + h->nfam, 0,
+		    (r->nfamilies - h->nfam) * sizeof(*h->fam));
+		h->nfam = r->nfamilies;
 	}
 	for (i = 0; i < r->nfamilies && !h->failed; i++) {
 		const struct metrics_family *f = r->families[i];
+		struct history_family *hf = &h->fam[i];
+		const struct metrics_series *sr;
 
 		if (f->nseries == 0 || strncmp(f->desc->name, h->prefix,
 		    strlen(h->prefix)) != 0)
 			continue;
-		if (h->files[i] == NULL && (h->files[i] = tmpfile()) == NULL) {
-			h->failed = 1;
-			break;
+		if (hf->f == NULL) {
+			hf->f = tmpfile();
+			hf->series = strmap_create();
+			if (hf->f == NULL) {
+				h->failed = 1;
+				break;
+			}
 		}
-		buf_reset(&h->chunk);
-		render_samples(f, &h->chunk, &h->le, ts);
-		if (fwrite(h->chunk.data, 1, h->chunk.len, h->files[i]) !=
-		    h->chunk.len)
-			h->failed = 1;
+		for (sr = f->head; sr != NULL && !h->failed; sr = sr->next) {
+			void *v = strmap_get(hf->series, sr->labels,
+			    sr->labels_len);
+			uint32_t k;
+
+			if (v == NULL) {
+				k = hf->nseries++;
+				strmap_put(hf->series, sr->labels, sr->labels_len,
+				    (void *)(uintptr_t)(k + 1));
+			} else {
+				k = (uint32_t)((uintptr_t)v - 1);
+			}
+			buf_reset(&h->chunk);
+			render_series(f, sr, &h->chunk, &h->le, ts);
+			if (put_record(hf->f, k, &h->chunk) != 0)
+				h->failed = 1;
+		}
 	}
 	return h->failed ? -1 : 0;
+}
+
+/* Lay a family's records out by series into `out` (a new temporary
+ * file, rewound): 0 or -1. */
+static int
+by_series(struct history_family *hf, FILE **out)
+{
+	uint64_t *at = xcalloc(hf->nseries + 1, sizeof(uint64_t));
+	uint32_t head[2], k;
+	uint64_t total = 0, n;
+	struct buf line = BUF_INIT;
+	int ok = 1;
+
+	*out = tmpfile();
+	ok = *out != NULL && fseek(hf->f, 0, SEEK_SET) == 0;
+	/* Pass one: each series' bytes, then where each starts. */
+	while (ok && fread(head, sizeof(head), 1, hf->f) == 1) {
+		if (head[0] >= hf->nseries || fseek(hf->f, head[1], SEEK_CUR))
+			ok = 0;
+		else
+			at[head[0]] += head[1];
+	}
+	for (k = 0; ok && k < hf->nseries; k++) {
+		n = at[k];
+		at[k] = total;
+		total += n;
+	}
+	/* Pass two: every record to its place. */
+	ok = ok && fseek(hf->f, 0, SEEK_SET) == 0;
+	while (ok && fread(head, sizeof(head), 1, hf->f) == 1) {
+		buf_reset(&line);
+		buf_reserve(&line, head[1]);
+		ok = fread(line.data, 1, head[1], hf->f) == head[1] &&
+		    fseeko(*out, (off_t)at[head[0]], SEEK_SET) == 0 &&
+		    fwrite(line.data, 1, head[1], *out) == head[1];
+		at[head[0]] += head[1];
+	}
+	ok = ok && !ferror(hf->f) && fflush(*out) == 0 &&
+	    fseek(*out, 0, SEEK_SET) == 0;
+	buf_free(&line);
+	free(at);
+	return ok ? 0 : -1;
 }
 
 int
@@ -738,28 +830,34 @@ metrics_history_finish(struct metrics_history *h, struct metrics_registry *r,
 	size_t i, n;
 	int ok = !h->failed;
 
-	for (i = 0; i < h->nfiles; i++) {
-		FILE *f = h->files[i];
+	for (i = 0; i < h->nfam; i++) {
+		struct history_family *hf = &h->fam[i];
+		FILE *laid = NULL;
 
-		if (f == NULL)
+		if (hf->f == NULL)
 			continue;
+		if (ok)
+			ok = by_series(hf, &laid) == 0;
 		if (ok) {
 			buf_reset(&h->chunk);
 			render_meta(r->families[i], METRICS_FORMAT_OPENMETRICS,
 			    &h->chunk);
 			ok = fwrite(h->chunk.data, 1, h->chunk.len, out) ==
-			    h->chunk.len && fseek(f, 0, SEEK_SET) == 0;
-			while (ok && (n = fread(copy, 1, sizeof(copy), f)) > 0)
+			    h->chunk.len;
+			while (ok && (n = fread(copy, 1, sizeof(copy), laid)) > 0)
 				ok = fwrite(copy, 1, n, out) == n;
-			ok = ok && !ferror(f);
+			ok = ok && !ferror(laid);
 		}
-		fclose(f);
+		if (laid != NULL)
+			fclose(laid);
+		fclose(hf->f);
+		strmap_destroy(hf->series);
 	}
 	if (ok)
 		ok = fputs("# EOF\n", out) >= 0;
 	buf_free(&h->chunk);
 	buf_free(&h->le);
-	free(h->files);
+	free(h->fam);
 	free(h->prefix);
 	free(h);
 	return ok ? 0 : -1;

@@ -102,8 +102,9 @@ csv_number(struct buf *b, double v)
 static void
 csv_time(struct buf *b, double t)
 {
-	time_t s = (time_t)floor(t);
-	double frac = t - floor(t);
+	long long ms = llround(t * 1000.0);
+	time_t s = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	int frac = (int)(ms - (long long)s * 1000);
 	struct tm tm;
 	char when[40];
 
@@ -111,7 +112,7 @@ csv_time(struct buf *b, double t)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	buf_puts(b, when);
 	if (frac > 0)
-		buf_printf(b, ".%03.0f", floor(frac * 1000));
+		buf_printf(b, ".%03d", frac);
 	buf_putc(b, 'Z');
 }
 

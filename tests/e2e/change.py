@@ -213,6 +213,31 @@ def test_constant_reference_uses_the_floor():
         h.check(det.events["up"] >= 1, "a shift of two floors detected")
 
 
+def test_cusum_without_a_reference_shows_nothing():
+    with tempfile.TemporaryDirectory(prefix="driftd-change-") as d:
+        ref = os.path.join(d, "ref.csv")
+        write_ref(ref, [0.0, 1.0, 2.0])
+        cfg = os.path.join(d, "d.conf")
+        with open(cfg, "w") as f:
+            f.write(conf(ref, "method = cusum\n").replace(
+                "confidence =\n", "confidence = c\n").replace(
+                "columns = features.x", "columns = features.x, confidence"))
+        log = os.path.join(d, "p.log")
+        with open(log, "w") as f:
+            for i in range(50):
+                f.write(json.dumps({"ts": T0 + i, "prediction": "a",
+                                    "c": 0.5, "features": {"x": 1.0}}) + "\n")
+        p = subprocess.run([h.DRIFTD, "--once", "-c", cfg, log],
+                           capture_output=True, timeout=60)
+        h.check_eq(p.returncode, 0, p.stderr)
+        h.check(b"confidence: the reference has no values for it" in p.stderr,
+                p.stderr)
+        m = h.parse_metrics(p.stdout.decode())
+        cols = {dict(k[1]).get("column") for k in m
+                if k[0] == "prediction_change_statistic"}
+        h.check_eq(cols, {"features.x"}, "only the detector that runs")
+
+
 def restart_case(sig):
     rnd = random.Random(5)
     ref_values = [rnd.gauss(0, 1) for _ in range(500)]

@@ -202,6 +202,31 @@ def test_hourly_steps_match_the_oracle():
         h.check(sum(third) >= 20, f"drift on the third day: {third}")
 
 
+def test_rotated_files_in_any_order_and_a_record_without_time():
+    """Files named newest first (app.log app.log.1, as a shell glob gives
+    them) are read oldest first, by when they were written; a leading
+    record without a timestamp takes no step."""
+    with tempfile.TemporaryDirectory(prefix="driftd-replay-") as d:
+        conf, log, *_ = make_case(d)
+        whole, _ = replay(conf, log, "1h", "csv")
+        with open(log) as f:
+            lines = f.readlines()
+        older, newer = log + ".1", log
+        with open(older, "w") as f:
+            f.write(json.dumps({"prediction": "a", "features": {"x": 1}})
+                    + "\n")
+            f.write("".join(lines[:1800]))
+        with open(newer, "w") as f:
+            f.write("".join(lines[1800:]))
+        os.utime(older, (time.time() - 3600, time.time() - 3600))
+        p = subprocess.run([h.DRIFTD, "--once", "--step", "1h", "--format",
+                            "csv", "-c", conf, newer, older],
+                           capture_output=True, timeout=120)
+        h.sanitizer_clean(p.stderr.decode("utf-8", "replace"))
+        h.check_eq(p.returncode, 0, p.stderr)
+        h.check_eq(p.stdout.decode(), whole, "the same history")
+
+
 def test_openmetrics_backfills_a_real_prometheus():
     h.check(os.path.exists(PROMETHEUS), "prometheus not installed "
             "(tools/install-deps --test)")
@@ -209,6 +234,21 @@ def test_openmetrics_backfills_a_real_prometheus():
         conf, log, ref_x, ref_c, records = make_case(d)
         om, _ = replay(conf, log, "1h", "openmetrics")
         h.check(om.endswith("# EOF\n"), om[-200:])
+        # Each series' samples together, in time order (OpenMetrics).
+        series, done, prev = {}, set(), None
+        for ln in om.splitlines():
+            if ln.startswith("#"):
+                continue
+            key, _, stamp = ln.rsplit(" ", 2)
+            key = re.sub(r"_(bucket|sum|count)\{", "{", key)
+            key = re.sub(r',?le="[^"]*"', "", key)
+            if key != prev:
+                h.check(key not in done, f"{key} interleaved")
+                if prev is not None:
+                    done.add(prev)
+                prev = key
+            h.check(float(stamp) >= series.get(key, 0), f"{key} in order")
+            series[key] = float(stamp)
         # The shipped script: the replay, then promtool.
         tsdb = os.path.join(d, "tsdb")
         path = os.pathsep.join([os.path.dirname(h.DRIFTD),

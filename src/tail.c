@@ -397,13 +397,21 @@ copy_of_open(struct tinput *in, int fd, uint64_t size)
 		return 0;
 	/* The first bytes, compared in memory, rule out all but copies:
 	 * no system call per open file. */
-	for (f = in->files; f != NULL; f = f->next)
-		if (f->fd >= 0 && f->fp_len >= nhead &&
-		    memcmp(a, f->head, nhead) == 0 &&
-		    fstat(f->fd, &st) == 0 && size <= (uint64_t)st.st_size &&
-		    (n == nhead || (pread(f->fd, b, n, 0) == (ssize_t)n &&
+	for (f = in->files; f != NULL; f = f->next) {
+		if (f->fd < 0 || f->fp_len < nhead ||
+		    memcmp(a, f->head, nhead) != 0 || fstat(f->fd, &st) != 0)
+			continue;
+		/* Truncated since it was last looked at (copytruncate, between
+		 * the copy and this look): not read now; once the truncation
+		 * is seen, the copy matches what it remembers of the old
+		 * content (closed_find()). */
+		if ((uint64_t)st.st_size < f->lines.offset)
+			return 1;
+		if (size <= (uint64_t)st.st_size && (n == nhead ||
+		    (pread(f->fd, b, n, 0) == (ssize_t)n &&
 		    memcmp(a, b, n) == 0)))
 			return 1;
+	}
 	return 0;
 }
 

@@ -33,18 +33,35 @@ static const struct metrics_desc descs[] = {
 	{ "driftd_log_lines_total", METRICS_COUNTER, "Lines.", { "input", NULL } },
 };
 
-/* A state_dir with one saved report, a link named like one and a file
- * that is not one; lifecycle endpoints on. */
+static char dir[] = "/tmp/driftd-fuzz-XXXXXX";
+
+/* The state_dir goes when the fuzzer exits. */
+static void
+remove_dir(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/reports/20260101T000000Z.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/reports/20260102T000000Z.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/reports", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+/* A state_dir with one saved report and a link named like one; lifecycle
+ * endpoints on. */
 static struct conf *
 make_conf(void)
 {
 	static struct conf c;
-	static char dir[] = "/tmp/driftd-fuzz-XXXXXX";
 	char path[256];
 	FILE *fp;
 
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(remove_dir);
 	snprintf(path, sizeof(path), "%s/reports", dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/reports/20260101T000000Z.html", dir);

@@ -209,38 +209,6 @@ put_utf8(struct buf *out, uint32_t cp)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	size_t n = (size_t)(end - p);
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if (p[0] == 0xE0 && p[1] < 0xA0)
-			return 0;                /* overlong */
-		if (p[0] == 0xED && p[1] >= 0xA0)
-			return 0;                /* surrogate */
-		return 3;
-	}
-	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
-		    (p[3] & 0xC0) != 0x80)
-			return 0;
-		if (p[0] == 0xF0 && p[1] < 0x90)
-			return 0;                /* overlong */
-		if (p[0] == 0xF4 && p[1] >= 0x90)
-			return 0;                /* above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 static int
 read_hex4(const char *p, uint32_t *out)
 {
@@ -279,7 +247,7 @@ json_string_decode(const struct json_value *v, struct buf *out)
 				p++;
 				continue;
 			}
-			n = utf8_seq(p, end);
+			n = util_utf8_len(p, (size_t)(end - p));
 			if (n == 0)
 				return -EILSEQ;
 			p += n;

@@ -92,30 +92,30 @@ util_now(void)
 }
 
 size_t
-util_utf8_len(const unsigned char *p, size_t left)
+util_utf8_len(const unsigned char *p, size_t n)
 {
-	uint32_t cp;
-	size_t n, i;
-
 	if (p[0] < 0x80)
 		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
+		if (p[0] == 0xE0 && p[1] < 0xA0)
+			return 0;                /* overlong */
+		if (p[0] == 0xED && p[1] >= 0xA0)
+			return 0;                /* surrogate */
+		return 3;
 	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if (p[0] == 0xF0 && p[1] < 0x90)
+			return 0;                /* overlong */
+		if (p[0] == 0xF4 && p[1] >= 0x90)
+			return 0;                /* above U+10FFFF */
+		return 4;
+	}
+	return 0;
 }

@@ -26,8 +26,9 @@ size_t util_strlcpy(char *dst, const char *src, size_t dstsize);
 /* Seconds since the Unix epoch, wall clock. */
 double util_now(void);
 
-/* Length of the UTF-8 sequence at p (of at most `left` bytes), or 0 if
- * it is not a valid one (overlong, a surrogate, beyond U+10FFFF). */
+/* Length of the valid UTF-8 sequence (RFC 3629) at p, of which `left`
+ * bytes are there, or 0 (overlong, a surrogate, beyond U+10FFFF, cut
+ * short).  The JSON decoder, the report and /status use it. */
 size_t util_utf8_len(const unsigned char *p, size_t left);
 
 #endif

@@ -324,6 +324,28 @@ close_step(struct ingest *g)
 	window_clear(g->window);
 }
 
+/* A replay cuts records into steps by event time: the step of a record at
+ * `t` is opened (the open one closed) if it is a later one; 0 if it has
+ * closed already (the record is late, and skipped). */
+static int
+replay_place(struct ingest *g, double t)
+{
+	int64_t ms = (int64_t)floor(t * 1000.0);
+	int64_t s = ms >= 0 ? ms / g->step_ms :
+	    -((-ms + g->step_ms - 1) / g->step_ms);
+
+	if (g->step_is_open && s < g->step_open) {
+		g->late++;
+		return 0;
+	}
+	if (!g->step_is_open || s > g->step_open) {
+		close_step(g);
+		g->step_open = s;
+		g->step_is_open = 1;
+	}
+	return 1;
+}
+
 void
 ingest_replay(struct ingest *g, uint64_t step_ms, ingest_step_cb cb,
     void *arg)
@@ -371,29 +393,18 @@ ingest_line(void *arg, const char *line, size_t len)
 		}
 	}
 	if (g->step_ms > 0 && !g->capturing) {
-		/* A replay cuts records into steps by event time: a record
-		 * of a step already closed is late, and skipped.  A record
-		 * without one before any with one has no place in history
-		 * (it is counted as missing its timestamp). */
-		int64_t ms, s;
-
+		/* A record without an event time before any with one has no
+		 * place in history (it counts as missing its timestamp). */
 		if (!g->rec.timestamp.present && !isfinite(g->newest_event))
 			return TAIL_LINE_OK;
-		ms = (int64_t)floor(record_time(g) * 1000.0);
-		s = ms >= 0 ? ms / g->step_ms : -((-ms + g->step_ms - 1) /
-		    g->step_ms);
-		if (g->step_is_open && s < g->step_open) {
-			g->late++;
+		t = record_time(g);
+		if (!replay_place(g, t))
 			return TAIL_LINE_LATE;
-		}
-		if (!g->step_is_open || s > g->step_open) {
-			close_step(g);
-			g->step_open = s;
-			g->step_is_open = 1;
-		}
+	} else {
+		t = record_time(g);
 	}
 	model_observe(g->model, &g->rec);
-	change_observe(g->change, &g->rec, record_time(g));
+	change_observe(g->change, &g->rec, t);
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
 		sync_columns(g);
@@ -407,7 +418,6 @@ ingest_line(void *arg, const char *line, size_t len)
 		g->capture_skip--;
 		return TAIL_LINE_OK;
 	}
-	t = record_time(g);
 	window_push(g->window, t);
 	drift_observe(g->drift, v, n);
 	for (i = 0; i < n; i++) {

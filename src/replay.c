@@ -130,8 +130,9 @@ csv_key(struct buf *b, double end, const char *model, const char *column,
 	csv_text(b, test);
 }
 
-void
-replay_csv_rows(struct buf *out, double end, const char *model,
+/* The CSV rows of one step. */
+static void
+csv_rows(struct buf *out, double end, const char *model,
     const struct results *r)
 {
 	size_t i;
@@ -204,7 +205,7 @@ replay_step(void *arg, double end, struct results *r)
 			rp->failed = 1;
 	} else {
 		buf_reset(&rp->rows);
-		replay_csv_rows(&rp->rows, end, rp->model, r);
+		csv_rows(&rp->rows, end, rp->model, r);
 		if (fwrite(rp->rows.data, 1, rp->rows.len, rp->out) !=
 		    rp->rows.len)
 			rp->failed = 1;

@@ -55,8 +55,4 @@ void replay_step(void *arg, double end, struct results *r);
  * written (said). */
 int replay_finish(struct replay *rp);
 
-/* The CSV rows of one step (exposed for tests). */
-void replay_csv_rows(struct buf *out, double end, const char *model,
-    const struct results *r);
-
 #endif

@@ -408,8 +408,10 @@ json_bool(struct buf *b, double v)
 	buf_puts(b, isnan(v) ? "null" : v != 0 ? "true" : "false");
 }
 
+/* [v0,v1,...], each number written by `put`. */
 static void
-json_numbers(struct buf *b, const double *v, size_t n)
+json_array(struct buf *b, const double *v, size_t n,
+    void (*put)(struct buf *, double))
 {
 	size_t i;
 
@@ -417,7 +419,7 @@ json_numbers(struct buf *b, const double *v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			buf_putc(b, ',');
-		json_number(b, v[i]);
+		put(b, v[i]);
 	}
 	buf_putc(b, ']');
 }
@@ -662,21 +664,18 @@ status_column(struct buf *b, const struct results_column *c, int first)
 			buf_putc(b, ']');
 		} else {
 			buf_puts(b, "{\"edges\":");
-			json_numbers(b, ch->edges, ch->n > 0 ? ch->n - 1 : 0);
+			json_array(b, ch->edges, ch->n > 0 ? ch->n - 1 : 0,
+			    json_number);
 		}
 		buf_puts(b, ",\"reference\":");
-		json_numbers(b, ch->ref, ch->n);
+		json_array(b, ch->ref, ch->n, json_number);
 		buf_puts(b, ",\"window\":");
-		json_numbers(b, ch->win, ch->n);
+		json_array(b, ch->win, ch->n, json_number);
 		buf_putc(b, '}');
 	}
-	buf_puts(b, ",\"history\":[");
-	for (k = 0; k < c->nhistory; k++) {
-		if (k > 0)
-			buf_putc(b, ',');
-		json_short(b, c->history[k]);
-	}
-	buf_puts(b, "]}");
+	buf_puts(b, ",\"history\":");
+	json_array(b, c->history, c->nhistory, json_short);
+	buf_putc(b, '}');
 }
 
 /* Answer the POST /-/evaluate whose evaluation is ready to show, with

@@ -71,6 +71,16 @@ static const struct key keys[] = {
 	KEY("model", "confidence_buckets", KT_BUCKETS, F(confidence_buckets), CONFIDENCE_BUCKETS, .max = 1),
 	KEY("model", "latency_buckets", KT_BUCKETS, F(latency_buckets), LATENCY_BUCKETS, .max = HUGE_VAL),
 	KEY("model", "max_classes", KT_UINT, F(max_classes), "64", .min = 1, .max = 10000),
+	KEY("model", "id", KT_PATH, F(model_id), ""),
+	KEY("model", "label", KT_PATH, F(model_label), ""),
+
+	KEY("labels", "path", KT_STRINGS, F(labels_inputs), NULL),
+	KEY("labels", "id", KT_PATH, F(labels_id), "id"),
+	KEY("labels", "label", KT_PATH, F(labels_label), "label"),
+	KEY("labels", "timestamp", KT_PATH, F(labels_timestamp), ""),
+	KEY("labels", "max_delay", KT_DURATION, F(labels_max_delay_ms), "1h", .min = 1, .max = 30 * 86400e3),
+	KEY("labels", "max_pending", KT_UINT, F(labels_max_pending), "100000", .min = 1, .max = 100000000),
+	KEY("labels", "segment", KT_PATH, F(labels_segment), ""),
 
 	KEY("features", "discover", KT_PATH, F(discover), ""),
 	KEY("features", "max_features", KT_UINT, F(max_features), "256", .min = 1, .max = 10000),
@@ -722,6 +732,42 @@ check_change(struct loader *l, struct conf *c)
 	}
 }
 
+/* [labels] and [model] id / label: what a join needs. */
+static void
+check_labels(struct loader *l, const struct conf *c)
+{
+	int at_path = l->set_at[key_index("labels", "path")];
+	int at_seg = l->set_at[key_index("labels", "segment")];
+	int at_label = l->set_at[key_index("model", "label")];
+	size_t i, j;
+
+	if (c->labels_inputs.n > 0 && c->model_id[0] == '\0')
+		loader_error(l, at_path, "[labels] path needs [model] id: the "
+		    "request id that joins a label to its prediction");
+	if ((c->labels_inputs.n > 0 || c->model_label[0] != '\0') &&
+	    c->class_path[0] == '\0' && c->value_path[0] == '\0')
+		loader_error(l, at_path ? at_path : at_label, "labels need "
+		    "[model] class or value: the prediction they judge");
+	for (i = 0; i < c->labels_inputs.n; i++)
+		for (j = 0; j < c->inputs.n; j++)
+			if (strcmp(c->labels_inputs.v[i], c->inputs.v[j]) == 0)
+				loader_error(l, at_path, "[labels] path %s is "
+				    "also an [input] path; labels in the "
+				    "prediction log are [model] label",
+				    c->labels_inputs.v[i]);
+	if (c->labels_segment[0] != '\0') {
+		int kind = -1;
+
+		for (i = 0; i < c->nfeatures; i++)
+			if (strcmp(c->features[i].path, c->labels_segment) == 0)
+				kind = (int)c->features[i].kind;
+		if (kind != CONF_CATEGORICAL)
+			loader_error(l, at_seg, "[labels] segment: %s is not a "
+			    "categorical column listed in [features]",
+			    c->labels_segment);
+	}
+}
+
 /* Rules that span several keys, checked once the whole file is read. */
 static void
 check_whole(struct loader *l)
@@ -772,6 +818,7 @@ check_whole(struct loader *l)
 		loader_error(l, l->set_at[key_index("reference", "capture")],
 		    "set either file or capture in [reference], not both");
 	check_change(l, l->conf);
+	check_labels(l, l->conf);
 	int mf = l->set_at[key_index("input", "match_field")];
 	int mv = l->set_at[key_index("input", "match_value")];
 

@@ -151,6 +151,17 @@ struct conf {
 	struct conf_doubles confidence_buckets;
 	struct conf_doubles latency_buckets;
 	uint64_t max_classes;
+	char *model_id;        /* the request id, joining labels */
+	char *model_label;     /* the truth, when the prediction log has it */
+
+	/* [labels] */
+	struct conf_strings labels_inputs;   /* files or globs */
+	char *labels_id;
+	char *labels_label;
+	char *labels_timestamp;
+	uint64_t labels_max_delay_ms;
+	uint64_t labels_max_pending;
+	char *labels_segment;  /* a categorical [features] path, or "" */
 
 	/* [features] */
 	struct conf_feature *features;

@@ -51,6 +51,7 @@ struct daemon {
 	struct web web;
 	struct ingest *ingest;
 	struct tail *tail;
+	struct tail *labels_tail;         /* [labels] path, or NULL */
 	uv_timer_t checkpoint_timer;
 	uv_timer_t eval_timer;
 	uv_idle_t eval_idle;              /* steps an evaluation under way */
@@ -74,15 +75,28 @@ struct daemon {
 int daemon_load_config(const struct options *o, struct conf **out,
     struct buf *why);
 
-/* The follower's options as `c` sets them. */
-void daemon_tail_options(const struct conf *c, struct tail_options *o);
+/* Where both followers stand: the prediction logs' and the [labels]
+ * logs'. */
+struct daemon_positions {
+	struct tail_state inputs;
+	struct tail_state labels;
+};
+void daemon_save_positions(const struct daemon *d, struct daemon_positions *p);
+void daemon_positions_free(struct daemon_positions *p);
+
+/* The followers' options as `c` sets them: the prediction logs', and
+ * (`labels`) the [labels] logs'. */
+void daemon_tail_options(const struct conf *c, int labels,
+    struct tail_options *o);
 
 /* Take a checkpoint: now, or with `background` in the thread pool. */
 void daemon_checkpoint(struct daemon *d, int background);
 
-/* Start following d->conf's inputs from `ts`, and make where each file
- * starts durable. */
-void daemon_start_tail(struct daemon *d, const struct tail_state *ts);
+/* Start following d->conf's inputs and [labels] logs from `p`, and make
+ * where each file starts durable. */
+void daemon_start_tail(struct daemon *d, const struct daemon_positions *p);
+/* Close both followers. */
+void daemon_close_tail(struct daemon *d);
 
 /* (Re)start the checkpoint and evaluation timers at d->conf's periods. */
 void daemon_start_timers(struct daemon *d);

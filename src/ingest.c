@@ -13,6 +13,7 @@
 #include "columns.h"
 #include "drift.h"
 #include "ingest.h"
+#include "labels.h"
 #include "log.h"
 #include "model.h"
 #include "record.h"
@@ -30,6 +31,7 @@ struct ingest {
 	struct reference *reference;
 	struct drift *drift;
 	struct change *change;   /* [change] detectors, or NULL */
+	struct labels *labels;   /* the join of labels, or NULL */
 	struct record rec;
 	size_t ncols;            /* columns the window and reference know */
 	int capturing;
@@ -202,6 +204,7 @@ ingest_load(const struct conf *c, struct buf *err)
 		return NULL;
 	}
 	g->columns = columns_create(c, g->parser);
+	g->labels = labels_create(c);
 	g->window = window_create((size_t)c->window_size,
 	    (double)c->window_duration_ms / 1000.0);
 	g->reference = reference_create();
@@ -251,6 +254,7 @@ ingest_attach(struct ingest *g, struct metrics_registry *reg)
 	g->drift = drift_create(c, reg);
 	drift_add_columns(g->drift, g->columns);
 	g->change = change_create(c, reg);
+	labels_attach(g->labels, reg, g->window, g->columns);
 	if (g->reference_in_force) {
 		drift_set_reference(g->drift, g->reference);
 		change_set_reference(g->change, g->reference, g->columns);
@@ -284,6 +288,7 @@ ingest_destroy(struct ingest *g)
 		return;
 	drift_destroy(g->drift);
 	change_destroy(g->change);
+	labels_destroy(g->labels);
 	model_destroy(g->model);
 	buf_free(&g->capture_unsaved);
 	reference_destroy(g->reference);
@@ -405,6 +410,7 @@ ingest_line(void *arg, const char *line, size_t len)
 	}
 	model_observe(g->model, &g->rec);
 	change_observe(g->change, &g->rec, t);
+	labels_prediction(g->labels, &g->rec, t);
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
 		sync_columns(g);
@@ -431,6 +437,14 @@ ingest_line(void *arg, const char *line, size_t len)
 	return TAIL_LINE_OK;
 }
 
+enum tail_line_result
+ingest_label_line(void *arg, const char *line, size_t len)
+{
+	struct ingest *g = arg;
+
+	return labels_line(g->labels, line, len, util_now());
+}
+
 static double
 window_now(const struct ingest *g)
 {
@@ -444,8 +458,10 @@ ingest_begin_evaluation(struct ingest *g)
 {
 	double now = window_now(g);
 
-	if (isfinite(now))
+	if (isfinite(now)) {
 		window_expire(g->window, now);
+		labels_expire(g->labels, now);
+	}
 	drift_begin(g->drift, g->columns, g->window, g->reference, util_now());
 }
 
@@ -463,7 +479,8 @@ ingest_checkpoint_bytes(const struct ingest *g)
 	/* The windows, then the report's history (drift_save()). */
 	return ((size_t)g->conf->window_size + 1) * 8 * (cols + 1) +
 	    64 * cols + 65536 +
-	    cols * ((size_t)g->conf->report_history * 8 + 64);
+	    cols * ((size_t)g->conf->report_history * 8 + 64) +
+	    labels_checkpoint_bytes(g->labels);
 }
 
 double
@@ -731,6 +748,7 @@ ingest_save(struct ingest *g, struct state_writer *w)
 	save_windows(g, w);
 	drift_save(g->drift, g->columns, w);
 	change_save(g->change, w);
+	labels_save(g->labels, w);
 }
 
 long
@@ -748,6 +766,9 @@ ingest_restore(struct ingest *g, const struct buf *file)
 	if (n >= 0 && change_restore(g->change, file) != 0)
 		log_warn("checkpoint: the change detectors' section is "
 		    "unreadable; they start again");
+	if (n >= 0 && labels_restore(g->labels, file) != 0)
+		log_warn("checkpoint: the labels' section is unreadable; the "
+		    "join and the labelled window start again");
 	return n;
 }
 

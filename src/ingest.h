@@ -49,6 +49,9 @@ void ingest_destroy(struct ingest *g);
 
 /* A tail_line_cb; `arg` is the struct ingest. */
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);
+/* The same for the lines of a [labels] log. */
+enum tail_line_result ingest_label_line(void *arg, const char *line,
+    size_t len);
 
 /*
  * The pipeline's part of a checkpoint: window contents (STATE_TAG_WINDOWS:

@@ -181,11 +181,22 @@ on_line(void *arg, const char *line, size_t len)
 	return r;
 }
 
-void
-daemon_tail_options(const struct conf *c, struct tail_options *o)
+/* The line callback of the [labels] logs' follower. */
+static enum tail_line_result
+on_label_line(void *arg, const char *line, size_t len)
 {
-	o->inputs = (const char *const *)c->inputs.v;
-	o->ninputs = c->inputs.n;
+	struct daemon *d = arg;
+
+	return ingest_label_line(d->ingest, line, len);
+}
+
+void
+daemon_tail_options(const struct conf *c, int labels, struct tail_options *o)
+{
+	const struct conf_strings *in = labels ? &c->labels_inputs : &c->inputs;
+
+	o->inputs = (const char *const *)in->v;
+	o->ninputs = in->n;
 	o->start_at_beginning = c->start_at == CONF_START_BEGINNING;
 	o->rotate_wait_ms = c->rotate_wait_ms;
 	o->poll_interval_ms = c->poll_interval_ms;
@@ -300,17 +311,19 @@ void
 daemon_checkpoint(struct daemon *d, int background)
 {
 	struct state_writer w;
-	struct tail_state ts;
+	struct daemon_positions p;
 	int r;
 
 	if (d->conf->state_dir[0] == '\0' || d->tail == NULL)
 		return;
 	if (background && d->checkpoint_busy)
 		return;          /* the last one is still being written */
-	tail_save_state(d->tail, &ts);
+	daemon_save_positions(d, &p);
 	state_writer_reuse(&w, &d->checkpoint_spare);
-	tail_state_save(&w, &ts);
-	tail_state_free(&ts);
+	tail_state_save(&w, &p.inputs, STATE_TAG_TAIL);
+	if (d->labels_tail != NULL)
+		tail_state_save(&w, &p.labels, STATE_TAG_LABELS_TAIL);
+	daemon_positions_free(&p);
 	ingest_save(d->ingest, &w);
 	if (background) {
 		r = state_save_async(&d->loop, d->conf->state_dir, &w,
@@ -475,17 +488,35 @@ checkpoint_lost(struct daemon *d, const char *what)
 	metrics_add(d->m[DAEMON_M_CHECKPOINT_DISCARDED], 1);
 }
 
-/* Restore what an earlier run saved, if anything: the windows and a
- * capture into the pipeline, and the follower's state into `ts`. */
-static void
-restore_checkpoint(struct daemon *d, struct tail_state *ts)
+void
+daemon_save_positions(const struct daemon *d, struct daemon_positions *p)
 {
+	memset(p, 0, sizeof(*p));
+	if (d->tail != NULL)
+		tail_save_state(d->tail, &p->inputs);
+	if (d->labels_tail != NULL)
+		tail_save_state(d->labels_tail, &p->labels);
+}
+
+void
+daemon_positions_free(struct daemon_positions *p)
+{
+	tail_state_free(&p->inputs);
+	tail_state_free(&p->labels);
+}
+
+/* Restore what an earlier run saved, if anything: the windows and a
+ * capture into the pipeline, and the followers' states into `ps`. */
+static void
+restore_checkpoint(struct daemon *d, struct daemon_positions *ps)
+{
+	struct tail_state *ts = &ps->inputs;
 	struct buf file = BUF_INIT;
 	const char *dir = d->conf->state_dir;
 	long w;
 	int r;
 
-	memset(ts, 0, sizeof(*ts));
+	memset(ps, 0, sizeof(*ps));
 	if (dir[0] == '\0')
 		return;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -504,10 +535,13 @@ restore_checkpoint(struct daemon *d, struct tail_state *ts)
 		checkpoint_lost(d, "the checkpoint cannot be read");
 		return;
 	}
-	r = tail_state_load(&file, ts);
-	if (r == -EBADMSG) {
+	r = tail_state_load(&file, STATE_TAG_TAIL, ts);
+	if (r == -EBADMSG ||
+	    tail_state_load(&file, STATE_TAG_LABELS_TAIL, &ps->labels) ==
+	    -EBADMSG) {
 		checkpoint_lost(d, "the checkpoint's file positions are "
 		    "unreadable");
+		daemon_positions_free(ps);
 		buf_free(&file);
 		return;
 	}
@@ -526,17 +560,34 @@ restore_checkpoint(struct daemon *d, struct tail_state *ts)
  * before any line after it is read: a daemon killed before its first
  * periodic checkpoint resumes there, not at a new end of the file. */
 void
-daemon_start_tail(struct daemon *d, const struct tail_state *ts)
+daemon_start_tail(struct daemon *d, const struct daemon_positions *p)
 {
 	struct tail_options to;
 
-	daemon_tail_options(d->conf, &to);
+	daemon_tail_options(d->conf, 0, &to);
 	d->tail = tail_create(&d->loop, &to, d->registry, on_line, d);
-	tail_start(d->tail, ts);
+	tail_start(d->tail, &p->inputs);
 	d->web.tail = d->tail;
+	if (d->conf->labels_inputs.n > 0) {
+		daemon_tail_options(d->conf, 1, &to);
+		d->labels_tail = tail_create(&d->loop, &to, d->registry,
+		    on_label_line, d);
+		tail_start(d->labels_tail, &p->labels);
+	}
 	daemon_checkpoint(d, 0);
 	if (d->conf->inputs.n == 0)
 		log_warn("no [input] path configured; nothing to follow");
+}
+
+void
+daemon_close_tail(struct daemon *d)
+{
+	if (d->labels_tail != NULL)
+		tail_close(d->labels_tail);
+	d->labels_tail = NULL;
+	tail_close(d->tail);
+	d->tail = NULL;
+	d->web.tail = NULL;
 }
 
 /* A one-line summary for systemctl status. */
@@ -587,9 +638,7 @@ daemon_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->eval_idle, on_handle_closed);
 	uv_close((uv_handle_t *)&d->eval_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&d->checkpoint_timer, on_handle_closed);
-	tail_close(d->tail);
-	d->tail = NULL;
-	d->web.tail = NULL;
+	daemon_close_tail(d);
 	uv_close((uv_handle_t *)&d->sighup, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigint, on_handle_closed);
 	uv_close((uv_handle_t *)&d->sigterm, on_handle_closed);
@@ -802,7 +851,7 @@ daemon_run(struct daemon *d)
 {
 	int r, status = 0;
 
-	struct tail_state ts;
+	struct daemon_positions pos;
 
 	uv_loop_init(&d->loop);
 	r = notify_init();
@@ -857,9 +906,9 @@ daemon_run(struct daemon *d)
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sighup, on_signal, SIGHUP);
 
-	restore_checkpoint(d, &ts);
-	daemon_start_tail(d, &ts);
-	tail_state_free(&ts);
+	restore_checkpoint(d, &pos);
+	daemon_start_tail(d, &pos);
+	daemon_positions_free(&pos);
 	/* Said once where each file starts is settled, so that what is
 	 * written after this line is read, whatever start_at says. */
 	log_info("driftd %s listening on %s (port %d)", PACKAGE_VERSION,

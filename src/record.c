@@ -24,6 +24,8 @@ struct record_parser {
 	struct json_value *slots;
 	int slot_class, slot_value, slot_confidence, slot_latency;
 	int slot_timestamp, slot_match;
+	int slot_id, slot_label;
+	int label_is_class;             /* else a number */
 	int confidence_max;             /* confidence = max(PATH) */
 	double latency_scale;           /* to seconds */
 	char *match_value;
@@ -69,16 +71,55 @@ add_path(struct record_parser *p, const char *text, size_t len, int *slot)
 	return 0;
 }
 
+/* A parser that finds nothing yet. */
+static struct record_parser *
+parser_new(const struct conf *c)
+{
+	struct record_parser *p = xcalloc(1, sizeof(*p));
+
+	p->query = json_query_create();
+	p->slot_class = p->slot_value = p->slot_confidence = -1;
+	p->slot_latency = p->slot_timestamp = p->slot_match = -1;
+	p->slot_id = p->slot_label = p->slot_discover = -1;
+	p->label_is_class = c->class_path[0] != '\0';
+	p->match_value = xstrdup("");
+	return p;
+}
+
+/* The slots of the query, once every path is in it. */
+static struct record_parser *
+parser_done(struct record_parser *p)
+{
+	p->slots = xcalloc(json_query_slots(p->query) + 1, sizeof(*p->slots));
+	p->values = xcalloc(p->nfeatures + 1, sizeof(*p->values));
+	return p;
+}
+
+struct record_parser *
+record_parser_create_labels(const struct conf *c)
+{
+	struct record_parser *p = parser_new(c);
+
+	if (add_path(p, c->labels_id, strlen(c->labels_id), &p->slot_id) ||
+	    add_path(p, c->labels_label, strlen(c->labels_label),
+	    &p->slot_label) ||
+	    add_path(p, c->labels_timestamp, strlen(c->labels_timestamp),
+	    &p->slot_timestamp)) {
+		record_parser_destroy(p);
+		return NULL;
+	}
+	return parser_done(p);
+}
+
 struct record_parser *
 record_parser_create(const struct conf *c)
 {
-	struct record_parser *p = xcalloc(1, sizeof(*p));
+	struct record_parser *p = parser_new(c);
 	const char *conf_path = c->confidence_path;
 	size_t conf_len = strlen(conf_path);
 	size_t i;
 	char *end;
 
-	p->query = json_query_create();
 	if (conf_len > 5 && strncmp(conf_path, "max(", 4) == 0 &&
 	    conf_path[conf_len - 1] == ')') {
 		p->confidence_max = 1;
@@ -91,10 +132,13 @@ record_parser_create(const struct conf *c)
 	    add_path(p, c->latency_path, strlen(c->latency_path), &p->slot_latency) ||
 	    add_path(p, c->timestamp_path, strlen(c->timestamp_path),
 	    &p->slot_timestamp) ||
-	    add_path(p, c->match_field, strlen(c->match_field), &p->slot_match))
+	    add_path(p, c->match_field, strlen(c->match_field), &p->slot_match) ||
+	    add_path(p, c->model_id, strlen(c->model_id), &p->slot_id) ||
+	    add_path(p, c->model_label, strlen(c->model_label), &p->slot_label))
 		goto fail;
 	p->latency_scale = c->latency_unit == CONF_UNIT_S ? 1 :
 	    c->latency_unit == CONF_UNIT_MS ? 1e-3 : 1e-6;
+	free(p->match_value);
 	p->match_value = xstrdup(c->match_value);
 	/* A number only when written as JSON writes numbers (not 0x10). */
 	p->match_is_number = p->match_value[0] != '\0' &&
@@ -117,7 +161,6 @@ record_parser_create(const struct conf *c)
 		f->kind = c->features[i].kind;
 		f->slot = json_query_add(p->query, &f->path);
 	}
-	p->slot_discover = -1;
 	if (c->discover[0] != '\0') {
 		const char *err;
 
@@ -128,9 +171,7 @@ record_parser_create(const struct conf *c)
 		p->slot_discover = json_query_add(p->query, &p->discover);
 		json_query_list_members(p->query, p->slot_discover);
 	}
-	p->slots = xcalloc(json_query_slots(p->query) + 1, sizeof(*p->slots));
-	p->values = xcalloc(p->nfeatures + 1, sizeof(*p->values));
-	return p;
+	return parser_done(p);
 fail:
 	record_parser_destroy(p);
 	return NULL;
@@ -530,8 +571,21 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		else
 			v->present = get_label(p, &s[f->slot], v) == 0;
 	}
+	/* An empty id or class identifies nothing. */
+	if (p->slot_id >= 0)
+		r->id.present = get_label(p, &s[p->slot_id], &r->id) == 0 &&
+		    r->id.len > 0;
+	if (p->slot_label >= 0)
+		r->label.present = p->label_is_class ?
+		    get_label(p, &s[p->slot_label], &r->label) == 0 &&
+		    r->label.len > 0 :
+		    get_finite(&s[p->slot_label], &r->label.num) == 0;
 	if (r->cls.in_scratch)
 		r->cls.str = p->scratch.data + r->cls.scratch_off;
+	if (r->id.in_scratch)
+		r->id.str = p->scratch.data + r->id.scratch_off;
+	if (r->label.in_scratch)
+		r->label.str = p->scratch.data + r->label.scratch_off;
 	for (i = 0; i < p->nfeatures; i++)
 		if (p->values[i].in_scratch)
 			p->values[i].str = p->scratch.data + p->values[i].scratch_off;

@@ -53,6 +53,9 @@ struct record {
 	struct record_value confidence; /* in [0, 1] */
 	struct record_value latency;    /* seconds, >= 0 */
 	struct record_value timestamp;  /* seconds since the epoch */
+	struct record_value id;         /* the request id ([model] id), a label */
+	struct record_value label;      /* the truth: a class label (str) or,
+	                                 * for a regression model, a number */
 	/* missing[f] is set when field f is configured but absent or bad */
 	int missing[RECORD_NFIELDS];
 	struct record_value *features;  /* one per record_parser_nfeatures() */
@@ -70,6 +73,11 @@ struct record_parser;
  * parse; conf_load() has already checked them, so that is a bug.
  */
 struct record_parser *record_parser_create(const struct conf *c);
+/*
+ * A parser for the lines of a [labels] log: it fills only `id`, `label`
+ * and `timestamp`, from [labels] id, label and timestamp.
+ */
+struct record_parser *record_parser_create_labels(const struct conf *c);
 void record_parser_destroy(struct record_parser *p);
 
 size_t record_parser_nfeatures(const struct record_parser *p);

@@ -57,27 +57,33 @@ commit(struct daemon *d, struct conf *c, struct ingest *g)
 	d->ingest = g;
 	d->web.ingest = g;
 	if (restart_tail) {
-		struct tail_state ts;
+		struct daemon_positions ps;
 
 		/* The files the old inputs reach resume by their identity,
 		 * whichever new input reaches them; renamed or deleted
 		 * ones are read to their end first, as the new follower
 		 * cannot find them. */
 		tail_drain_detached(d->tail);
-		tail_save_state(d->tail, &ts);
+		if (d->labels_tail != NULL)
+			tail_drain_detached(d->labels_tail);
+		daemon_save_positions(d, &ps);
 		daemon_checkpoint(d, 0);
-		tail_close(d->tail);
+		daemon_close_tail(d);
 		conf_free(d->conf);
 		d->conf = c;
-		daemon_start_tail(d, &ts);
-		tail_state_free(&ts);
+		daemon_start_tail(d, &ps);
+		daemon_positions_free(&ps);
 	} else {
 		struct tail_options to;
 
 		conf_free(d->conf);
 		d->conf = c;
-		daemon_tail_options(d->conf, &to);
+		daemon_tail_options(d->conf, 0, &to);
 		tail_set_options(d->tail, &to);
+		if (d->labels_tail != NULL) {
+			daemon_tail_options(d->conf, 1, &to);
+			tail_set_options(d->labels_tail, &to);
+		}
 	}
 	metrics_sweep(d->registry);
 	d->web.conf = d->conf;

@@ -150,14 +150,18 @@ void tail_save_state(const struct tail *t, struct tail_state *out);
 void tail_state_free(struct tail_state *s);
 
 /*
- * The follower's state in a checkpoint section of its own
- * (STATE_TAG_TAIL).  tail_state_load() also reads checkpoints written
- * before that section existed (STATE_TAG_POSITIONS and STATE_TAG_INPUTS:
- * no closed files, `seen` unknown).  0, -ENOENT when the checkpoint has
- * no such section, or -EBADMSG.  Free with tail_state_free().
+ * A follower's state in a checkpoint section of its own, `tag`:
+ * STATE_TAG_TAIL for the prediction logs, STATE_TAG_LABELS_TAIL for the
+ * [labels] logs.  For STATE_TAG_TAIL, tail_state_load() also reads
+ * checkpoints written before that section existed (STATE_TAG_POSITIONS
+ * and STATE_TAG_INPUTS: no closed files, `seen` unknown).  0, -ENOENT
+ * when the checkpoint has no such section, or -EBADMSG.  Free with
+ * tail_state_free().
  */
-void tail_state_save(struct state_writer *w, const struct tail_state *s);
-int tail_state_load(const struct buf *file, struct tail_state *out);
+void tail_state_save(struct state_writer *w, const struct tail_state *s,
+    enum state_tag tag);
+int tail_state_load(const struct buf *file, enum state_tag tag,
+    struct tail_state *out);
 
 /* Stop following and close every handle; the tail frees itself once the
  * close callbacks have run.  The pointer is invalid after this call. */

@@ -29,16 +29,18 @@ put_string(struct state_writer *w, const char *s)
 }
 
 /*
- * STATE_TAG_TAIL: u32 ninputs, then per input (string, i64 seen);
+ * STATE_TAG_TAIL (the prediction logs' follower) and
+ * STATE_TAG_LABELS_TAIL (the [labels] logs'): u32 ninputs, then per input (string, i64 seen);
  * u32 npos, then per position (string input, string path, u32 kind,
  * u64 dev, ino, fp_hash, u32 fp_len, u64 offset, size).
  */
 void
-tail_state_save(struct state_writer *w, const struct tail_state *s)
+tail_state_save(struct state_writer *w, const struct tail_state *s,
+    enum state_tag tag)
 {
 	size_t i;
 
-	state_begin_section(w, STATE_TAG_TAIL);
+	state_begin_section(w, tag);
 	state_put_u32(w, (uint32_t)s->ninputs);
 	for (i = 0; i < s->ninputs; i++) {
 		put_string(w, s->inputs[i].input);
@@ -118,15 +120,16 @@ get_tail_v1(const struct buf *file, struct tail_state *s)
 }
 
 int
-tail_state_load(const struct buf *file, struct tail_state *s)
+tail_state_load(const struct buf *file, enum state_tag tag,
+    struct tail_state *s)
 {
 	struct state_reader r;
 	uint32_t count, i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	if (state_section(file, STATE_TAG_TAIL, &r) != 0) {
-		ret = get_tail_v1(file, s);
+	if (state_section(file, tag, &r) != 0) {
+		ret = tag == STATE_TAG_TAIL ? get_tail_v1(file, s) : -ENOENT;
 		goto out;
 	}
 	ret = -EBADMSG;

@@ -1,0 +1,1038 @@
+/*
+ * labels.c - the join of labels to predictions, and the labelled window.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "labels.h"
+#include "log.h"
+#include "strmap.h"
+#include "util.h"
+#include "window.h"
+
+#define NIL UINT32_MAX
+#define ECE_BINS 10
+/* Ids in blocks of whole ID_GRAIN bytes, one free list per size. */
+#define ID_GRAIN 16
+#define ID_SIZES ((RECORD_MAX_LABEL_BYTES + ID_GRAIN - 1) / ID_GRAIN)
+#define ID_CHUNK (64 * 1024)
+
+enum {
+	F_LABELLED, F_UNMATCHED, F_PENDING, F_ACCURACY, F_PRECISION, F_RECALL,
+	F_F1, F_MAE, F_RMSE, F_ERROR_MEAN, F_CALIBRATION, F_EXPECTED, F_COUNT
+};
+
+static const struct metrics_desc descs[F_COUNT] = {
+	[F_LABELLED] = { "prediction_labelled_total", METRICS_COUNTER,
+	    "Predictions joined to their label.", { "model", NULL } },
+	[F_UNMATCHED] = { "prediction_label_unmatched_total", METRICS_COUNTER,
+	    "Predictions and labels that found no partner, by reason: expired "
+	    "(a prediction without its label within max_delay), evicted (a "
+	    "prediction dropped beyond max_pending), unknown_id (a label "
+	    "without its prediction within max_delay), duplicate (a second "
+	    "label, or a second prediction, for one id), invalid (a label "
+	    "line without a usable id or label).",
+	    { "model", "reason", NULL } },
+	[F_PENDING] = { "prediction_label_pending", METRICS_GAUGE,
+	    "Predictions waiting for their label now.", { "model", NULL } },
+	[F_ACCURACY] = { "prediction_accuracy", METRICS_GAUGE,
+	    "Share of the labelled window predicted right; segment=\"\" is the "
+	    "whole window.", { "model", "segment", NULL } },
+	[F_PRECISION] = { "prediction_class_precision", METRICS_GAUGE,
+	    "Precision per class over the labelled window.",
+	    { "model", "class", NULL } },
+	[F_RECALL] = { "prediction_class_recall", METRICS_GAUGE,
+	    "Recall per class over the labelled window.",
+	    { "model", "class", NULL } },
+	[F_F1] = { "prediction_class_f1", METRICS_GAUGE,
+	    "F1 score per class over the labelled window.",
+	    { "model", "class", NULL } },
+	[F_MAE] = { "prediction_mae", METRICS_GAUGE,
+	    "Mean absolute error over the labelled window; segment=\"\" is the "
+	    "whole window.", { "model", "segment", NULL } },
+	[F_RMSE] = { "prediction_rmse", METRICS_GAUGE,
+	    "Root mean squared error over the labelled window.",
+	    { "model", NULL } },
+	[F_ERROR_MEAN] = { "prediction_error_mean", METRICS_GAUGE,
+	    "Mean of prediction minus truth over the labelled window.",
+	    { "model", NULL } },
+	[F_CALIBRATION] = { "prediction_calibration_error", METRICS_GAUGE,
+	    "Expected calibration error of the confidence over the labelled "
+	    "window (10 equal-width bins).", { "model", NULL } },
+	[F_EXPECTED] = { "prediction_expected_accuracy", METRICS_GAUGE,
+	    "Mean confidence over the window: a calibrated classifier's "
+	    "accuracy, known before any label.", { "model", NULL } },
+};
+
+enum reason { R_EXPIRED, R_EVICTED, R_UNKNOWN, R_DUPLICATE, R_INVALID,
+	R_COUNT };
+static const char *const reason_names[R_COUNT] = {
+	"expired", "evicted", "unknown_id", "duplicate", "invalid",
+};
+
+/* A prediction's side of a pair: its value (regression) or its class,
+ * by id (for the per-class figures) and by the hash of its label (for
+ * right and wrong, exact beyond max_classes too). */
+union outcome {
+	double value;
+	uint64_t hash;
+};
+
+/* What an entry is: a prediction waiting for its label, a label that
+ * came first waiting for its prediction, or a joined id remembered. */
+enum { K_PREDICTION, K_LABEL, K_JOINED, K_COUNT };
+
+/* One entry (56 bytes). */
+struct entry {
+	uint32_t hash;          /* of the id; its home in the table */
+	uint16_t idlen;
+	uint16_t kind;          /* K_PREDICTION, K_LABEL or K_JOINED */
+	char *id;               /* a block of the id pool */
+	double time;            /* the prediction's or the label's */
+	union outcome pred;     /* a label's: the truth */
+	double confidence;      /* NaN: none */
+	uint32_t cls;           /* class id (a label's: of the truth) */
+	uint32_t segment;       /* segment id */
+	uint32_t prev, next;    /* in its list, oldest first */
+};
+
+struct list {
+	uint32_t head, tail;
+	size_t n;
+};
+
+/* A joined pair in the labelled window. */
+struct pair {
+	union outcome pred, truth;
+	double confidence;
+	uint32_t pred_cls, true_cls, segment;
+};
+
+/* Labels to small ids, up to a cap; beyond it, `other`. */
+struct names {
+	struct strmap *map;
+	char **v;
+	size_t n, cap;
+};
+
+struct chunk {
+	struct chunk *next;
+	size_t used;
+	char data[];
+};
+
+struct labels {
+	const struct conf *conf;
+	int joining, regression;
+	double max_delay;                /* seconds */
+	size_t max_pending;
+	struct record_parser *parser;    /* of the [labels] logs */
+	struct record rec;
+	long segment_feature;            /* index in the record, or -1 */
+	/* the join */
+	struct entry *e;
+	uint32_t ecap, eused, efree;
+	struct list lists[K_COUNT];      /* oldest first */
+	uint32_t *slots;                 /* entry index or NIL */
+	size_t mask;
+	char *idfree[ID_SIZES];          /* free blocks by size */
+	struct chunk *chunks;
+	/* the labelled window */
+	struct pair *pairs;
+	size_t wsize, wn, whead;         /* whead: the oldest */
+	struct names classes, segments;
+	/* series */
+	struct metrics_registry *reg;
+	struct metrics_family *fam[F_COUNT];
+	struct metrics_series *labelled, *unmatched[R_COUNT], *pending;
+	struct window *window;
+	struct columns *columns;
+	struct buf scratch;              /* confidences, per-class counts */
+};
+
+/* ---------------------------------------------------------------- names */
+
+#define OTHER_NAME "__other__"
+
+static void
+names_init(struct names *n, size_t cap)
+{
+	n->map = strmap_create();
+	n->v = NULL;
+	n->n = 0;
+	n->cap = cap;
+}
+
+static void
+names_free(struct names *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		free(n->v[i]);
+	free(n->v);
+	strmap_destroy(n->map);
+}
+
+/* The id of a label: new ones numbered in order up to the cap, then
+ * `cap` (the id of __other__) for all. */
+static uint32_t
+names_id(struct names *n, const char *s, size_t len)
+{
+	void *v = strmap_get(n->map, s, len);
+
+	if (v != NULL)
+		return (uint32_t)((uintptr_t)v - 1);
+	if (n->n >= n->cap)
+		return (uint32_t)n->cap;
+	n->v = xreallocarray(n->v, n->n + 1, sizeof(*n->v));
+	n->v[n->n] = xmalloc(len + 1);
+	memcpy(n->v[n->n], s, len);
+	n->v[n->n][len] = '\0';
+	strmap_put(n->map, s, len, (void *)(uintptr_t)(n->n + 1));
+	return (uint32_t)n->n++;
+}
+
+static const char *
+names_name(const struct names *n, uint32_t id)
+{
+	return id < n->n ? n->v[id] : OTHER_NAME;
+}
+
+/* ------------------------------------------------------------------ ids */
+
+static size_t
+id_size_class(size_t len)
+{
+	return (len + ID_GRAIN - 1) / ID_GRAIN - 1;
+}
+
+static char *
+id_alloc(struct labels *l, const char *id, size_t len)
+{
+	size_t k = id_size_class(len), size = (k + 1) * ID_GRAIN;
+	char *p = l->idfree[k];
+
+	if (p != NULL) {
+		memcpy(&l->idfree[k], p, sizeof(char *));
+	} else {
+		if (l->chunks == NULL || l->chunks->used + size > ID_CHUNK) {
+			struct chunk *c = xmalloc(sizeof(*c) + ID_CHUNK);
+
+			c->next = l->chunks;
+			c->used = 0;
+			l->chunks = c;
+		}
+		p = l->chunks->data + l->chunks->used;
+		l->chunks->used += size;
+	}
+	memcpy(p, id, len);
+	return p;
+}
+
+static void
+id_release(struct labels *l, char *p, size_t len)
+{
+	size_t k = id_size_class(len);
+
+	memcpy(p, &l->idfree[k], sizeof(char *));
+	l->idfree[k] = p;
+}
+
+/* -------------------------------------------------------------- entries */
+
+static uint64_t
+id_hash(const char *id, size_t len)
+{
+	return strmap_hash(id, len);
+}
+
+static void
+list_push(struct labels *l, struct list *li, uint32_t i)
+{
+	l->e[i].prev = li->tail;
+	l->e[i].next = NIL;
+	if (li->tail != NIL)
+		l->e[li->tail].next = i;
+	else
+		li->head = i;
+	li->tail = i;
+	li->n++;
+}
+
+static void
+list_unlink(struct labels *l, struct list *li, uint32_t i)
+{
+	struct entry *x = &l->e[i];
+
+	if (x->prev != NIL)
+		l->e[x->prev].next = x->next;
+	else
+		li->head = x->next;
+	if (x->next != NIL)
+		l->e[x->next].prev = x->prev;
+	else
+		li->tail = x->prev;
+	li->n--;
+}
+
+static void
+table_insert(struct labels *l, uint32_t i)
+{
+	size_t s = l->e[i].hash & l->mask;
+
+	while (l->slots[s] != NIL)
+		s = (s + 1) & l->mask;
+	l->slots[s] = i;
+}
+
+/* A table for `cap` entries, at most half full. */
+static void
+table_build(struct labels *l, size_t cap)
+{
+	size_t size = 16, s;
+	uint32_t i;
+	int k;
+
+	while (size < 2 * cap)
+		size *= 2;
+	free(l->slots);
+	l->slots = xreallocarray(NULL, size, sizeof(*l->slots));
+	for (s = 0; s < size; s++)
+		l->slots[s] = NIL;
+	l->mask = size - 1;
+	for (k = 0; k < K_COUNT; k++)
+		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
+			table_insert(l, i);
+}
+
+static uint32_t
+entry_find(const struct labels *l, const char *id, size_t len, uint32_t h)
+{
+	size_t s = h & l->mask;
+
+	if (l->slots == NULL)
+		return NIL;
+	for (; l->slots[s] != NIL; s = (s + 1) & l->mask) {
+		const struct entry *x = &l->e[l->slots[s]];
+
+		if (x->hash == h && x->idlen == len &&
+		    memcmp(x->id, id, len) == 0)
+			return l->slots[s];
+	}
+	return NIL;
+}
+
+/* Take entry i out of the table (linear probing: the entries after it
+ * in its run move back into the hole). */
+static void
+table_remove(struct labels *l, uint32_t i)
+{
+	size_t hole = l->e[i].hash & l->mask, j, home;
+
+	while (l->slots[hole] != i)
+		hole = (hole + 1) & l->mask;
+	for (j = (hole + 1) & l->mask; l->slots[j] != NIL;
+	    j = (j + 1) & l->mask) {
+		home = l->e[l->slots[j]].hash & l->mask;
+		/* Can the entry at j move to the hole?  Only if its home is
+		 * not cyclically within (hole, j]. */
+		if ((j > hole && (home <= hole || home > j)) ||
+		    (j < hole && home <= hole && home > j)) {
+			l->slots[hole] = l->slots[j];
+			hole = j;
+		}
+	}
+	l->slots[hole] = NIL;
+}
+
+/* A free entry, the pool grown (and the table rebuilt) when needed. */
+static uint32_t
+entry_new(struct labels *l)
+{
+	uint32_t i;
+
+	if (l->efree != NIL) {
+		i = l->efree;
+		l->efree = l->e[i].next;
+		return i;
+	}
+	if (l->eused == l->ecap) {
+		size_t cap = l->ecap ? (size_t)l->ecap * 2 : 1024;
+
+		if (cap > K_COUNT * l->max_pending)
+			cap = K_COUNT * l->max_pending;
+		l->e = xreallocarray(l->e, cap, sizeof(*l->e));
+		l->ecap = (uint32_t)cap;
+		table_build(l, cap);
+	}
+	return l->eused++;
+}
+
+/* Drop entry i from list li, the table and the pool. */
+static void
+entry_drop(struct labels *l, struct list *li, uint32_t i)
+{
+	table_remove(l, i);
+	list_unlink(l, li, i);
+	id_release(l, l->e[i].id, l->e[i].idlen);
+	l->e[i].next = l->efree;
+	l->efree = i;
+}
+
+static void
+count(struct labels *l, enum reason r)
+{
+	if (l->unmatched[r] != NULL)
+		metrics_add(l->unmatched[r], 1);
+}
+
+/* ---------------------------------------------------------------- join */
+
+/* Forget entry i (of list k), counting it as `r` (or not, R_COUNT). */
+static void
+forget(struct labels *l, int k, uint32_t i, enum reason r)
+{
+	entry_drop(l, &l->lists[k], i);
+	if (r != R_COUNT)
+		count(l, r);
+}
+
+/* What a waiting entry that finds no partner counts as. */
+static const enum reason gone[] = {
+	[K_PREDICTION] = R_EXPIRED, [K_LABEL] = R_UNKNOWN, [K_JOINED] = R_COUNT,
+};
+
+void
+labels_expire(struct labels *l, double t)
+{
+	int k;
+
+	if (l == NULL || !l->joining || !isfinite(t))
+		return;
+	for (k = 0; k < K_COUNT; k++)
+		while (l->lists[k].head != NIL &&
+		    l->e[l->lists[k].head].time + l->max_delay < t)
+			forget(l, k, l->lists[k].head, gone[k]);
+}
+
+/* The pair of prediction `x` and truth `truth` into the window; counted
+ * as labelled unless it comes from a checkpoint. */
+static void
+window_add(struct labels *l, const struct entry *x, union outcome truth,
+    uint32_t true_cls, int counted)
+{
+	struct pair *p;
+
+	if (l->wn < l->wsize) {
+		p = &l->pairs[(l->whead + l->wn) % l->wsize];
+		l->wn++;
+	} else {
+		p = &l->pairs[l->whead];
+		l->whead = (l->whead + 1) % l->wsize;
+	}
+	p->pred = x->pred;
+	p->truth = truth;
+	p->confidence = x->confidence;
+	p->pred_cls = x->cls;
+	p->true_cls = true_cls;
+	p->segment = x->segment;
+	if (counted && l->labelled != NULL)
+		metrics_add(l->labelled, 1);
+}
+
+/* The truth of a record's label. */
+static void
+truth_of(struct labels *l, const struct record_value *label,
+    union outcome *truth, uint32_t *cls)
+{
+	if (l->regression) {
+		truth->value = label->num;
+		*cls = 0;
+	} else {
+		truth->hash = strmap_hash(label->str, label->len);
+		*cls = names_id(&l->classes, label->str, label->len);
+	}
+}
+
+/* A new entry of kind k: x with its id, at the end of its list.  The
+ * oldest of its kind makes room beyond max_pending. */
+static void
+wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
+    uint32_t h)
+{
+	uint32_t i;
+
+	if (l->lists[k].n >= l->max_pending)
+		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
+		    gone[k]);
+	i = entry_new(l);
+	x->hash = h;
+	x->idlen = (uint16_t)id->len;
+	x->kind = (uint16_t)k;
+	x->id = id_alloc(l, id->str, id->len);
+	l->e[i] = *x;
+	table_insert(l, i);
+	list_push(l, &l->lists[k], i);
+}
+
+/* Entry i (waiting, of list k) is joined: remembered from now on, so
+ * that another prediction or label for its id is a duplicate. */
+static void
+joined(struct labels *l, int k, uint32_t i)
+{
+	list_unlink(l, &l->lists[k], i);
+	l->e[i].kind = K_JOINED;
+	list_push(l, &l->lists[K_JOINED], i);
+	if (l->lists[K_JOINED].n > l->max_pending)
+		forget(l, K_JOINED, l->lists[K_JOINED].head, R_COUNT);
+}
+
+/* A label for id at time t: joins the prediction waiting for it, or
+ * waits for it. */
+static void
+label(struct labels *l, const struct record_value *id,
+    const struct record_value *lab, double t)
+{
+	uint32_t h = (uint32_t)id_hash(id->str, id->len), i;
+	struct entry x;
+
+	labels_expire(l, t);
+	memset(&x, 0, sizeof(x));
+	truth_of(l, lab, &x.pred, &x.cls);
+	i = entry_find(l, id->str, id->len, h);
+	if (i == NIL) {
+		x.time = t;
+		x.confidence = NAN;
+		x.segment = NIL;
+		wait(l, K_LABEL, &x, id, h);
+		return;
+	}
+	if (l->e[i].kind != K_PREDICTION) {
+		count(l, R_DUPLICATE);   /* joined, or labelled already */
+		return;
+	}
+	window_add(l, &l->e[i], x.pred, x.cls, 1);
+	joined(l, K_PREDICTION, i);
+}
+
+void
+labels_prediction(struct labels *l, const struct record *rec, double t)
+{
+	struct entry x;
+	uint32_t h, i;
+
+	if (l == NULL || !l->joining)
+		return;
+	if (!rec->cls.present && !rec->value.present) {
+		/* No prediction: a label for the prediction of its id. */
+		if (rec->id.present && rec->label.present)
+			label(l, &rec->id, &rec->label, t);
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	x.time = t;
+	if (l->regression) {
+		x.pred.value = rec->value.num;
+	} else {
+		x.pred.hash = strmap_hash(rec->cls.str, rec->cls.len);
+		x.cls = names_id(&l->classes, rec->cls.str, rec->cls.len);
+	}
+	x.confidence = rec->confidence.present ? rec->confidence.num : NAN;
+	x.segment = NIL;
+	if (l->segment_feature >= 0) {
+		const struct record_value *s = &rec->features[l->segment_feature];
+
+		x.segment = s->present ?
+		    names_id(&l->segments, s->str, s->len) : NIL;
+	}
+	if (rec->label.present) {
+		union outcome truth;
+		uint32_t true_cls;
+
+		truth_of(l, &rec->label, &truth, &true_cls);
+		window_add(l, &x, truth, true_cls, 1);
+		return;
+	}
+	if (!rec->id.present)
+		return;                  /* cannot be joined: not waited for */
+	labels_expire(l, t);
+	h = (uint32_t)id_hash(rec->id.str, rec->id.len);
+	i = entry_find(l, rec->id.str, rec->id.len, h);
+	if (i == NIL) {
+		wait(l, K_PREDICTION, &x, &rec->id, h);
+		return;
+	}
+	if (l->e[i].kind != K_LABEL) {
+		/* Its id waits or was joined: this is not the prediction a
+		 * label for it judges. */
+		count(l, R_DUPLICATE);
+		return;
+	}
+	/* The label came first (read from another log, ahead). */
+	window_add(l, &x, l->e[i].pred, l->e[i].cls, 1);
+	joined(l, K_LABEL, i);
+}
+
+enum tail_line_result
+labels_line(struct labels *l, const char *line, size_t len, double now)
+{
+	double t = now;
+
+	switch (record_parse(l->parser, line, len, &l->rec)) {
+	case RECORD_BAD_JSON:
+		return TAIL_LINE_BAD_JSON;
+	case RECORD_SKIP:
+		return TAIL_LINE_OK;
+	case RECORD_OK:
+		break;
+	}
+	if (!l->rec.id.present || !l->rec.label.present) {
+		count(l, R_INVALID);
+		return TAIL_LINE_OK;
+	}
+	if (l->rec.timestamp.present)
+		t = l->rec.timestamp.num;
+	label(l, &l->rec.id, &l->rec.label, t);
+	return TAIL_LINE_OK;
+}
+
+size_t
+labels_pending(const struct labels *l)
+{
+	return l != NULL ? l->lists[K_PREDICTION].n : 0;
+}
+
+int
+labels_joining(const struct labels *l)
+{
+	return l != NULL && l->joining;
+}
+
+/* -------------------------------------------------------------- figures */
+
+/* Set series `lv` of family f to v. */
+static void
+put(struct labels *l, int f, const char *const *lv, double v)
+{
+	metrics_set(metrics_series_get(l->fam[f], lv), v);
+}
+
+/* Which of ECE_BINS equal-width bins (b/10, (b+1)/10] confidence c is in
+ * (0 in the first). */
+static int
+ece_bin(double c)
+{
+	int b = (int)ceil(c * ECE_BINS) - 1;
+
+	if (b < 0)
+		b = 0;
+	if (b > ECE_BINS - 1)
+		b = ECE_BINS - 1;
+	while (b > 0 && c <= (double)b / ECE_BINS)
+		b--;
+	while (b < ECE_BINS - 1 && c > (double)(b + 1) / ECE_BINS)
+		b++;
+	return b;
+}
+
+/* The mean confidence over the prediction window. */
+static void
+expected_accuracy(struct labels *l)
+{
+	const char *lv[2] = { l->conf->model_name, NULL };
+	long k;
+	size_t n, i;
+	double *v, sum = 0;
+
+	metrics_family_clear(l->fam[F_EXPECTED]);
+	if (l->window == NULL || l->columns == NULL)
+		return;
+	k = columns_find(l->columns, COLUMNS_CONFIDENCE,
+	    strlen(COLUMNS_CONFIDENCE));
+	if (k < 0 || (size_t)k >= window_columns(l->window))
+		return;
+	buf_reset(&l->scratch);
+	buf_reserve(&l->scratch, (window_records(l->window) + 1) *
+	    sizeof(double));
+	v = (double *)(void *)l->scratch.data;
+	n = window_values(l->window, (size_t)k, v);
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	put(l, F_EXPECTED, lv, sum / (double)n);
+}
+
+/* Per class (named ones, and __other__ last), per segment (named, then
+ * __other__): counts over the window. */
+struct tally {
+	double n, good, abs, sq, err;
+};
+
+static void
+figures(void *arg)
+{
+	struct labels *l = arg;
+	const char *model = l->conf->model_name;
+	const char *lv[3] = { model, "", NULL };
+	size_t K = l->classes.n, S = l->segments.n + 1, i, k;
+	double *tp, *np, *nt;
+	struct tally all = { 0 }, *seg;
+	double bn[ECE_BINS] = { 0 }, bgood[ECE_BINS] = { 0 };
+	double bconf[ECE_BINS] = { 0 }, nconf = 0, ece = 0;
+	int f;
+
+	expected_accuracy(l);
+	if (!l->joining)
+		return;
+	metrics_set(l->pending, (double)l->lists[K_PREDICTION].n);
+	for (f = F_ACCURACY; f <= F_CALIBRATION; f++)
+		metrics_family_clear(l->fam[f]);
+	if (l->wn == 0)
+		return;
+	tp = xcalloc(3 * (K + 1), sizeof(*tp));
+	np = tp + K + 1;
+	nt = np + K + 1;
+	seg = xcalloc(S, sizeof(*seg));
+	for (i = 0; i < l->wn; i++) {
+		const struct pair *p = &l->pairs[(l->whead + i) % l->wsize];
+		struct tally *t = p->segment != NIL ? &seg[p->segment] : NULL;
+		double e = 0, good = 0;
+
+		if (l->regression) {
+			e = p->pred.value - p->truth.value;
+		} else {
+			good = p->pred.hash == p->truth.hash;
+			np[p->pred_cls]++;
+			nt[p->true_cls]++;
+			if (good && p->pred_cls == p->true_cls)
+				tp[p->pred_cls] += 1;
+			if (isfinite(p->confidence)) {
+				int b = ece_bin(p->confidence);
+
+				bn[b]++;
+				bgood[b] += good;
+				bconf[b] += p->confidence;
+				nconf++;
+			}
+		}
+		all.n++;
+		all.good += good;
+		all.abs += fabs(e);
+		all.sq += e * e;
+		all.err += e;
+		if (t != NULL) {
+			t->n++;
+			t->good += good;
+			t->abs += fabs(e);
+		}
+	}
+	if (l->regression) {
+		lv[1] = "";
+		put(l, F_MAE, lv, all.abs / all.n);
+		lv[1] = NULL;
+		put(l, F_RMSE, lv, sqrt(all.sq / all.n));
+		put(l, F_ERROR_MEAN, lv, all.err / all.n);
+	} else {
+		lv[1] = "";
+		put(l, F_ACCURACY, lv, all.good / all.n);
+		/* Classes beyond max_classes have no figures of their own. */
+		for (k = 0; k < K; k++) {
+			if (np[k] + nt[k] == 0)
+				continue;
+			lv[1] = l->classes.v[k];
+			put(l, F_PRECISION, lv, np[k] > 0 ? tp[k] / np[k] : 0);
+			put(l, F_RECALL, lv, nt[k] > 0 ? tp[k] / nt[k] : 0);
+			put(l, F_F1, lv, 2 * tp[k] / (np[k] + nt[k]));
+		}
+		if (nconf > 0) {
+			for (k = 0; k < ECE_BINS; k++)
+				if (bn[k] > 0)
+					ece += bn[k] / nconf *
+					    fabs(bgood[k] / bn[k] - bconf[k] / bn[k]);
+			lv[1] = NULL;
+			put(l, F_CALIBRATION, lv, ece);
+		}
+	}
+	for (k = 0; k < S; k++) {
+		if (seg[k].n == 0)
+			continue;
+		lv[1] = names_name(&l->segments, (uint32_t)k);
+		if (l->regression)
+			put(l, F_MAE, lv, seg[k].abs / seg[k].n);
+		else
+			put(l, F_ACCURACY, lv, seg[k].good / seg[k].n);
+	}
+	free(tp);
+	free(seg);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+struct labels *
+labels_create(const struct conf *c)
+{
+	struct labels *l;
+	size_t i;
+
+	if (c->labels_inputs.n == 0 && c->model_label[0] == '\0' &&
+	    c->confidence_path[0] == '\0')
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->conf = c;
+	l->joining = c->labels_inputs.n > 0 || c->model_label[0] != '\0';
+	l->regression = c->class_path[0] == '\0';
+	l->max_delay = (double)c->labels_max_delay_ms / 1000.0;
+	l->max_pending = (size_t)c->labels_max_pending;
+	l->segment_feature = -1;
+	for (i = 0; i < c->nfeatures && c->labels_segment[0] != '\0'; i++)
+		if (strcmp(c->features[i].path, c->labels_segment) == 0)
+			l->segment_feature = (long)i;
+	l->efree = NIL;
+	for (i = 0; i < K_COUNT; i++)
+		l->lists[i].head = l->lists[i].tail = NIL;
+	l->wsize = (size_t)c->window_size;
+	if (l->joining) {
+		l->pairs = xcalloc(l->wsize, sizeof(*l->pairs));
+		if (c->labels_inputs.n > 0)
+			l->parser = record_parser_create_labels(c);
+	}
+	names_init(&l->classes, (size_t)c->max_classes);
+	names_init(&l->segments, (size_t)c->max_categories);
+	return l;
+}
+
+void
+labels_attach(struct labels *l, struct metrics_registry *reg,
+    struct window *w, struct columns *cs)
+{
+	const char *lv[3] = { NULL, NULL, NULL };
+	int i;
+
+	if (l == NULL)
+		return;
+	l->reg = reg;
+	l->window = w;
+	l->columns = cs;
+	for (i = 0; i < F_COUNT; i++)
+		l->fam[i] = metrics_family_get(reg, &descs[i], NULL, 0);
+	lv[0] = l->conf->model_name;
+	if (l->joining) {
+		l->labelled = metrics_series_get(l->fam[F_LABELLED], lv);
+		l->pending = metrics_series_get(l->fam[F_PENDING], lv);
+		for (i = 0; i < R_COUNT; i++) {
+			lv[1] = reason_names[i];
+			l->unmatched[i] = metrics_series_get(l->fam[F_UNMATCHED],
+			    lv);
+		}
+	}
+	metrics_on_collect(reg, figures, l);
+}
+
+void
+labels_destroy(struct labels *l)
+{
+	struct chunk *c, *next;
+
+	if (l == NULL)
+		return;
+	if (l->reg != NULL)
+		metrics_remove_collect(l->reg, figures, l);
+	record_parser_destroy(l->parser);
+	for (c = l->chunks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(l->e);
+	free(l->slots);
+	free(l->pairs);
+	names_free(&l->classes);
+	names_free(&l->segments);
+	buf_free(&l->scratch);
+	free(l);
+}
+
+/* ----------------------------------------------------------- checkpoint */
+
+static void
+put_names(struct state_writer *w, const struct names *n)
+{
+	size_t i;
+
+	state_put_u32(w, (uint32_t)n->n);
+	for (i = 0; i < n->n; i++)
+		state_put_bytes(w, n->v[i], strlen(n->v[i]));
+}
+
+static void
+put_outcome(struct state_writer *w, union outcome o)
+{
+	state_put_u64(w, o.hash);
+}
+
+/*
+ * STATE_TAG_LABELS: u32 regression; the class names and the segment
+ * names (u32 count, strings); then for the waiting predictions, the
+ * waiting labels and the joined ids in turn, u32 count and each entry
+ * oldest first: id (bytes), time, outcome (u64), confidence, u32 class,
+ * u32 segment; u32 pairs, oldest first, each two outcomes, confidence,
+ * u32 predicted class, true class and segment.  Class and segment ids
+ * index the names saved (NIL for none).
+ */
+void
+labels_save(const struct labels *l, struct state_writer *w)
+{
+	uint32_t i;
+	size_t n;
+	int k;
+
+	if (l == NULL || !l->joining)
+		return;
+	state_begin_section(w, STATE_TAG_LABELS);
+	state_put_u32(w, (uint32_t)l->regression);
+	put_names(w, &l->classes);
+	put_names(w, &l->segments);
+	for (k = 0; k < K_COUNT; k++) {
+		state_put_u32(w, (uint32_t)l->lists[k].n);
+		for (i = l->lists[k].head; i != NIL; i = l->e[i].next) {
+			const struct entry *x = &l->e[i];
+
+			state_put_bytes(w, x->id, x->idlen);
+			state_put_double(w, x->time);
+			put_outcome(w, x->pred);
+			state_put_double(w, x->confidence);
+			state_put_u32(w, x->cls);
+			state_put_u32(w, x->segment);
+		}
+	}
+	state_put_u32(w, (uint32_t)l->wn);
+	for (n = 0; n < l->wn; n++) {
+		const struct pair *p = &l->pairs[(l->whead + n) % l->wsize];
+
+		put_outcome(w, p->pred);
+		put_outcome(w, p->truth);
+		state_put_double(w, p->confidence);
+		state_put_u32(w, p->pred_cls);
+		state_put_u32(w, p->true_cls);
+		state_put_u32(w, p->segment);
+	}
+	state_end_section(w);
+}
+
+size_t
+labels_checkpoint_bytes(const struct labels *l)
+{
+	if (l == NULL || !l->joining)
+		return 0;
+	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n +
+	    l->lists[K_JOINED].n) * (56 + 48) + l->wn * 40 + 4096;
+}
+
+/* The saved names, for mapping the saved ids onto this run's. */
+struct saved_names {
+	uint32_t *map;          /* saved id -> id now */
+	uint32_t n;
+};
+
+static void
+get_names(struct state_reader *r, struct names *n, struct saved_names *s)
+{
+	uint32_t k, count = state_get_u32(r);
+
+	s->map = NULL;
+	s->n = 0;
+	for (k = 0; k < count && !r->bad; k++) {
+		size_t len;
+		const char *name = state_get_string(r, &len);
+
+		if (name == NULL)
+			break;
+		s->map = xreallocarray(s->map, s->n + 1, sizeof(*s->map));
+		s->map[s->n++] = names_id(n, name, len);
+	}
+}
+
+/* A saved id as this run's: a name saved maps to its id now; beyond, it
+ * was __other__ then and is now. */
+static uint32_t
+remap(const struct saved_names *s, const struct names *n, uint32_t id)
+{
+	if (id == NIL)
+		return NIL;
+	return id < s->n ? s->map[id] : (uint32_t)n->cap;
+}
+
+static union outcome
+get_outcome(struct state_reader *r)
+{
+	union outcome o;
+
+	o.hash = state_get_u64(r);
+	return o;
+}
+
+int
+labels_restore(struct labels *l, const struct buf *file)
+{
+	struct state_reader r;
+	struct saved_names cls, segs;
+	uint32_t n, j;
+	int same_kind, k;
+
+	if (l == NULL || !l->joining ||
+	    state_section(file, STATE_TAG_LABELS, &r) != 0)
+		return 0;
+	same_kind = (int)state_get_u32(&r) == l->regression;
+	get_names(&r, &l->classes, &cls);
+	get_names(&r, &l->segments, &segs);
+	for (k = 0; k < K_COUNT; k++) {
+		n = state_get_u32(&r);
+		for (j = 0; j < n && !r.bad; j++) {
+			struct record_value id;
+			struct entry x;
+			uint32_t h;
+
+			memset(&id, 0, sizeof(id));
+			memset(&x, 0, sizeof(x));
+			id.str = state_get_string(&r, &id.len);
+			x.time = state_get_double(&r);
+			x.pred = get_outcome(&r);
+			x.confidence = state_get_double(&r);
+			x.cls = remap(&cls, &l->classes, state_get_u32(&r));
+			x.segment = remap(&segs, &l->segments,
+			    state_get_u32(&r));
+			if (r.bad || id.str == NULL || id.len == 0 ||
+			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind)
+				continue;
+			h = (uint32_t)id_hash(id.str, id.len);
+			if (entry_find(l, id.str, id.len, h) == NIL)
+				wait(l, k, &x, &id, h);
+		}
+	}
+	n = state_get_u32(&r);
+	for (j = 0; j < n && !r.bad; j++) {
+		struct entry x;
+		union outcome truth;
+		uint32_t true_cls;
+
+		memset(&x, 0, sizeof(x));
+		x.pred = get_outcome(&r);
+		truth = get_outcome(&r);
+		x.confidence = state_get_double(&r);
+		x.cls = remap(&cls, &l->classes, state_get_u32(&r));
+		true_cls = remap(&cls, &l->classes, state_get_u32(&r));
+		x.segment = remap(&segs, &l->segments, state_get_u32(&r));
+		if (!r.bad && same_kind)
+			window_add(l, &x, truth, true_cls, 0);
+	}
+	free(cls.map);
+	free(segs.map);
+	return r.bad ? -EBADMSG : 0;
+}

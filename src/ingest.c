@@ -437,20 +437,24 @@ ingest_line(void *arg, const char *line, size_t len)
 	return TAIL_LINE_OK;
 }
 
-enum tail_line_result
-ingest_label_line(void *arg, const char *line, size_t len)
-{
-	struct ingest *g = arg;
-
-	return labels_line(g->labels, line, len, util_now());
-}
-
 static double
 window_now(const struct ingest *g)
 {
 	if (g->event_time)
 		return isfinite(g->newest_event) ? g->newest_event : -INFINITY;
 	return util_now();
+}
+
+/* A label without a time of its own is read at the pipeline's now: the
+ * newest event time when predictions have one (else the clock). */
+enum tail_line_result
+ingest_label_line(void *arg, const char *line, size_t len)
+{
+	struct ingest *g = arg;
+	double now = window_now(g);
+
+	return labels_line(g->labels, line, len, isfinite(now) ? now :
+	    util_now());
 }
 
 void

@@ -832,6 +832,13 @@ run_once(struct daemon *d, char **files, int nfiles)
 	    d->registry, ingest_line, d->ingest);
 	if (r != 0)
 		status = EXIT_RUNTIME;
+	/* The [labels] logs after the predictions: the join waits on
+	 * either side, so a label read first finds its prediction too. */
+	if (d->conf->labels_inputs.n > 0 &&
+	    tail_read_once((const char *const *)d->conf->labels_inputs.v,
+	    d->conf->labels_inputs.n, (size_t)d->conf->max_line_bytes,
+	    d->registry, ingest_label_line, d->ingest) != 0)
+		status = EXIT_RUNTIME;
 	ingest_evaluate(d->ingest);
 	if (d->opts.report != NULL && write_report(d) != 0)
 		status = EXIT_RUNTIME;
@@ -849,9 +856,8 @@ run_once(struct daemon *d, char **files, int nfiles)
 static int
 daemon_run(struct daemon *d)
 {
-	int r, status = 0;
-
 	struct daemon_positions pos;
+	int r, status = 0;
 
 	uv_loop_init(&d->loop);
 	r = notify_init();

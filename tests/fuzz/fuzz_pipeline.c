@@ -2,7 +2,8 @@
  * libFuzzer target for the whole pipeline behind the log: every line goes
  * through the record parser, the per-record metrics, the columns (with
  * discovery), a reference capture, the windows (with event time) and
- * evaluations, and the results through every exposition (the text format,
+ * evaluations, the join of labels (every third line is one of the
+ * [labels] log), and the results through every exposition (the text format,
  * OpenMetrics, the landing page and /status), a checkpoint of the
  * pipeline and its restore into a second one.  Nothing may crash, leak,
  * read out of bounds or grow past the configured limits.
@@ -40,6 +41,15 @@ static const char *const configs[] = {
 	"latency = latency_ms\n"
 	"timestamp = ts\n"
 	"max_classes = 4\n"
+	"id = id\n"
+	"label = truth\n"
+	"[labels]\n"
+	"path = /nonexistent/labels.log\n"
+	"id = id\n"
+	"label = truth\n"
+	"timestamp = at\n"
+	"max_delay = 10s\n"
+	"max_pending = 4\n"
 	"[features]\n"
 	"discover = features\n"
 	"max_features = 6\n"
@@ -60,10 +70,15 @@ static const char *const configs[] = {
 	"class =\n"
 	"value = prediction\n"
 	"confidence = confidence\n"
+	"id = id\n"
 	"[features]\n"
 	"x = numeric\n"
 	"features.\"a b\" = numeric\n"
 	"c = categorical\n"
+	"[labels]\n"
+	"path = /nonexistent/labels.log\n"
+	"max_pending = 3\n"
+	"segment = c\n"
 	"[reference]\n"
 	"capture = 3\n"
 	"[window]\n"
@@ -137,7 +152,11 @@ run(const struct conf *c, const char *data, size_t size)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl != NULL ? nl : end;
 
-		(void)ingest_line(g, p, (size_t)(stop - p));
+		/* Every third line is a line of the [labels] log. */
+		if (n % 3 == 2)
+			(void)ingest_label_line(g, p, (size_t)(stop - p));
+		else
+			(void)ingest_line(g, p, (size_t)(stop - p));
 		if (n % EVAL_EVERY == EVAL_EVERY - 1)
 			ingest_evaluate(g);
 		p = stop + 1;

@@ -1,0 +1,542 @@
+"""Model performance from labels: the join of a label log to the
+prediction log by request id, checked against scikit-learn and a Python
+transcription of driftd.conf(5)'s join.
+
+Accuracy, per-class precision / recall / F1 (zero_division=0), MAE, RMSE
+and the error mean equal scikit-learn's on the same joined records to
+1e-9, per segment too; the calibration error equals a hand computation
+over driftd.conf(5)'s bins; the expected accuracy is the window's mean
+confidence.  Labels late, early, out of order, duplicated, for unknown
+ids, expired and evicted are counted exactly per reason.  A restart
+(SIGTERM, SIGKILL) between predictions and their labels joins each one
+exactly once.  Bad input is counted with memory bounded; bad settings
+are configuration errors."""
+
+import collections
+import json
+import math
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.metrics import (accuracy_score, mean_absolute_error,  # noqa: E402
+                             mean_squared_error,
+                             precision_recall_fscore_support)
+
+T0 = 1796000000
+P, L, J = "prediction", "label", "joined"
+
+
+class Join:
+    """driftd.conf(5)'s join, transcribed: predictions and labels wait for
+    each other by id, oldest first, each kind at most max_pending, each
+    entry at most max_delay after its own time; a joined id is remembered
+    as long, among at most max_pending."""
+
+    def __init__(self, max_delay, max_pending, size):
+        self.delay, self.cap, self.size = max_delay, max_pending, size
+        self.lists = {k: collections.OrderedDict() for k in (P, L, J)}
+        self.counts = collections.Counter()
+        self.pairs = []
+
+    def expire(self, t):
+        gone = {P: "expired", L: "unknown_id", J: None}
+        for k, d in self.lists.items():
+            while d and next(iter(d.values()))[0] + self.delay < t:
+                d.popitem(last=False)
+                if gone[k]:
+                    self.counts[gone[k]] += 1
+
+    def find(self, id_):
+        for k, d in self.lists.items():
+            if id_ in d:
+                return k
+        return None
+
+    def wait(self, k, id_, entry):
+        d = self.lists[k]
+        if len(d) >= self.cap:
+            d.popitem(last=False)
+            self.counts["evicted" if k == P else "unknown_id"] += 1
+        d[id_] = entry
+
+    def joined(self, k, id_):
+        entry = self.lists[k].pop(id_)
+        self.lists[J][id_] = entry
+        if len(self.lists[J]) > self.cap:
+            self.lists[J].popitem(last=False)
+
+    def pair(self, pred, truth):
+        self.pairs.append((pred, truth))
+        self.counts["labelled"] += 1
+
+    def prediction(self, id_, t, pred):
+        self.expire(t)
+        k = self.find(id_)
+        if k is None:
+            self.wait(P, id_, (t, pred))
+        elif k == L:
+            self.pair(pred, self.lists[L][id_][1])
+            self.joined(L, id_)
+        else:
+            self.counts["duplicate"] += 1
+
+    def label(self, id_, t, truth):
+        self.expire(t)
+        k = self.find(id_)
+        if k is None:
+            self.wait(L, id_, (t, truth))
+        elif k == P:
+            self.pair(self.lists[P][id_][1], truth)
+            self.joined(P, id_)
+        else:
+            self.counts["duplicate"] += 1
+
+    def window(self):
+        return self.pairs[-self.size:]
+
+
+def ece(conf, right):
+    """Expected calibration error over bins (b/10, (b+1)/10], 0 in the
+    first."""
+    conf, right = np.asarray(conf, float), np.asarray(right, float)
+    edges = np.arange(1, 11) / 10.0
+    b = np.searchsorted(edges, conf, side="left")
+    total = 0.0
+    for k in range(10):
+        m = b == k
+        if m.any():
+            total += m.sum() / len(conf) * abs(right[m].mean() -
+                                                conf[m].mean())
+    return total
+
+
+def close(got, want, what, tol=1e-9):
+    h.check(got is not None and abs(got - want) <= tol * max(1.0, abs(want)),
+            f"{what}: driftd {got!r}, oracle {want!r}")
+
+
+def pline(t, id_, pred, conf, country, regression=False):
+    rec = {"ts": t, "request_id": id_, "confidence": conf,
+           "features": {"country": country}}
+    rec["value" if regression else "prediction"] = pred
+    return json.dumps(rec) + "\n"
+
+
+def lline(t, id_, truth):
+    rec = {"request_id": id_, "truth": truth}
+    if t is not None:
+        rec["at"] = t
+    return json.dumps(rec) + "\n"
+
+
+def config(d, extra_model="", extra_labels="", regression=False,
+           window=100000):
+    pred = "value = value\n" if regression else "class = prediction\n"
+    return ("[model]\nname = m\n" + pred + "confidence = confidence\n"
+            "timestamp = ts\nid = request_id\n" + extra_model +
+            "[features]\nfeatures.country = categorical\n"
+            f"[window]\nsize = {window}\nmin_samples = 1\n"
+            f"[labels]\npath = {d}/labels.log\nid = request_id\n"
+            "label = truth\ntimestamp = at\nsegment = features.country\n" +
+            extra_labels)
+
+
+def run_once(d, cfg_text, preds, labels):
+    cfg = os.path.join(d, "d.conf")
+    with open(cfg, "w") as f:
+        f.write(cfg_text)
+    with open(os.path.join(d, "p.log"), "w") as f:
+        f.write("".join(preds))
+    with open(os.path.join(d, "labels.log"), "w") as f:
+        f.write("".join(labels))
+    p = subprocess.run([h.DRIFTD, "--once", "-c", cfg,
+                        os.path.join(d, "p.log")], capture_output=True,
+                       timeout=120)
+    h.sanitizer_clean(p.stderr.decode("utf-8", "replace"))
+    h.check_eq(p.returncode, 0, p.stderr)
+    text = p.stdout.decode()
+    h.promtool_check(text)
+    return h.parse_metrics(text)
+
+
+def stream(seed, n, classes, regression=False):
+    """Predictions with ids, and labels for most of them: late, early and
+    out of order, some twice, some for ids never predicted."""
+    r = random.Random(seed)
+    preds, labels, truth = [], [], {}
+    for i in range(n):
+        id_ = f"req-{seed}-{i}"
+        country = r.choice(["de", "fr", "us"])
+        if regression:
+            y = r.gauss(10, 3)
+            p = y + r.gauss(0.5 if country == "us" else 0, 1)
+            preds.append((T0 + i, id_, p, r.random(), country))
+            truth[id_] = y
+        else:
+            y = r.choice(classes)
+            right = r.random() < (0.8 if country == "de" else 0.5)
+            p = y if right else r.choice(classes)
+            conf = min(1.0, max(0.0, r.gauss(0.8 if right else 0.5, 0.15)))
+            if i % 97 == 0:
+                conf = round(conf, 1)        # on a bin's edge
+            preds.append((T0 + i, id_, p, conf, country))
+            truth[id_] = y
+    for t, id_, *_ in preds:
+        if r.random() < 0.85:
+            labels.append((t + r.uniform(0, 50), id_, truth[id_]))
+    for k in range(n // 50):
+        labels.append((T0 + r.uniform(0, n), f"ghost-{k}", classes[0]
+                       if not regression else 1.0))
+    for t, id_, y in list(labels[: n // 40]):
+        labels.append((t + 1, id_, y))             # a second label
+    labels.sort(key=lambda x: x[0] + r.uniform(-20, 20))   # out of order
+    return preds, labels
+
+
+def oracle(preds, labels, max_delay, max_pending, size):
+    j = Join(max_delay, max_pending, size)
+    for t, id_, p, conf, country in preds:
+        j.prediction(id_, t, (p, conf, country))
+    for t, id_, y in labels:
+        j.label(id_, t, y)
+    j.expire(max(t for t, *_ in preds))
+    return j
+
+
+def check_counts(m, j):
+    for reason in ("expired", "evicted", "unknown_id", "duplicate"):
+        h.check_eq(h.sample(m, "prediction_label_unmatched_total", model="m",
+                            reason=reason), float(j.counts[reason]), reason)
+    h.check_eq(h.sample(m, "prediction_labelled_total", model="m"),
+               float(j.counts["labelled"]), "labelled")
+    h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
+               float(len(j.lists[P])), "pending")
+
+
+def check_classification(m, pairs):
+    y_pred = [p[0] for p, _ in pairs]
+    y_true = [y for _, y in pairs]
+    close(h.sample(m, "prediction_accuracy", model="m", segment=""),
+          accuracy_score(y_true, y_pred), "accuracy")
+    classes = sorted(set(y_true) | set(y_pred))
+    prec, rec, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=classes, zero_division=0)
+    for c, pv, rv, fv in zip(classes, prec, rec, f1):
+        close(h.sample(m, "prediction_class_precision",
+                       **{"model": "m", "class": c}), pv, f"precision {c}")
+        close(h.sample(m, "prediction_class_recall",
+                       **{"model": "m", "class": c}), rv, f"recall {c}")
+        close(h.sample(m, "prediction_class_f1",
+                       **{"model": "m", "class": c}), fv, f"f1 {c}")
+    got = {dict(k[1])["class"] for k in m
+           if k[0] == "prediction_class_f1"}
+    h.check_eq(got, set(classes), "classes with figures")
+    close(h.sample(m, "prediction_calibration_error", model="m"),
+          ece([p[1] for p, _ in pairs], [p[0] == y for p, y in pairs]),
+          "calibration error")
+    for seg in ("de", "fr", "us"):
+        sub = [(p, y) for p, y in pairs if p[2] == seg]
+        if not sub:
+            h.check(h.sample(m, "prediction_accuracy", model="m",
+                             segment=seg) is None, f"no figure for {seg}")
+            continue
+        close(h.sample(m, "prediction_accuracy", model="m", segment=seg),
+              accuracy_score([y for _, y in sub], [p[0] for p, _ in sub]),
+              f"accuracy of {seg}")
+
+
+def test_classification_figures_equal_scikit_learn():
+    classes = ["cat", "dog", "bird", "fish"]
+    preds, labels = stream(1, 3000, classes)
+    for size in (100000, 500):
+        with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+            m = run_once(d, config(d, window=size) + "max_delay = 40s\n",
+                         [pline(*p) for p in preds],
+                         [lline(*x) for x in labels])
+            j = oracle(preds, labels, 40, 100000, size)
+            h.check(j.counts["expired"] > 0 and j.counts["duplicate"] > 0
+                    and j.counts["unknown_id"] > 0, f"cases met: {j.counts}")
+            check_counts(m, j)
+            check_classification(m, j.window())
+            # Before any label, the window's mean confidence.
+            confs = [c for _, _, _, c, _ in preds][-size:]
+            close(h.sample(m, "prediction_expected_accuracy", model="m"),
+                  float(np.mean(confs)), "expected accuracy")
+
+
+def test_regression_figures_equal_scikit_learn():
+    preds, labels = stream(2, 2000, None, regression=True)
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        m = run_once(d, config(d, regression=True), [
+            pline(*p, regression=True) for p in preds],
+            [lline(*x) for x in labels])
+        j = oracle(preds, labels, 3600, 100000, 100000)
+        check_counts(m, j)
+        pairs = j.window()
+        y_pred = np.array([p[0] for p, _ in pairs])
+        y_true = np.array([y for _, y in pairs])
+        close(h.sample(m, "prediction_mae", model="m", segment=""),
+              mean_absolute_error(y_true, y_pred), "MAE")
+        close(h.sample(m, "prediction_rmse", model="m"),
+              math.sqrt(mean_squared_error(y_true, y_pred)), "RMSE")
+        close(h.sample(m, "prediction_error_mean", model="m"),
+              float(np.mean(y_pred - y_true)), "error mean")
+        for seg in ("de", "fr", "us"):
+            sel = [i for i, (p, _) in enumerate(pairs) if p[2] == seg]
+            close(h.sample(m, "prediction_mae", model="m", segment=seg),
+                  mean_absolute_error(y_true[sel], y_pred[sel]),
+                  f"MAE of {seg}")
+        h.check(h.sample(m, "prediction_accuracy", model="m", segment="")
+                is None, "no accuracy for a regression model")
+
+
+def test_every_reason_counted_exactly():
+    """Small max_pending and max_delay, random interleavings of both logs:
+    every count equals the transcription's."""
+    for seed in range(6):
+        r = random.Random(100 + seed)
+        preds, labels = [], []
+        ids = [f"i{k}" for k in range(60)]
+        for k in range(400):
+            t = T0 + k
+            if r.random() < 0.5:
+                preds.append((t, r.choice(ids), r.choice("ab"), 0.5, "de"))
+            else:
+                labels.append((t + r.choice([0, 0, 5, 30]), r.choice(ids),
+                               r.choice("ab")))
+        with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+            m = run_once(d, config(d, window=50) +
+                         "max_delay = 20s\nmax_pending = 7\n",
+                         [pline(*p) for p in preds],
+                         [lline(*x) for x in labels])
+            j = oracle(preds, labels, 20, 7, 50)
+            for reason in ("expired", "evicted", "unknown_id", "duplicate"):
+                h.check(j.counts[reason] > 0 or seed > 0,
+                        f"{reason} met in the first run")
+            check_counts(m, j)
+            check_classification(m, j.window())
+
+
+def test_labels_in_the_prediction_log():
+    """[model] label: a record with its label is joined at once; a record
+    with an id and a label but no prediction labels the prediction of its
+    id."""
+    r = random.Random(7)
+    preds, lines, pairs = [], [], []
+    for i in range(300):
+        y, p = r.choice("xyz"), r.choice("xyz")
+        rec = {"ts": T0 + i, "request_id": f"r{i}", "prediction": p,
+               "confidence": 0.7, "features": {"country": "de"}}
+        if i % 2:
+            rec["truth"] = y
+            pairs.append(((p, 0.7, "de"), y))
+        else:
+            preds.append((f"r{i}", p, y))
+        lines.append(json.dumps(rec) + "\n")
+    for id_, p, y in preds:
+        lines.append(json.dumps({"ts": T0 + 400, "request_id": id_,
+                                 "truth": y}) + "\n")
+        pairs.append(((p, 0.7, "de"), y))
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        cfg = ("[model]\nname = m\nclass = prediction\nconfidence = "
+               "confidence\ntimestamp = ts\nid = request_id\nlabel = truth\n"
+               "[features]\nfeatures.country = categorical\n"
+               "[labels]\nsegment = features.country\n")
+        m = run_once(d, cfg, lines, [])
+        h.check_eq(h.sample(m, "prediction_labelled_total", model="m"),
+                   300.0, "every record labelled")
+        check_classification(m, pairs)
+
+
+def test_classes_beyond_max_classes():
+    """Right and wrong stay exact beyond max_classes; such classes have no
+    figures of their own."""
+    r = random.Random(9)
+    names = [f"c{k}" for k in range(6)]
+    preds, labels = [], []
+    for i in range(600):
+        y = r.choice(names)
+        p = y if r.random() < 0.6 else r.choice(names)
+        preds.append((T0 + i, f"r{i}", p, 0.9, "de"))
+        labels.append((T0 + i + 1, f"r{i}", y))
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        m = run_once(d, config(d, extra_model="max_classes = 3\n"),
+                     [pline(*p) for p in preds], [lline(*x) for x in labels])
+        j = oracle(preds, labels, 3600, 100000, 100000)
+        pairs = j.window()
+        close(h.sample(m, "prediction_accuracy", model="m", segment=""),
+              accuracy_score([y for _, y in pairs], [p[0] for p, _ in pairs]),
+              "accuracy")
+        got = {dict(k[1])["class"] for k in m
+               if k[0] == "prediction_class_precision"}
+        h.check(len(got) == 3 and "__other__" not in got,
+                f"three classes with figures: {got}")
+
+
+def restart_case(sig):
+    classes = ["a", "b", "c"]
+    preds, labels = stream(3, 1200, classes)
+    preds = [(t, id_, p, c, co) for t, id_, p, c, co in preds]
+    labels = [(None, id_, y) for _, id_, y in labels]
+    with h.Daemon() as d:
+        plog = os.path.join(d.dir, "p.log")
+        llog = os.path.join(d.dir, "labels.log")
+        d.write_config(
+            f"[global]\nstate_dir = {d.dir}/state\ncheckpoint_interval = "
+            f"200ms\n[input]\npath = {plog}\nstart_at = beginning\n"
+            "poll_interval = 100ms\n" +
+            config(d.dir).replace("timestamp = ts\n", "").replace(
+                "timestamp = at\n", ""))
+        half = len(labels) // 2
+        with open(plog, "w") as f:
+            f.write("".join(pline(*p) for p in preds[:800]))
+        with open(llog, "w") as f:
+            f.write("".join(lline(*x) for x in labels[:half]))
+        d.start()
+        d.wait_sample("driftd_log_lines_total", 800, input=plog)
+        d.wait_sample("driftd_log_lines_total", half, input=llog)
+        before = d.sample("driftd_checkpoints_total") or 0
+        h.wait_for(lambda: (d.sample("driftd_checkpoints_total") or 0)
+                   >= before + 2, what="a checkpoint after the lines")
+        d.stop(sig, expect=None if sig == signal.SIGKILL else 0)
+        with open(plog, "a") as f:
+            f.write("".join(pline(*p) for p in preds[800:]))
+        with open(llog, "a") as f:
+            f.write("".join(lline(*x) for x in labels[half:]))
+        d.start()
+        d.wait_sample("driftd_log_lines_total", len(preds) - 800, input=plog)
+        d.wait_sample("driftd_log_lines_total", len(labels) - half,
+                      input=llog)
+        # The whole stream's join, as if never interrupted: no label lost
+        # and none joined twice (a label read again would be a duplicate,
+        # and change the figures).
+        j = Join(3600, 100000, 100000)
+        for t, id_, p, c, co in preds:
+            j.prediction(id_, 0, (p, c, co))
+        for _, id_, y in labels:
+            j.label(id_, 0, y)
+        m = h.parse_metrics(d.metrics())
+        check_classification(m, j.window())
+        dup = h.sample(m, "prediction_label_unmatched_total", model="m",
+                       reason="duplicate")
+        h.check(dup <= j.counts["duplicate"],
+                f"{dup} duplicates after the restart; the stream has "
+                f"{j.counts['duplicate']} in all")
+        h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
+                   float(len(j.lists[P])), "pending")
+        d.stop()
+
+
+def test_sigterm_between_prediction_and_label():
+    restart_case(signal.SIGTERM)
+
+
+def test_sigkill_between_prediction_and_label():
+    restart_case(signal.SIGKILL)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_bad_input_is_counted_and_bounded():
+    with h.Daemon() as d:
+        plog = os.path.join(d.dir, "p.log")
+        llog = os.path.join(d.dir, "labels.log")
+        d.write_config(
+            f"[input]\npath = {plog}\nstart_at = beginning\n"
+            "poll_interval = 100ms\n" +
+            config(d.dir).replace("timestamp = ts\n", "").replace(
+                "timestamp = at\n", "") +
+            "max_pending = 1000\n")
+        open(plog, "w").close()
+        bad = [
+            '{"request_id": {"a": 1}, "truth": "x"}',       # id an object
+            '{"request_id": "r1", "truth": ["x"]}',         # label an array
+            '{"truth": "x"}',                               # no id
+            '{"request_id": "r1"}',                         # no label
+            '{"request_id": "", "truth": "x"}',             # empty id
+            json.dumps({"request_id": "k" * 10240, "truth": "x"}),  # 10 KB
+            '{"request_id": "r1", "truth": ',               # not JSON
+        ]
+        with open(llog, "w") as f:
+            f.write("\n".join(bad) + "\n")
+        d.start()
+        d.wait_sample("driftd_log_lines_total", len(bad), input=llog)
+        d.wait_sample("prediction_label_unmatched_total", 6, model="m",
+                      reason="invalid")
+        h.check_eq(d.sample("driftd_log_errors_total", input=llog,
+                            reason="json"), 1.0,
+                   "the line that is no JSON")
+        base = rss_kib(d.proc.pid)
+        # 100k labels for ids never predicted: they wait, 1000 at most.
+        with open(llog, "a") as f:
+            for k in range(100):
+                f.write("".join(json.dumps({"request_id": f"u{k}-{i}-" +
+                                            "z" * 40, "truth": "x"}) + "\n"
+                                for i in range(1000)))
+        d.wait_sample("driftd_log_lines_total", len(bad) + 100000,
+                      input=llog, timeout=60)
+        d.wait_sample("prediction_label_unmatched_total", 99000, model="m",
+                      reason="unknown_id")
+        grown = rss_kib(d.proc.pid) - base
+        h.check(grown < 16 * 1024, f"RSS grew {grown} KiB for 100k unknown "
+                "ids with max_pending = 1000")
+        # Predictions with bad ids are not waited for.
+        with open(plog, "w") as f:
+            f.write('{"prediction": "a", "request_id": [1]}\n'
+                    '{"prediction": "a", "request_id": "' + "q" * 300 +
+                    '"}\n{"prediction": "a"}\n')
+        d.wait_sample("driftd_log_lines_total", 3, input=plog)
+        h.check_eq(d.sample("prediction_label_pending", model="m"), 0.0,
+                   "nothing waits")
+        d.stop()
+
+
+def test_bad_settings_are_configuration_errors():
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        cfg = os.path.join(d, "d.conf")
+        base = ("[input]\npath = /var/log/p.log\n[model]\nclass = "
+                "prediction\n{model}[features]\nf = numeric\ng = "
+                "categorical\n[labels]\n{labels}")
+        for model, labels, want in (
+                ("", "path = /var/log/l.log\n", "needs [model] id"),
+                ("id = rid\n", "path = /var/log/p.log\n",
+                 "also an [input] path"),
+                ("id = rid\n", "path = /l.log\nsegment = f\n",
+                 "not a categorical column"),
+                ("id = rid\n", "path = /l.log\nmax_pending = 0\n",
+                 "max_pending"),
+                ("id = rid\n", "path = /l.log\nmax_delay = soon\n",
+                 "max_delay"),
+                ("id = rid\n", "path = /l.log\nid = a..b\n", "id"),
+                ("id = rid\n", "path = /l.log\nsegment = g\n", None)):
+            text = base.format(model=model, labels=labels)
+            with open(cfg, "w") as f:
+                f.write(text)
+            p = subprocess.run([h.DRIFTD, "--check-config", "-c", cfg],
+                               capture_output=True, timeout=30)
+            err = p.stderr.decode()
+            if want is None:
+                h.check_eq(p.returncode, 0, err)
+                continue
+            h.check_eq(p.returncode, 2, f"{labels!r}: {err}")
+            h.check(re.search(re.escape(cfg) + r":\d+: ", err) is not None
+                    and want in err,
+                    f"{labels!r}: {err!r} names FILE:LINE and says {want!r}")
+
+
+h.main(globals())

@@ -17,6 +17,7 @@
 #include "window.h"
 
 #define NIL UINT32_MAX
+#define NO_SEGMENT 0xffffu
 #define ECE_BINS 10
 /* Ids in blocks of whole ID_GRAIN bytes, one free list per size. */
 #define ID_GRAIN 16
@@ -88,17 +89,16 @@ union outcome {
  * came first waiting for its prediction, or a joined id remembered. */
 enum { K_PREDICTION, K_LABEL, K_JOINED, K_COUNT };
 
-/* One entry (56 bytes). */
+/* One entry (48 bytes). */
 struct entry {
-	uint32_t hash;          /* of the id; its home in the table */
 	uint16_t idlen;
 	uint16_t kind;          /* K_PREDICTION, K_LABEL or K_JOINED */
+	uint16_t cls;           /* class id (a label's: of the truth) */
+	uint16_t segment;       /* segment id, or NO_SEGMENT */
 	char *id;               /* a block of the id pool */
 	double time;            /* the prediction's or the label's */
 	union outcome pred;     /* a label's: the truth */
 	double confidence;      /* NaN: none */
-	uint32_t cls;           /* class id (a label's: of the truth) */
-	uint32_t segment;       /* segment id */
 	uint32_t prev, next;    /* in its list, oldest first */
 };
 
@@ -139,8 +139,8 @@ struct labels {
 	struct entry *e;
 	uint32_t ecap, eused, efree;
 	struct list lists[K_COUNT];      /* oldest first */
-	uint32_t *slots;                 /* entry index or NIL */
-	size_t mask;
+	uint32_t *slots;                 /* see table_put() */
+	size_t mask, used;               /* used: entries and tombstones */
 	char *idfree[ID_SIZES];          /* free blocks by size */
 	struct chunk *chunks;
 	/* the labelled window */
@@ -282,77 +282,105 @@ list_unlink(struct labels *l, struct list *li, uint32_t i)
 	li->n--;
 }
 
-static void
-table_insert(struct labels *l, uint32_t i)
-{
-	size_t s = l->e[i].hash & l->mask;
+/*
+ * The table: open addressing with linear probing over 4-byte slots, each
+ * empty (0), a tombstone (1), or an entry's index + 2 in its low
+ * SLOT_BITS bits with 6 bits of the id's hash above them, so that a probe
+ * rarely looks at an entry that is not the one sought.  Removal leaves a
+ * tombstone; the table is rebuilt, at most half full, when entries and
+ * tombstones fill three quarters of it.
+ */
+#define SLOT_BITS 26
+#define SLOT_EMPTY 0u
+#define SLOT_TOMB 1u
+#define SLOT_INDEX(v) (((v) & ((1u << SLOT_BITS) - 1)) - 2)
+#define SLOT_TAG(h) ((uint32_t)((h) >> 58))
 
-	while (l->slots[s] != NIL)
-		s = (s + 1) & l->mask;
-	l->slots[s] = i;
+static uint32_t
+slot_of(uint32_t i, uint64_t h)
+{
+	return (i + 2) | SLOT_TAG(h) << SLOT_BITS;
 }
 
-/* A table for `cap` entries, at most half full. */
 static void
-table_build(struct labels *l, size_t cap)
+table_put(struct labels *l, uint32_t i, uint64_t h)
 {
-	size_t size = 16, s;
+	size_t s = h & l->mask;
+
+	while (l->slots[s] > SLOT_TOMB)
+		s = (s + 1) & l->mask;
+	if (l->slots[s] == SLOT_EMPTY)
+		l->used++;
+	l->slots[s] = slot_of(i, h);
+}
+
+/* Every entry into a fresh table at most half full. */
+static void
+table_rebuild(struct labels *l)
+{
+	size_t size = 64, s, live = 0;
 	uint32_t i;
 	int k;
 
-	while (size < 2 * cap)
+	for (k = 0; k < K_COUNT; k++)
+		live += l->lists[k].n;
+	while (size < 2 * (live + 1))
 		size *= 2;
 	free(l->slots);
 	l->slots = xreallocarray(NULL, size, sizeof(*l->slots));
 	for (s = 0; s < size; s++)
-		l->slots[s] = NIL;
+		l->slots[s] = SLOT_EMPTY;
 	l->mask = size - 1;
+	l->used = 0;
 	for (k = 0; k < K_COUNT; k++)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
-			table_insert(l, i);
+			table_put(l, i, id_hash(l->e[i].id, l->e[i].idlen));
+}
+
+/* Entry i, new, into the table. */
+static void
+table_insert(struct labels *l, uint32_t i, uint64_t h)
+{
+	if (l->slots == NULL || 4 * (l->used + 1) > 3 * (l->mask + 1)) {
+		table_rebuild(l);       /* i is in no list yet */
+	}
+	table_put(l, i, h);
 }
 
 static uint32_t
-entry_find(const struct labels *l, const char *id, size_t len, uint32_t h)
+entry_find(const struct labels *l, const char *id, size_t len, uint64_t h)
 {
 	size_t s = h & l->mask;
+	uint32_t tag = SLOT_TAG(h), v;
 
 	if (l->slots == NULL)
 		return NIL;
-	for (; l->slots[s] != NIL; s = (s + 1) & l->mask) {
-		const struct entry *x = &l->e[l->slots[s]];
+	for (; (v = l->slots[s]) != SLOT_EMPTY; s = (s + 1) & l->mask) {
+		const struct entry *x;
 
-		if (x->hash == h && x->idlen == len &&
-		    memcmp(x->id, id, len) == 0)
-			return l->slots[s];
+		if (v == SLOT_TOMB || v >> SLOT_BITS != tag)
+			continue;
+		x = &l->e[SLOT_INDEX(v)];
+		if (x->idlen == len && memcmp(x->id, id, len) == 0)
+			return SLOT_INDEX(v);
 	}
 	return NIL;
 }
 
-/* Take entry i out of the table (linear probing: the entries after it
- * in its run move back into the hole). */
+/* Take entry i out of the table. */
 static void
 table_remove(struct labels *l, uint32_t i)
 {
-	size_t hole = l->e[i].hash & l->mask, j, home;
+	uint64_t h = id_hash(l->e[i].id, l->e[i].idlen);
+	size_t s = h & l->mask;
+	uint32_t want = slot_of(i, h);
 
-	while (l->slots[hole] != i)
-		hole = (hole + 1) & l->mask;
-	for (j = (hole + 1) & l->mask; l->slots[j] != NIL;
-	    j = (j + 1) & l->mask) {
-		home = l->e[l->slots[j]].hash & l->mask;
-		/* Can the entry at j move to the hole?  Only if its home is
-		 * not cyclically within (hole, j]. */
-		if ((j > hole && (home <= hole || home > j)) ||
-		    (j < hole && home <= hole && home > j)) {
-			l->slots[hole] = l->slots[j];
-			hole = j;
-		}
-	}
-	l->slots[hole] = NIL;
+	while (l->slots[s] != want)
+		s = (s + 1) & l->mask;
+	l->slots[s] = SLOT_TOMB;
 }
 
-/* A free entry, the pool grown (and the table rebuilt) when needed. */
+/* A free entry, the pool grown when needed. */
 static uint32_t
 entry_new(struct labels *l)
 {
@@ -370,7 +398,6 @@ entry_new(struct labels *l)
 			cap = K_COUNT * l->max_pending;
 		l->e = xreallocarray(l->e, cap, sizeof(*l->e));
 		l->ecap = (uint32_t)cap;
-		table_build(l, cap);
 	}
 	return l->eused++;
 }
@@ -465,7 +492,7 @@ truth_of(struct labels *l, const struct record_value *label,
  * oldest of its kind makes room beyond max_pending. */
 static void
 wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
-    uint32_t h)
+    uint64_t h)
 {
 	uint32_t i;
 
@@ -473,12 +500,11 @@ wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
 		    gone[k]);
 	i = entry_new(l);
-	x->hash = h;
 	x->idlen = (uint16_t)id->len;
 	x->kind = (uint16_t)k;
 	x->id = id_alloc(l, id->str, id->len);
 	l->e[i] = *x;
-	table_insert(l, i);
+	table_insert(l, i, h);
 	list_push(l, &l->lists[k], i);
 }
 
@@ -500,17 +526,19 @@ static void
 label(struct labels *l, const struct record_value *id,
     const struct record_value *lab, double t)
 {
-	uint32_t h = (uint32_t)id_hash(id->str, id->len), i;
+	uint64_t h = id_hash(id->str, id->len);
+	uint32_t i, cls;
 	struct entry x;
 
 	labels_expire(l, t);
 	memset(&x, 0, sizeof(x));
-	truth_of(l, lab, &x.pred, &x.cls);
+	truth_of(l, lab, &x.pred, &cls);
+	x.cls = (uint16_t)cls;
 	i = entry_find(l, id->str, id->len, h);
 	if (i == NIL) {
 		x.time = t;
 		x.confidence = NAN;
-		x.segment = NIL;
+		x.segment = NO_SEGMENT;
 		wait(l, K_LABEL, &x, id, h);
 		return;
 	}
@@ -526,7 +554,8 @@ void
 labels_prediction(struct labels *l, const struct record *rec, double t)
 {
 	struct entry x;
-	uint32_t h, i;
+	uint64_t h;
+	uint32_t i;
 
 	if (l == NULL || !l->joining)
 		return;
@@ -542,15 +571,16 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		x.pred.value = rec->value.num;
 	} else {
 		x.pred.hash = strmap_hash(rec->cls.str, rec->cls.len);
-		x.cls = names_id(&l->classes, rec->cls.str, rec->cls.len);
+		x.cls = (uint16_t)names_id(&l->classes, rec->cls.str,
+		    rec->cls.len);
 	}
 	x.confidence = rec->confidence.present ? rec->confidence.num : NAN;
-	x.segment = NIL;
+	x.segment = NO_SEGMENT;
 	if (l->segment_feature >= 0) {
 		const struct record_value *s = &rec->features[l->segment_feature];
 
 		x.segment = s->present ?
-		    names_id(&l->segments, s->str, s->len) : NIL;
+		    (uint16_t)names_id(&l->segments, s->str, s->len) : NO_SEGMENT;
 	}
 	if (rec->label.present) {
 		union outcome truth;
@@ -563,7 +593,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	if (!rec->id.present)
 		return;                  /* cannot be joined: not waited for */
 	labels_expire(l, t);
-	h = (uint32_t)id_hash(rec->id.str, rec->id.len);
+	h = id_hash(rec->id.str, rec->id.len);
 	i = entry_find(l, rec->id.str, rec->id.len, h);
 	if (i == NIL) {
 		wait(l, K_PREDICTION, &x, &rec->id, h);
@@ -682,7 +712,7 @@ figures(void *arg)
 	struct labels *l = arg;
 	const char *model = l->conf->model_name;
 	const char *lv[3] = { model, "", NULL };
-	size_t K = l->classes.n, S = l->segments.n + 1, i, k;
+	size_t K = l->classes.n, S, i, k;
 	double *tp, *np, *nt;
 	struct tally all = { 0 }, *seg;
 	double bn[ECE_BINS] = { 0 }, bgood[ECE_BINS] = { 0 };
@@ -697,13 +727,15 @@ figures(void *arg)
 		metrics_family_clear(l->fam[f]);
 	if (l->wn == 0)
 		return;
-	tp = xcalloc(3 * (K + 1), sizeof(*tp));
-	np = tp + K + 1;
-	nt = np + K + 1;
+	/* Ids run up to the caps (the id of __other__). */
+	tp = xcalloc(3 * (l->classes.cap + 1), sizeof(*tp));
+	np = tp + l->classes.cap + 1;
+	nt = np + l->classes.cap + 1;
+	S = l->segments.cap + 1;
 	seg = xcalloc(S, sizeof(*seg));
 	for (i = 0; i < l->wn; i++) {
 		const struct pair *p = &l->pairs[(l->whead + i) % l->wsize];
-		struct tally *t = p->segment != NIL ? &seg[p->segment] : NULL;
+		struct tally *t = p->segment != NO_SEGMENT ? &seg[p->segment] : NULL;
 		double e = 0, good = 0;
 
 		if (l->regression) {
@@ -964,8 +996,8 @@ get_names(struct state_reader *r, struct names *n, struct saved_names *s)
 static uint32_t
 remap(const struct saved_names *s, const struct names *n, uint32_t id)
 {
-	if (id == NIL)
-		return NIL;
+	if (id == NO_SEGMENT)
+		return NO_SEGMENT;
 	return id < s->n ? s->map[id] : (uint32_t)n->cap;
 }
 
@@ -997,7 +1029,7 @@ labels_restore(struct labels *l, const struct buf *file)
 		for (j = 0; j < n && !r.bad; j++) {
 			struct record_value id;
 			struct entry x;
-			uint32_t h;
+			uint64_t h;
 
 			memset(&id, 0, sizeof(id));
 			memset(&x, 0, sizeof(x));
@@ -1005,13 +1037,14 @@ labels_restore(struct labels *l, const struct buf *file)
 			x.time = state_get_double(&r);
 			x.pred = get_outcome(&r);
 			x.confidence = state_get_double(&r);
-			x.cls = remap(&cls, &l->classes, state_get_u32(&r));
-			x.segment = remap(&segs, &l->segments,
+			x.cls = (uint16_t)remap(&cls, &l->classes,
+			    state_get_u32(&r));
+			x.segment = (uint16_t)remap(&segs, &l->segments,
 			    state_get_u32(&r));
 			if (r.bad || id.str == NULL || id.len == 0 ||
 			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind)
 				continue;
-			h = (uint32_t)id_hash(id.str, id.len);
+			h = id_hash(id.str, id.len);
 			if (entry_find(l, id.str, id.len, h) == NIL)
 				wait(l, k, &x, &id, h);
 		}
@@ -1026,9 +1059,10 @@ labels_restore(struct labels *l, const struct buf *file)
 		x.pred = get_outcome(&r);
 		truth = get_outcome(&r);
 		x.confidence = state_get_double(&r);
-		x.cls = remap(&cls, &l->classes, state_get_u32(&r));
+		x.cls = (uint16_t)remap(&cls, &l->classes, state_get_u32(&r));
 		true_cls = remap(&cls, &l->classes, state_get_u32(&r));
-		x.segment = remap(&segs, &l->segments, state_get_u32(&r));
+		x.segment = (uint16_t)remap(&segs, &l->segments,
+		    state_get_u32(&r));
 		if (!r.bad && same_kind)
 			window_add(l, &x, truth, true_cls, 0);
 	}

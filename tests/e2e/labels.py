@@ -354,6 +354,8 @@ def test_labels_in_the_prediction_log():
         m = run_once(d, cfg, lines, [])
         h.check_eq(h.sample(m, "prediction_labelled_total", model="m"),
                    300.0, "every record labelled")
+        h.check_eq(h.sample(m, "prediction_records_total", model="m"),
+                   300.0, "label lines are no prediction records")
         check_classification(m, pairs)
 
 

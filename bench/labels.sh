@@ -1,0 +1,115 @@
+#!/bin/bash
+# The labels benchmark: what joining ground truth costs.  `driftd --once`
+# on the 4-feature pipeline log (bench/pipeline.sh makes it; every line
+# has a 32-character request_id):
+#
+#   none     the configuration as it is: no id, no labels
+#   waiting  [model] id and an empty label log: every prediction waits
+#            (max_pending 1000000, max_delay 30d): the memory of a
+#            waiting prediction
+#   joined   the same with a label log labelling every prediction, read
+#            after the predictions (the join waits on both sides): every
+#            prediction inserted, looked up, joined and remembered
+#   inline   the labels in the prediction log itself ([model] label): each
+#            prediction followed 100 lines later by its label line, with
+#            the default max_delay (1h: about 94000 predictions of the log's
+#            event time, whose ids are remembered once joined)
+#
+#   bench/labels.sh [--runs N] [--driftd PATH]
+#
+# Runs are interleaved; the median wall time, CPU time (user + sys) and the
+# peak RSS are reported with the ratio to `none`, the CPU and the SIMD
+# level.  Targets (reported, never asserted): the join costs < 10% of
+# ingest; a waiting prediction <= 64 bytes beyond its id.  The Markdown
+# goes to stdout and to bench/_out/labels.md.
+set -eu
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=$here/_out
+runs=5
+driftd=$(dirname "$here")/_build/default/src/driftd
+while [ $# -gt 0 ]; do
+	[ $# -ge 2 ] || { echo "usage: $0 [--runs N] [--driftd PATH]" >&2; exit 2; }
+	case $1 in
+	--runs) runs=$2 ;;
+	--driftd) driftd=$2 ;;
+	*) echo "$0: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+log=$out/pipeline-4.jsonl
+base=$out/pipeline-4-configured.conf
+[ -s "$log" ] && [ -s "$base" ] || { echo "$0: run bench/pipeline.sh --features 4 first" >&2; exit 2; }
+
+# The label log, and the prediction log with its labels inline.
+labels=$out/labels-4.jsonl
+inline=$out/labels-4-inline.jsonl
+if [ ! -s "$labels" ] || [ "$log" -nt "$labels" ]; then
+	/usr/bin/python3 - "$log" "$labels" "$inline" <<'EOF'
+import json, random, sys
+src, labels, inline = sys.argv[1:]
+r = random.Random(1)
+classes = ["setosa", "versicolor", "virginica"]
+pending = []
+with open(src) as f, open(labels, "w") as lab, open(inline, "w") as inl:
+    for line in f:
+        rec = json.loads(line)
+        truth = rec["prediction"] if r.random() < 0.9 else r.choice(classes)
+        text = json.dumps({"request_id": rec["request_id"], "truth": truth},
+                          separators=(",", ":")) + "\n"
+        lab.write(text)
+        inl.write(line)
+        pending.append(text)
+        if len(pending) > 100:
+            inl.write(pending.pop(0))
+    inl.writelines(pending)
+EOF
+fi
+: >"$out/labels-empty.jsonl"
+model_id() { sed "s/^\[model\]$/[model]\nid = request_id${1:+\n$1}/" "$base"; }
+cp "$base" "$out/labels-none.conf"
+{ model_id; printf '[labels]\npath = %s\nid = request_id\nlabel = truth\nmax_delay = 30d\nmax_pending = 1000000\n' "$out/labels-empty.jsonl"; } >"$out/labels-waiting.conf"
+{ model_id; printf '[labels]\npath = %s\nid = request_id\nlabel = truth\nmax_delay = 30d\nmax_pending = 1000000\n' "$labels"; } >"$out/labels-joined.conf"
+{ model_id "label = truth"; printf '[labels]\nmax_delay = 1h\n'; } >"$out/labels-inline.conf"
+
+declare -A wall cpu rss
+for _ in $(seq "$runs"); do
+	for c in none waiting joined inline; do
+		file=$log
+		[ "$c" = inline ] && file=$inline
+		/usr/bin/time -f "%e %U %S %M" -o "$out/labels.time" "$driftd" --once \
+			-c "$out/labels-$c.conf" "$file" >"$out/labels-$c.out"
+		read -r e u s m <"$out/labels.time"
+		wall[$c]="${wall[$c]:-} $e"
+		cpu[$c]="${cpu[$c]:-} $(echo "$u + $s" | bc)"
+		rss[$c]="${rss[$c]:-} $m"
+	done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+lines=$(wc -l <"$log")
+joined=$(sed -n 's/^prediction_labelled_total{model="bench"} //p' "$out/labels-joined.out")
+inl=$(sed -n 's/^prediction_labelled_total{model="bench"} //p' "$out/labels-inline.out")
+waiting=$(sed -n 's/^prediction_label_pending{model="bench"} //p' "$out/labels-waiting.out")
+cpuname=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+simd=$(grep -o -w -m1 -E 'avx512f|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' ')
+bw=$(echo "${wall[none]}" | median)
+bc_=$(echo "${cpu[none]}" | median)
+br=$(echo "${rss[none]}" | median)
+{
+	echo "CPU: $cpuname; SIMD: $simd; $(nproc) cores; $lines predictions; median of $runs runs"
+	echo "joined: $joined labelled; inline: $inl labelled; waiting: $waiting pending"
+	echo
+	echo "| run | wall (s) | wall vs none | CPU (s) | CPU vs none | peak RSS (MiB) |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for c in none waiting joined inline; do
+		w=$(echo "${wall[$c]}" | median)
+		u=$(echo "${cpu[$c]}" | median)
+		m=$(echo "${rss[$c]}" | median)
+		awk -v n="$c" -v w="$w" -v b="$bw" -v u="$u" -v bu="$bc_" -v m="$m" \
+			'BEGIN {printf "| %s | %.2f | %+.1f%% | %.2f | %+.1f%% | %.1f |\n", n, w, 100 * (w / b - 1), u, 100 * (u / bu - 1), m / 1024}'
+	done
+	wr=$(echo "${rss[waiting]}" | median)
+	awk -v r="$wr" -v b="$br" -v n="$waiting" \
+		'BEGIN {printf "\nwaiting predictions: %.1f bytes each in all (peak RSS over none), of which 32 are the id\n", (r - b) * 1024 / n}'
+} | tee "$out/labels.md"

@@ -385,6 +385,7 @@ ingest_line(void *arg, const char *line, size_t len)
 	case RECORD_OK:
 		break;
 	}
+	labels_prefetch(g->labels, &g->rec);
 	/* An event time implausibly far from now (a millisecond epoch, a
 	 * typo) would empty every window or keep records forever: it is a
 	 * bad value. */
@@ -417,7 +418,6 @@ ingest_line(void *arg, const char *line, size_t len)
 	}
 	model_observe(g->model, &g->rec);
 	change_observe(g->change, &g->rec, t);
-	labels_prediction(g->labels, &g->rec, t);
 	v = columns_extract(g->columns, g->parser, &g->rec, 1, &n);
 	if (n != g->ncols)
 		sync_columns(g);
@@ -425,22 +425,23 @@ ingest_line(void *arg, const char *line, size_t len)
 		reference_add(g->reference, g->columns, v, n);
 		if (reference_records(g->reference) >= g->conf->capture)
 			capture_done(g);
-		return TAIL_LINE_OK;
-	}
-	if (g->capture_skip > 0) {
+	} else if (g->capture_skip > 0) {
 		g->capture_skip--;
-		return TAIL_LINE_OK;
+	} else {
+		window_push(g->window, t);
+		drift_observe(g->drift, v, n);
+		for (i = 0; i < n; i++) {
+			if (!v[i].present)
+				continue;
+			if (columns_get(g->columns, i)->kind == CONF_NUMERIC)
+				window_set_num(g->window, i, v[i].num);
+			else
+				window_set_cat(g->window, i, v[i].cat);
+		}
 	}
-	window_push(g->window, t);
-	drift_observe(g->drift, v, n);
-	for (i = 0; i < n; i++) {
-		if (!v[i].present)
-			continue;
-		if (columns_get(g->columns, i)->kind == CONF_NUMERIC)
-			window_set_num(g->window, i, v[i].num);
-		else
-			window_set_cat(g->window, i, v[i].cat);
-	}
+	/* Last, so that what the join looks up (labels_prefetch()) has
+	 * come in while the rest worked. */
+	labels_prediction(g->labels, &g->rec, t);
 	return TAIL_LINE_OK;
 }
 

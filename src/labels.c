@@ -85,26 +85,53 @@ union outcome {
 	uint64_t hash;
 };
 
-/* What an entry is: a prediction waiting for its label, a label that
- * came first waiting for its prediction, or a joined id remembered. */
-enum { K_PREDICTION, K_LABEL, K_JOINED, K_COUNT };
+/* What an entry is: a prediction waiting for its label, or a label that
+ * came first waiting for its prediction. */
+enum { K_PREDICTION, K_LABEL, K_COUNT };
 
-/* One entry (48 bytes). */
+/* One entry: 48 bytes, what driftd.conf(5) says a waiting prediction
+ * costs beyond its id and its slots. */
 struct entry {
 	uint16_t idlen;
-	uint16_t kind;          /* K_PREDICTION, K_LABEL or K_JOINED */
+	uint16_t kind;          /* K_PREDICTION or K_LABEL */
 	uint16_t cls;           /* class id (a label's: of the truth) */
 	uint16_t segment;       /* segment id, or NO_SEGMENT */
-	char *id;               /* a block of the id pool */
+	uint32_t id;            /* its block (id_ptr()) */
+	uint32_t hash;          /* of the id (id_hash()) */
 	double time;            /* the prediction's or the label's */
 	union outcome pred;     /* a label's: the truth */
 	double confidence;      /* NaN: none */
 	uint32_t prev, next;    /* in its list, oldest first */
 };
 
+_Static_assert(sizeof(struct entry) == 48, "an entry is 48 bytes");
+
 struct list {
 	uint32_t head, tail;
 	size_t n;
+};
+
+/*
+ * The ids joined recently, remembered so that another label or
+ * prediction for one is a duplicate: by the 64-bit hash of the id (two of
+ * n ids remembered share one with a chance of about n^2 / 2^65), in a
+ * ring, oldest first, with the time of the side that waited, and a table
+ * of ring positions (slots as the entries' table has them).  A slot whose
+ * position has moved on to another id is stale: lookups pass over it, and
+ * the table is rebuilt from the ring when stale and live slots fill three
+ * quarters of it.  So expiry only moves the ring's head, and an id
+ * remembered costs 16 bytes and its slots, not an entry.
+ */
+struct seen {
+	uint64_t hash;
+	double time;
+};
+
+struct seen_set {
+	struct seen *ring;
+	size_t cap, head, n;         /* cap grows up to max_pending */
+	uint32_t *slots;
+	size_t mask, used;
 };
 
 /* A joined pair in the labelled window. */
@@ -114,17 +141,21 @@ struct pair {
 	uint32_t pred_cls, true_cls, segment;
 };
 
-/* Labels to small ids, up to a cap; beyond it, `other`. */
+/* Labels to small ids, up to a cap; beyond it, `other`.  The labels
+ * looked up last are kept with their hash and id: a model has few
+ * classes, and each prediction and label looks one up. */
+#define NAMES_CACHE 16
+#define NAMES_CACHED_BYTES 32
+
 struct names {
 	struct strmap *map;
 	char **v;
 	size_t n, cap;
-};
-
-struct chunk {
-	struct chunk *next;
-	size_t used;
-	char data[];
+	struct {
+		uint32_t len, id;    /* len 0: empty */
+		uint64_t hash;
+		char s[NAMES_CACHED_BYTES];
+	} cache[NAMES_CACHE];
 };
 
 struct labels {
@@ -139,10 +170,16 @@ struct labels {
 	struct entry *e;
 	uint32_t ecap, eused, efree;
 	struct list lists[K_COUNT];      /* oldest first */
+	struct seen_set seen;
+	/* The id hashed ahead by labels_prefetch(), and its bytes. */
+	const char *ahead_id;
+	size_t ahead_len;
+	uint64_t ahead_hash;
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
-	char *idfree[ID_SIZES];          /* free blocks by size */
-	struct chunk *chunks;
+	uint32_t idfree[ID_SIZES];       /* free blocks by size */
+	char **chunk;
+	size_t nchunks, chunk_used;
 	/* the labelled window */
 	struct pair *pairs;
 	size_t wsize, wn, whead;         /* whead: the oldest */
@@ -199,6 +236,29 @@ names_id(struct names *n, const char *s, size_t len)
 	return (uint32_t)n->n++;
 }
 
+/* The id of a label and its hash (strmap_hash()). */
+static uint32_t
+names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
+{
+	size_t k = (len ^ (len > 0 ? (unsigned char)s[0] << 1 ^
+	    (unsigned char)s[len - 1] : 0)) % NAMES_CACHE;
+
+	if (n->cache[k].len == len && len > 0 &&
+	    memcmp(n->cache[k].s, s, len) == 0) {
+		*hash = n->cache[k].hash;
+		return n->cache[k].id;
+	}
+	*hash = strmap_hash(s, len);
+	if (len > 0 && len <= NAMES_CACHED_BYTES) {
+		n->cache[k].len = (uint32_t)len;
+		memcpy(n->cache[k].s, s, len);
+		n->cache[k].hash = *hash;
+		n->cache[k].id = names_id(n, s, len);
+		return n->cache[k].id;
+	}
+	return names_id(n, s, len);
+}
+
 static const char *
 names_name(const struct names *n, uint32_t id)
 {
@@ -207,42 +267,56 @@ names_name(const struct names *n, uint32_t id)
 
 /* ------------------------------------------------------------------ ids */
 
+/*
+ * Ids live in chunks of ID_CHUNK bytes, in blocks of whole ID_GRAIN bytes;
+ * a block freed goes to the free list of its size and is used again, so
+ * that a join allocates nothing in steady state.  A block is known by a
+ * 32-bit reference: its chunk's number and its grain in the chunk.
+ */
+#define ID_REF(chunk, off) ((uint32_t)(chunk) << 12 | (uint32_t)(off) / ID_GRAIN)
+#define ID_NONE UINT32_MAX
+
+static char *
+id_ptr(const struct labels *l, uint32_t ref)
+{
+	return l->chunk[ref >> 12] + (size_t)(ref & 0xfff) * ID_GRAIN;
+}
+
 static size_t
 id_size_class(size_t len)
 {
 	return (len + ID_GRAIN - 1) / ID_GRAIN - 1;
 }
 
-static char *
+static uint32_t
 id_alloc(struct labels *l, const char *id, size_t len)
 {
 	size_t k = id_size_class(len), size = (k + 1) * ID_GRAIN;
-	char *p = l->idfree[k];
+	uint32_t ref = l->idfree[k];
 
-	if (p != NULL) {
-		memcpy(&l->idfree[k], p, sizeof(char *));
+	if (ref != ID_NONE) {
+		memcpy(&l->idfree[k], id_ptr(l, ref), sizeof(ref));
 	} else {
-		if (l->chunks == NULL || l->chunks->used + size > ID_CHUNK) {
-			struct chunk *c = xmalloc(sizeof(*c) + ID_CHUNK);
-
-			c->next = l->chunks;
-			c->used = 0;
-			l->chunks = c;
+		if (l->nchunks == 0 || l->chunk_used + size > ID_CHUNK) {
+			l->chunk = xreallocarray(l->chunk, l->nchunks + 1,
+			    sizeof(*l->chunk));
+			l->chunk[l->nchunks++] = xmalloc(ID_CHUNK);
+			l->chunk_used = 0;
 		}
-		p = l->chunks->data + l->chunks->used;
-		l->chunks->used += size;
+		ref = ID_REF(l->nchunks - 1, l->chunk_used);
+		l->chunk_used += size;
 	}
-	memcpy(p, id, len);
-	return p;
+	memcpy(id_ptr(l, ref), id, len);
+	return ref;
 }
 
 static void
-id_release(struct labels *l, char *p, size_t len)
+id_release(struct labels *l, uint32_t ref, size_t len)
 {
 	size_t k = id_size_class(len);
 
-	memcpy(p, &l->idfree[k], sizeof(char *));
-	l->idfree[k] = p;
+	memcpy(id_ptr(l, ref), &l->idfree[k], sizeof(ref));
+	l->idfree[k] = ref;
 }
 
 /* -------------------------------------------------------------- entries */
@@ -251,6 +325,13 @@ static uint64_t
 id_hash(const char *id, size_t len)
 {
 	return strmap_hash(id, len);
+}
+
+/* The 32 bits of an id's hash the tables use. */
+static uint32_t
+fold(uint64_t h)
+{
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static void
@@ -294,16 +375,16 @@ list_unlink(struct labels *l, struct list *li, uint32_t i)
 #define SLOT_EMPTY 0u
 #define SLOT_TOMB 1u
 #define SLOT_INDEX(v) (((v) & ((1u << SLOT_BITS) - 1)) - 2)
-#define SLOT_TAG(h) ((uint32_t)((h) >> 58))
+#define SLOT_TAG(h) ((h) >> SLOT_BITS)
 
 static uint32_t
-slot_of(uint32_t i, uint64_t h)
+slot_of(uint32_t i, uint32_t h)
 {
 	return (i + 2) | SLOT_TAG(h) << SLOT_BITS;
 }
 
 static void
-table_put(struct labels *l, uint32_t i, uint64_t h)
+table_put(struct labels *l, uint32_t i, uint32_t h)
 {
 	size_t s = h & l->mask;
 
@@ -334,12 +415,12 @@ table_rebuild(struct labels *l)
 	l->used = 0;
 	for (k = 0; k < K_COUNT; k++)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
-			table_put(l, i, id_hash(l->e[i].id, l->e[i].idlen));
+			table_put(l, i, l->e[i].hash);
 }
 
 /* Entry i, new, into the table. */
 static void
-table_insert(struct labels *l, uint32_t i, uint64_t h)
+table_insert(struct labels *l, uint32_t i, uint32_t h)
 {
 	if (l->slots == NULL || 4 * (l->used + 1) > 3 * (l->mask + 1)) {
 		table_rebuild(l);       /* i is in no list yet */
@@ -348,7 +429,7 @@ table_insert(struct labels *l, uint32_t i, uint64_t h)
 }
 
 static uint32_t
-entry_find(const struct labels *l, const char *id, size_t len, uint64_t h)
+entry_find(const struct labels *l, const char *id, size_t len, uint32_t h)
 {
 	size_t s = h & l->mask;
 	uint32_t tag = SLOT_TAG(h), v;
@@ -361,7 +442,8 @@ entry_find(const struct labels *l, const char *id, size_t len, uint64_t h)
 		if (v == SLOT_TOMB || v >> SLOT_BITS != tag)
 			continue;
 		x = &l->e[SLOT_INDEX(v)];
-		if (x->idlen == len && memcmp(x->id, id, len) == 0)
+		if (x->hash == h && x->idlen == len &&
+		    memcmp(id_ptr(l, x->id), id, len) == 0)
 			return SLOT_INDEX(v);
 	}
 	return NIL;
@@ -371,7 +453,7 @@ entry_find(const struct labels *l, const char *id, size_t len, uint64_t h)
 static void
 table_remove(struct labels *l, uint32_t i)
 {
-	uint64_t h = id_hash(l->e[i].id, l->e[i].idlen);
+	uint32_t h = l->e[i].hash;
 	size_t s = h & l->mask;
 	uint32_t want = slot_of(i, h);
 
@@ -422,6 +504,136 @@ count(struct labels *l, enum reason r)
 
 /* ---------------------------------------------------------------- join */
 
+/* The hash of a record's id: hashed ahead if it is the id given to
+ * labels_prefetch(). */
+static uint64_t
+hash_of(struct labels *l, const struct record_value *id)
+{
+	if (id->str == l->ahead_id && id->len == l->ahead_len) {
+		l->ahead_id = NULL;
+		return l->ahead_hash;
+	}
+	return id_hash(id->str, id->len);
+}
+
+void
+labels_prefetch(struct labels *l, const struct record *rec)
+{
+	if (l == NULL)
+		return;
+	l->ahead_id = NULL;
+	if (!l->joining || !rec->id.present || l->slots == NULL)
+		return;
+	l->ahead_id = rec->id.str;
+	l->ahead_len = rec->id.len;
+	l->ahead_hash = id_hash(rec->id.str, rec->id.len);
+	__builtin_prefetch(&l->slots[fold(l->ahead_hash) & l->mask]);
+	if (l->seen.slots != NULL)
+		__builtin_prefetch(&l->seen.slots[fold(l->ahead_hash) &
+		    l->seen.mask]);
+}
+
+/* Is ring position p among the ids remembered? */
+static int
+seen_live(const struct seen_set *z, size_t p)
+{
+	return (p + z->cap - z->head) % z->cap < z->n;
+}
+
+static void
+seen_put(struct seen_set *z, size_t p)
+{
+	uint32_t h = fold(z->ring[p].hash);
+	size_t s = h & z->mask;
+
+	while (z->slots[s] != SLOT_EMPTY)
+		s = (s + 1) & z->mask;
+	z->slots[s] = slot_of((uint32_t)p, h);
+	z->used++;
+}
+
+/* The table again from the ring, at most half full. */
+static void
+seen_rebuild(struct seen_set *z)
+{
+	size_t size = 64, k;
+
+	while (size < 2 * (z->n + 1))
+		size *= 2;
+	free(z->slots);
+	z->slots = xcalloc(size, sizeof(*z->slots));
+	z->mask = size - 1;
+	z->used = 0;
+	for (k = 0; k < z->n; k++)
+		seen_put(z, (z->head + k) % z->cap);
+}
+
+static int
+seen_find(const struct seen_set *z, uint64_t hash)
+{
+	uint32_t h = fold(hash), v;
+	size_t s;
+
+	if (z->slots == NULL)
+		return 0;
+	for (s = h & z->mask; (v = z->slots[s]) != SLOT_EMPTY;
+	    s = (s + 1) & z->mask) {
+		size_t p;
+
+		if (v >> SLOT_BITS != SLOT_TAG(h))
+			continue;
+		p = SLOT_INDEX(v);
+		if (seen_live(z, p) && z->ring[p].hash == hash)
+			return 1;
+	}
+	return 0;
+}
+
+/* Remember the id of hash `hash`, joined with a side that waited since
+ * t; the oldest is forgotten beyond `max`. */
+static void
+seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
+{
+	size_t p;
+
+	if (z->n == z->cap && z->cap < max) {
+		size_t cap = z->cap ? 2 * z->cap : 1024, k;
+		struct seen *ring;
+
+		if (cap > max)
+			cap = max;
+		ring = xreallocarray(NULL, cap, sizeof(*ring));
+		for (k = 0; k < z->n; k++)
+			ring[k] = z->ring[(z->head + k) % z->cap];
+		free(z->ring);
+		z->ring = ring;
+		z->cap = cap;
+		z->head = 0;
+		free(z->slots);
+		z->slots = NULL;     /* positions moved: rebuilt below */
+	} else if (z->n == z->cap) {
+		z->head = (z->head + 1) % z->cap;
+		z->n--;
+	}
+	p = (z->head + z->n) % z->cap;
+	z->ring[p].hash = hash;
+	z->ring[p].time = t;
+	z->n++;
+	if (z->slots == NULL || 4 * (z->used + 1) > 3 * (z->mask + 1))
+		seen_rebuild(z);
+	else
+		seen_put(z, p);
+}
+
+static void
+seen_expire(struct seen_set *z, double t, double delay)
+{
+	while (z->n > 0 && z->ring[z->head].time + delay < t) {
+		z->head = (z->head + 1) % z->cap;
+		z->n--;
+	}
+}
+
 /* Forget entry i (of list k), counting it as `r` (or not, R_COUNT). */
 static void
 forget(struct labels *l, int k, uint32_t i, enum reason r)
@@ -433,7 +645,7 @@ forget(struct labels *l, int k, uint32_t i, enum reason r)
 
 /* What a waiting entry that finds no partner counts as. */
 static const enum reason gone[] = {
-	[K_PREDICTION] = R_EXPIRED, [K_LABEL] = R_UNKNOWN, [K_JOINED] = R_COUNT,
+	[K_PREDICTION] = R_EXPIRED, [K_LABEL] = R_UNKNOWN,
 };
 
 void
@@ -447,6 +659,7 @@ labels_expire(struct labels *l, double t)
 		while (l->lists[k].head != NIL &&
 		    l->e[l->lists[k].head].time + l->max_delay < t)
 			forget(l, k, l->lists[k].head, gone[k]);
+	seen_expire(&l->seen, t, l->max_delay);
 }
 
 /* The pair of prediction `x` and truth `truth` into the window; counted
@@ -483,8 +696,8 @@ truth_of(struct labels *l, const struct record_value *label,
 		truth->value = label->num;
 		*cls = 0;
 	} else {
-		truth->hash = strmap_hash(label->str, label->len);
-		*cls = names_id(&l->classes, label->str, label->len);
+		*cls = names_lookup(&l->classes, label->str, label->len,
+		    &truth->hash);
 	}
 }
 
@@ -492,9 +705,9 @@ truth_of(struct labels *l, const struct record_value *label,
  * oldest of its kind makes room beyond max_pending. */
 static void
 wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
-    uint64_t h)
+    uint64_t hash)
 {
-	uint32_t i;
+	uint32_t i, h = fold(hash);
 
 	if (l->lists[k].n >= l->max_pending)
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
@@ -502,22 +715,21 @@ wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
 	i = entry_new(l);
 	x->idlen = (uint16_t)id->len;
 	x->kind = (uint16_t)k;
+	x->hash = h;
 	x->id = id_alloc(l, id->str, id->len);
 	l->e[i] = *x;
 	table_insert(l, i, h);
 	list_push(l, &l->lists[k], i);
 }
 
-/* Entry i (waiting, of list k) is joined: remembered from now on, so
- * that another prediction or label for its id is a duplicate. */
+/* Entry i (waiting, of list k, id hash `hash`) is joined: its id is
+ * remembered from now on, so that another prediction or label for it is a
+ * duplicate. */
 static void
-joined(struct labels *l, int k, uint32_t i)
+joined(struct labels *l, int k, uint32_t i, uint64_t hash)
 {
-	list_unlink(l, &l->lists[k], i);
-	l->e[i].kind = K_JOINED;
-	list_push(l, &l->lists[K_JOINED], i);
-	if (l->lists[K_JOINED].n > l->max_pending)
-		forget(l, K_JOINED, l->lists[K_JOINED].head, R_COUNT);
+	seen_add(&l->seen, hash, l->e[i].time, l->max_pending);
+	forget(l, k, i, R_COUNT);
 }
 
 /* A label for id at time t: joins the prediction waiting for it, or
@@ -526,7 +738,7 @@ static void
 label(struct labels *l, const struct record_value *id,
     const struct record_value *lab, double t)
 {
-	uint64_t h = id_hash(id->str, id->len);
+	uint64_t hash = hash_of(l, id);
 	uint32_t i, cls;
 	struct entry x;
 
@@ -534,27 +746,27 @@ label(struct labels *l, const struct record_value *id,
 	memset(&x, 0, sizeof(x));
 	truth_of(l, lab, &x.pred, &cls);
 	x.cls = (uint16_t)cls;
-	i = entry_find(l, id->str, id->len, h);
-	if (i == NIL) {
+	i = entry_find(l, id->str, id->len, fold(hash));
+	if (i == NIL && !seen_find(&l->seen, hash)) {
 		x.time = t;
 		x.confidence = NAN;
 		x.segment = NO_SEGMENT;
-		wait(l, K_LABEL, &x, id, h);
+		wait(l, K_LABEL, &x, id, hash);
 		return;
 	}
-	if (l->e[i].kind != K_PREDICTION) {
+	if (i == NIL || l->e[i].kind != K_PREDICTION) {
 		count(l, R_DUPLICATE);   /* joined, or labelled already */
 		return;
 	}
 	window_add(l, &l->e[i], x.pred, x.cls, 1);
-	joined(l, K_PREDICTION, i);
+	joined(l, K_PREDICTION, i, hash);
 }
 
 void
 labels_prediction(struct labels *l, const struct record *rec, double t)
 {
 	struct entry x;
-	uint64_t h;
+	uint64_t hash;
 	uint32_t i;
 
 	if (l == NULL || !l->joining)
@@ -570,9 +782,8 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	if (l->regression) {
 		x.pred.value = rec->value.num;
 	} else {
-		x.pred.hash = strmap_hash(rec->cls.str, rec->cls.len);
-		x.cls = (uint16_t)names_id(&l->classes, rec->cls.str,
-		    rec->cls.len);
+		x.cls = (uint16_t)names_lookup(&l->classes, rec->cls.str,
+		    rec->cls.len, &x.pred.hash);
 	}
 	x.confidence = rec->confidence.present ? rec->confidence.num : NAN;
 	x.segment = NO_SEGMENT;
@@ -593,13 +804,13 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	if (!rec->id.present)
 		return;                  /* cannot be joined: not waited for */
 	labels_expire(l, t);
-	h = id_hash(rec->id.str, rec->id.len);
-	i = entry_find(l, rec->id.str, rec->id.len, h);
-	if (i == NIL) {
-		wait(l, K_PREDICTION, &x, &rec->id, h);
+	hash = hash_of(l, &rec->id);
+	i = entry_find(l, rec->id.str, rec->id.len, fold(hash));
+	if (i == NIL && !seen_find(&l->seen, hash)) {
+		wait(l, K_PREDICTION, &x, &rec->id, hash);
 		return;
 	}
-	if (l->e[i].kind != K_LABEL) {
+	if (i == NIL || l->e[i].kind != K_LABEL) {
 		/* Its id waits or was joined: this is not the prediction a
 		 * label for it judges. */
 		count(l, R_DUPLICATE);
@@ -607,7 +818,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	}
 	/* The label came first (read from another log, ahead). */
 	window_add(l, &x, l->e[i].pred, l->e[i].cls, 1);
-	joined(l, K_LABEL, i);
+	joined(l, K_LABEL, i, hash);
 }
 
 enum tail_line_result
@@ -615,6 +826,7 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 {
 	double t = now;
 
+	l->ahead_id = NULL;          /* hashed for a prediction, not this */
 	switch (record_parse(l->parser, line, len, &l->rec)) {
 	case RECORD_BAD_JSON:
 		return TAIL_LINE_BAD_JSON;
@@ -828,6 +1040,8 @@ labels_create(const struct conf *c)
 		if (strcmp(c->features[i].path, c->labels_segment) == 0)
 			l->segment_feature = (long)i;
 	l->efree = NIL;
+	for (i = 0; i < ID_SIZES; i++)
+		l->idfree[i] = ID_NONE;
 	for (i = 0; i < K_COUNT; i++)
 		l->lists[i].head = l->lists[i].tail = NIL;
 	l->wsize = (size_t)c->window_size;
@@ -871,19 +1085,20 @@ labels_attach(struct labels *l, struct metrics_registry *reg,
 void
 labels_destroy(struct labels *l)
 {
-	struct chunk *c, *next;
+	size_t i;
 
 	if (l == NULL)
 		return;
 	if (l->reg != NULL)
 		metrics_remove_collect(l->reg, figures, l);
 	record_parser_destroy(l->parser);
-	for (c = l->chunks; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
+	for (i = 0; i < l->nchunks; i++)
+		free(l->chunk[i]);
+	free(l->chunk);
 	free(l->e);
 	free(l->slots);
+	free(l->seen.ring);
+	free(l->seen.slots);
 	free(l->pairs);
 	names_free(&l->classes);
 	names_free(&l->segments);
@@ -911,12 +1126,13 @@ put_outcome(struct state_writer *w, union outcome o)
 
 /*
  * STATE_TAG_LABELS: u32 regression; the class names and the segment
- * names (u32 count, strings); then for the waiting predictions, the
- * waiting labels and the joined ids in turn, u32 count and each entry
- * oldest first: id (bytes), time, outcome (u64), confidence, u32 class,
- * u32 segment; u32 pairs, oldest first, each two outcomes, confidence,
- * u32 predicted class, true class and segment.  Class and segment ids
- * index the names saved (NIL for none).
+ * names (u32 count, strings); then for the waiting predictions and the
+ * waiting labels in turn, u32 count and each entry oldest first: id
+ * (bytes), time, outcome (u64), confidence, u32 class, u32 segment; u32
+ * joined ids remembered, oldest first, each its hash (u64) and time; u32
+ * pairs, oldest first, each two outcomes, confidence, u32 predicted
+ * class, true class and segment.  Class and segment ids index the names
+ * saved (0xffff: no segment).
  */
 void
 labels_save(const struct labels *l, struct state_writer *w)
@@ -936,13 +1152,21 @@ labels_save(const struct labels *l, struct state_writer *w)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next) {
 			const struct entry *x = &l->e[i];
 
-			state_put_bytes(w, x->id, x->idlen);
+			state_put_bytes(w, id_ptr(l, x->id), x->idlen);
 			state_put_double(w, x->time);
 			put_outcome(w, x->pred);
 			state_put_double(w, x->confidence);
 			state_put_u32(w, x->cls);
 			state_put_u32(w, x->segment);
 		}
+	}
+	state_put_u32(w, (uint32_t)l->seen.n);
+	for (n = 0; n < l->seen.n; n++) {
+		const struct seen *z =
+		    &l->seen.ring[(l->seen.head + n) % l->seen.cap];
+
+		state_put_u64(w, z->hash);
+		state_put_double(w, z->time);
 	}
 	state_put_u32(w, (uint32_t)l->wn);
 	for (n = 0; n < l->wn; n++) {
@@ -963,8 +1187,8 @@ labels_checkpoint_bytes(const struct labels *l)
 {
 	if (l == NULL || !l->joining)
 		return 0;
-	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n +
-	    l->lists[K_JOINED].n) * (56 + 48) + l->wn * 40 + 4096;
+	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n) * (56 + 48) +
+	    l->seen.n * 16 + l->wn * 40 + 4096;
 }
 
 /* The saved names, for mapping the saved ids onto this run's. */
@@ -1045,9 +1269,17 @@ labels_restore(struct labels *l, const struct buf *file)
 			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind)
 				continue;
 			h = id_hash(id.str, id.len);
-			if (entry_find(l, id.str, id.len, h) == NIL)
+			if (entry_find(l, id.str, id.len, fold(h)) == NIL)
 				wait(l, k, &x, &id, h);
 		}
+	}
+	n = state_get_u32(&r);
+	for (j = 0; j < n && !r.bad; j++) {
+		uint64_t h = state_get_u64(&r);
+		double t = state_get_double(&r);
+
+		if (!r.bad)
+			seen_add(&l->seen, h, t, l->max_pending);
 	}
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {

@@ -43,6 +43,10 @@ void labels_destroy(struct labels *l);
 /* Does the configuration join labels at all? */
 int labels_joining(const struct labels *l);
 
+/* Start fetching what the join of `rec` will look at, while the rest of
+ * the pipeline works on it: called as soon as the record is parsed. */
+void labels_prefetch(struct labels *l, const struct record *rec);
+
 /* A prediction record read at time t: waits for its label, or, with the
  * label in the record ([model] label), is joined at once.  A record with a
  * label and no prediction is a label for the prediction of its id. */

@@ -109,6 +109,25 @@ br=$(echo "${rss[none]}" | median)
 		awk -v n="$c" -v w="$w" -v b="$bw" -v u="$u" -v bu="$bc_" -v m="$m" \
 			'BEGIN {printf "| %s | %.2f | %+.1f%% | %.2f | %+.1f%% | %.1f |\n", n, w, 100 * (w / b - 1), u, 100 * (u / bu - 1), m / 1024}'
 	done
+	# Wall and CPU times on shared machines vary by more than the join
+	# costs; the share of CPU samples in the join's own code (with what
+	# it calls) is steadier.  labels_prediction() and labels_prefetch()
+	# are the join for lines of the prediction log, labels_line() for a
+	# [labels] log's.
+	if command -v perf >/dev/null 2>&1; then
+		echo
+		echo "| run | CPU samples in the join's code (perf) |"
+		echo "|---|---:|"
+		for c in joined inline; do
+			file=$log
+			[ "$c" = inline ] && file=$inline
+			perf record -q --call-graph=dwarf,16384 -F 2000 -o "$out/labels.perf" \
+				"$driftd" --once -c "$out/labels-$c.conf" "$file" >/dev/null 2>&1 || continue
+			perf report -i "$out/labels.perf" --children --stdio --sort sym 2>/dev/null |
+				awk -v n="$c" '$NF == "labels_prediction" || $NF == "labels_prefetch" || $NF == "labels_line" {sub("%", "", $1); s += $1} END {printf "| %s | %.1f%% |\n", n, s}'
+		done
+		rm -f "$out/labels.perf"
+	fi
 	wr=$(echo "${rss[waiting]}" | median)
 	awk -v r="$wr" -v b="$br" -v n="$waiting" \
 		'BEGIN {printf "\nwaiting predictions: %.1f bytes each in all (peak RSS over none), of which 32 are the id\n", (r - b) * 1024 / n}'

@@ -8,11 +8,14 @@
 
     watch.py view PORT --phase FILE [--model NAME] [--timeout SECONDS]
         Every second, print the interesting samples of /metrics: records
-        read, each column's drift score and decision, and the dataset
-        verdict, headed by the time and the traffic phase that model.py
-        writes to FILE.  On a terminal the view redraws in place.  When
-        the phase becomes "done", print a summary and exit: 0 if drift was
-        detected after the traffic changed (and not before), 1 otherwise.
+        read, each column's drift score and decision, the dataset verdict,
+        and the model's performance on the predictions labelled so far
+        (how many, its accuracy and calibration error, and the accuracy
+        its confidence promises), headed by the time and the traffic phase
+        that model.py writes to FILE.  On a terminal the view redraws in
+        place.  When the phase becomes "done", print a summary and exit: 0
+        if drift was detected after the traffic changed (and not before),
+        1 otherwise.
 
 Only Python's standard library is used.
 """
@@ -34,6 +37,11 @@ SHOWN = [
     ("prediction_drift_detected", None),
     ("prediction_drifted_columns_ratio", None),
     ("prediction_dataset_drift_detected", None),
+    ("prediction_labelled_total", None),
+    ("prediction_label_pending", None),
+    ("prediction_accuracy", None),
+    ("prediction_expected_accuracy", None),
+    ("prediction_calibration_error", None),
 ]
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
@@ -88,6 +96,16 @@ def interesting(text, model):
     return lines, values
 
 
+def overall(values, family):
+    """The value of the model-wide series of a family (for
+    prediction_accuracy the one with segment=""), or None."""
+    for (fam, labels), v in values.items():
+        if fam == family and 'segment="' not in labels.replace(
+                'segment=""', ""):
+            return v
+    return None
+
+
 def column(labels):
     m = re.search(r'column="((?:[^"\\]|\\.)*)"', labels)
     return m.group(1).replace('\\"', '"') if m else "?"
@@ -101,6 +119,7 @@ def view(args):
     first_drift = None         # when the dataset drift first showed
     false_alarm = False        # drift while traffic was still normal
     columns_seen = set()
+    accuracy_before = None     # over labels of normal traffic only
     last = {}
     phase = "starting"
     while True:
@@ -130,6 +149,9 @@ def view(args):
         for (fam, labels), v in last.items():
             if fam == "prediction_drift_detected" and v == 1:
                 columns_seen.add(column(labels))
+        accuracy = overall(last, "prediction_accuracy")
+        if phase == "normal" and accuracy is not None:
+            accuracy_before = accuracy
 
         out = []
         if tty:
@@ -164,6 +186,19 @@ def view(args):
         print("  dataset drift was NOT detected")
     if false_alarm:
         print("  drift was reported while the traffic was still normal")
+    accuracy = overall(last, "prediction_accuracy")
+    expected = overall(last, "prediction_expected_accuracy")
+    labelled = overall(last, "prediction_labelled_total")
+    if accuracy is not None:
+        before = "" if accuracy_before is None else \
+            f"{accuracy_before:.2f} before the shift, "
+        print(f"  accuracy over the last labelled predictions: {before}"
+              f"{accuracy:.2f} at the end ({labelled:.0f} labelled in all)")
+        if expected is not None:
+            print(f"  the confidence promised {expected:.2f} "
+                  f"(prediction_expected_accuracy)")
+    else:
+        print("  no label was joined to its prediction")
     return 0 if first_drift is not None and not false_alarm else 1
 
 

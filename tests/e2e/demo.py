@@ -1,6 +1,7 @@
 """The demo (examples/demo/run, what tools/demo runs): it finishes by
 itself within a minute, shows drift switching on only after the simulated
-model's traffic shifts, exits 0 and leaves no process or file behind."""
+model's traffic shifts and the accuracy over its labelled predictions
+falling after that, exits 0 and leaves no process or file behind."""
 
 import os
 import re
@@ -42,6 +43,16 @@ def blocks(out):
             samples[name] = float(value)
         result.append((m.group(1), samples))
     return result
+
+
+def overall_accuracy(samples):
+    """prediction_accuracy over the whole labelled window (segment="", or
+    no segment label) in one scrape's samples, or None."""
+    for key in ('prediction_accuracy{model="iris-demo",segment=""}',
+                'prediction_accuracy{model="iris-demo"}'):
+        if key in samples:
+            return samples[key]
+    return None
 
 
 def test_demo_shows_drift_after_the_shift():
@@ -100,6 +111,27 @@ def test_demo_shows_drift_after_the_shift():
             f"records read: {records}")
     h.check(re.search(r"dataset drift detected at t=[0-9.]+s, [0-9.]+s "
                       r"after the shift", out), f"no summary:\n{out}")
+
+    # The labels: joined to their predictions while the demo runs, and the
+    # accuracy over them well below that of normal traffic at the end.
+    labelled = [s.get('prediction_labelled_total{model="iris-demo"}')
+                for _, s in view]
+    labelled = [n for n in labelled if n is not None]
+    h.check(labelled and labelled == sorted(labelled) and labelled[-1] > 0,
+            f"predictions labelled: {labelled}")
+    accuracy = [(phase, overall_accuracy(s)) for phase, s in view]
+    before = [a for phase, a in accuracy
+              if phase == "normal" and a is not None]
+    h.check(before, f"no accuracy shown during normal traffic:\n{out}")
+    end = accuracy[-1][1]
+    h.check(end is not None, f"no accuracy at the end:\n{out}")
+    h.check(before[-1] >= 0.85 and end <= before[-1] - 0.15,
+            f"accuracy {before[-1]} on normal traffic, {end} at the end")
+    h.check('prediction_expected_accuracy{model="iris-demo"}' in last,
+            f"no expected accuracy at the end: {sorted(last)}")
+    h.check(re.search(r"accuracy over the last labelled predictions: "
+                      r"[0-9.]+ before the shift, [0-9.]+ at the end", out),
+            f"no accuracy in the summary:\n{out}")
     h.check("driftd stopped cleanly" in out, out)
 
 

@@ -44,7 +44,10 @@ UNITS = {"driftd.service": ("driftd", "driftd.conf"),
          "driftd@.service": ("driftd/%i", "%i.conf")}
 
 # The metrics driftd promises (SPEC section 4 and driftd(8)), as the sample
-# names PromQL sees: histograms as _bucket, _sum and _count.
+# names PromQL sees: histograms as _bucket, _sum and _count.  Of the
+# figures over labels (SPEC section 13), those of a classifier: the
+# regression ones (prediction_mae, prediction_rmse, prediction_error_mean)
+# need a model without a class, which the fixture is not.
 COUNTERS_GAUGES = """
     prediction_records_total prediction_class_total
     prediction_feature_missing_total prediction_window_samples
@@ -57,6 +60,10 @@ COUNTERS_GAUGES = """
     prediction_drift_evaluation_timestamp_seconds prediction_reference_info
     prediction_change_statistic prediction_change_events_total
     prediction_change_last_timestamp_seconds
+    prediction_labelled_total prediction_label_unmatched_total
+    prediction_label_pending prediction_accuracy prediction_class_precision
+    prediction_class_recall prediction_class_f1 prediction_calibration_error
+    prediction_expected_accuracy
     driftd_build_info driftd_log_lines_total driftd_log_bytes_total
     driftd_log_errors_total driftd_log_rotations_total driftd_log_lag_bytes
     driftd_config_last_reload_successful driftd_checkpoints_total
@@ -86,11 +93,18 @@ DASHBOARD_NEEDS = {"prediction_drift_score", "prediction_drift_threshold",
                    "prediction_drifted_columns_ratio",
                    "prediction_confidence_bucket", "prediction_class_total",
                    "driftd_log_lag_bytes", "driftd_log_errors_total",
-                   "prediction_records_total"}
+                   "prediction_records_total", "prediction_accuracy",
+                   "prediction_expected_accuracy", "prediction_class_f1",
+                   "prediction_calibration_error",
+                   "prediction_labelled_total",
+                   "prediction_label_unmatched_total",
+                   "prediction_label_pending"}
 ALERTS = {"DriftdColumnDrifted", "DriftdDatasetDrift", "DriftdLowConfidence",
-          "DriftdChangeDetected",
+          "DriftdChangeDetected", "DriftdAccuracyLow",
+          "DriftdCalibrationPoor",
           "DriftdDown", "DriftdLogStalled", "DriftdNoPredictions",
-          "DriftdReloadFailed", "DriftdCheckpointFailing"}
+          "DriftdLabelsMissing", "DriftdReloadFailed",
+          "DriftdCheckpointFailing"}
 
 
 def need_yaml():
@@ -450,8 +464,9 @@ def test_every_query_is_valid_promql():
 def fixture_daemon(d):
     """Configure and start driftd so that every metric family exists:
     drift tests evaluated, a regression value, a bad line, a missing
-    value, checkpoints."""
+    value, checkpoints, labels joined (per segment) and not."""
     ref, log = os.path.join(d.dir, "ref.csv"), os.path.join(d.dir, "p.jsonl")
+    labels = os.path.join(d.dir, "labels.jsonl")
     with open(ref, "w") as f:
         f.write("x,country,prediction,confidence\n")
         for i in range(200):
@@ -460,7 +475,8 @@ def fixture_daemon(d):
     now = int(time.time())      # event times within a day of now
     with open(log, "w") as f:
         for i in range(150):
-            rec = {"ts": now - 3600 + i, "prediction": "ab"[i % 2],
+            rec = {"ts": now - 3600 + i, "id": f"r{i}",
+                   "prediction": "ab"[i % 2],
                    "score": i * 0.01, "confidence": 0.55 + i % 4 * 0.1,
                    "latency_ms": 2 + i % 7,
                    "features": {"x": (i % 13) * 0.7 + 2,
@@ -469,18 +485,33 @@ def fixture_daemon(d):
                 del rec["features"]["x"]
             f.write(json.dumps(rec) + "\n")
         f.write("not json\n")
+    # Two predictions in three get a label five seconds later (right one
+    # time in two or so); then a label for no prediction, a second label
+    # and a line without one.
+    joined = [i for i in range(150) if i % 3]
+    with open(labels, "w") as f:
+        for i in joined:
+            f.write(json.dumps({"ts": now - 3600 + i + 5, "id": f"r{i}",
+                                "label": "ab"[i // 2 % 2]}) + "\n")
+        for rec in ({"id": "nobody", "label": "a"}, {"id": "r1",
+                                                     "label": "b"},
+                    {"id": "r2"}):
+            f.write(json.dumps(dict(rec, ts=now - 3600 + 160)) + "\n")
     d.write_config(
         f"[global]\nstate_dir = {os.path.join(d.dir, 'state')}\n"
         "checkpoint_interval = 200ms\n"
         f"[input]\npath = {log}\nstart_at = beginning\n"
         "[model]\nname = m\nclass = prediction\nvalue = score\n"
         "confidence = confidence\nlatency = latency_ms\ntimestamp = ts\n"
+        "id = id\n"
         "[features]\nfeatures.x = numeric\nfeatures.country = categorical\n"
         f"[reference]\nfile = {ref}\n"
         "[window]\nsize = 200\nmin_samples = 50\nevaluate_every = 200ms\n"
         "[drift]\nexport_bins = yes\n"
         "[change]\ncolumns = features.x, confidence\nthreshold = 0.5\n"
-        "min_instances = 5\n")
+        "min_instances = 5\n"
+        f"[labels]\npath = {labels}\nid = id\nlabel = label\n"
+        "timestamp = ts\nsegment = features.country\n")
     os.makedirs(os.path.join(d.dir, "state"))
     d.start()
 
@@ -488,9 +519,11 @@ def fixture_daemon(d):
         s = h.parse_metrics(d.metrics())
         names = {k[0] for k in s}
         return ("prediction_drift_detected" in names and
-                h.sample(s, "driftd_checkpoints_total") and s)
-    return h.wait_for(complete, timeout=20, what="drift results and a "
-                      "checkpoint", interval=0.05)
+                h.sample(s, "driftd_checkpoints_total") and
+                h.sample(s, "prediction_labelled_total", model="m") ==
+                len(joined) and s)
+    return h.wait_for(complete, timeout=20, what="drift results, a "
+                      "checkpoint and the labels joined", interval=0.05)
 
 
 def test_queries_use_only_metrics_and_labels_driftd_exposes():

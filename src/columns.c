@@ -41,6 +41,12 @@ struct columns {
 	struct strmap *rawkeys;
 	struct buf keybuf;      /* a key being decoded (a new member) */
 	int discovering;             /* the configuration has discover */
+	/* __features__: its column, the columns it is made of, and the
+	 * vector of one record */
+	long joint;
+	size_t *joint_cols;
+	size_t njoint;
+	double *joint_buf;
 };
 
 static char *
@@ -82,7 +88,7 @@ add(struct columns *cs, const char *name, enum conf_column_kind kind,
 	c->feature = feature;
 	c->is_feature = source == COLUMN_FEATURE || source == COLUMN_DISCOVERED;
 	c->other = UINT32_MAX;
-	conf_column_drift(cs->conf, name, kind == CONF_CATEGORICAL, &c->drift);
+	conf_column_drift(cs->conf, name, kind, &c->drift);
 	if (kind == CONF_CATEGORICAL)
 		c->ids = strmap_create();
 	if (c->is_feature) {
@@ -146,7 +152,29 @@ columns_create(const struct conf *c, const struct record_parser *rp)
 		    inner);
 		free(inner);
 	}
+	cs->joint = -1;
+	if (c->multivariate) {
+		for (i = 0; i < cs->n; i++) {
+			if (cs->v[i].source != COLUMN_FEATURE ||
+			    cs->v[i].kind != CONF_NUMERIC)
+				continue;
+			cs->joint_cols = xreallocarray(cs->joint_cols,
+			    cs->njoint + 1, sizeof(size_t));
+			cs->joint_cols[cs->njoint++] = i;
+		}
+		cs->joint_buf = xcalloc(cs->njoint + 1, sizeof(double));
+		cs->joint = (long)add(cs, CONF_FEATURES_COLUMN, CONF_VECTOR,
+		    COLUMN_JOINT, 0, NULL);
+		cs->v[cs->joint].dim = cs->njoint;
+	}
 	return cs;
+}
+
+size_t
+columns_joint(const struct columns *cs, const size_t **cols)
+{
+	*cols = cs->joint_cols;
+	return cs->joint >= 0 ? cs->njoint : 0;
 }
 
 void
@@ -168,6 +196,8 @@ columns_destroy(struct columns *cs)
 		free(c->labels);
 	}
 	free(cs->v);
+	free(cs->joint_cols);
+	free(cs->joint_buf);
 	free(cs->values);
 	free(cs->seen);
 	strmap_destroy(cs->by_name);
@@ -240,10 +270,17 @@ set_value(struct columns *cs, size_t col, struct column_value *out,
 	out->present = rv->present;
 	if (!rv->present)
 		return;
-	if (c->kind == CONF_NUMERIC)
+	if (c->kind == CONF_NUMERIC) {
 		out->num = rv->num;
-	else
+	} else if (c->kind == CONF_VECTOR) {
+		/* Another length than the reference's is no value of the
+		 * column. */
+		out->present = c->dim == 0 || rv->len == c->dim;
+		out->vec = rv->vec;
+		out->dim = rv->len;
+	} else {
 		out->cat = columns_category(cs, col, rv->str, rv->len);
+	}
 }
 
 /* Remember what a raw key stands for, while there is room. */
@@ -389,8 +426,21 @@ columns_extract(struct columns *cs, struct record_parser *rp,
 			set_value(cs, i, out, &r->confidence);
 			break;
 		case COLUMN_DISCOVERED:
+		case COLUMN_JOINT:
 			break;
 		}
+	}
+	if (cs->joint >= 0) {
+		struct column_value *out = &cs->values[cs->joint];
+		size_t j;
+
+		out->present = 1;
+		for (j = 0; j < cs->njoint && out->present; j++) {
+			out->present = cs->values[cs->joint_cols[j]].present;
+			cs->joint_buf[j] = cs->values[cs->joint_cols[j]].num;
+		}
+		out->vec = cs->joint_buf;
+		out->dim = cs->njoint;
 	}
 	if (record_parser_discover(rp) != NULL)
 		discover(cs, rp, r);

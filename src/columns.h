@@ -42,6 +42,7 @@ enum column_source {
 	COLUMN_CLASS,            /* the predicted class */
 	COLUMN_VALUE,            /* a regression model's prediction */
 	COLUMN_CONFIDENCE,
+	COLUMN_JOINT,            /* __features__: the numeric features */
 };
 
 struct column {
@@ -59,6 +60,8 @@ struct column {
 	char **labels;           /* id -> label */
 	size_t nlabels;
 	uint32_t other;          /* id of __other__, or UINT32_MAX */
+	/* vector: the dimension, set by the reference (0: not yet) */
+	size_t dim;
 };
 
 /* One record's value in a column. */
@@ -66,6 +69,8 @@ struct column_value {
 	int present;
 	double num;
 	uint32_t cat;
+	const double *vec;       /* dim numbers, valid until the next record */
+	size_t dim;
 };
 
 struct columns;
@@ -83,6 +88,10 @@ size_t columns_count(const struct columns *cs);
 struct column *columns_get(struct columns *cs, size_t i);
 /* Index of the column named `name`, or -1. */
 long columns_find(const struct columns *cs, const char *name, size_t len);
+
+/* The columns __features__ is made of (the numeric features listed in
+ * [features], in order), or 0 of them without [drift] multivariate. */
+size_t columns_joint(const struct columns *cs, const size_t **cols);
 
 /* Add a discovered column (when the configuration discovers, there is
  * room and the name is at most COLUMNS_MAX_NAME_BYTES); returns its

@@ -35,6 +35,7 @@ static const char *const start_at_choices[] = { "end", "beginning", NULL };
 static const char *const correction_choices[] = { "none", "bonferroni", "fdr", NULL };
 static const char *const unit_choices[] = { "s", "ms", "us", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const multivariate_choices[] = { "none", "mmd", NULL };
 static const char *const change_methods[] = { "page_hinkley", "cusum", NULL };
 static const char *const change_directions[] = { "both", "up", "down", NULL };
 
@@ -85,6 +86,7 @@ static const struct key keys[] = {
 	KEY("features", "discover", KT_PATH, F(discover), ""),
 	KEY("features", "max_features", KT_UINT, F(max_features), "256", .min = 1, .max = 10000),
 	KEY("features", "max_categories", KT_UINT, F(max_categories), "64", .min = 1, .max = 10000),
+	KEY("features", "max_vector_dim", KT_UINT, F(max_vector_dim), "1024", .min = 1, .max = CONF_MAX_VECTOR_DIM),
 
 	KEY("reference", "file", KT_STRING, F(reference_file), ""),
 	KEY("reference", "capture", KT_UINT, F(capture), "0", .max = 10000000),
@@ -107,6 +109,9 @@ static const struct key keys[] = {
 	KEY("drift", "correction", KT_ENUM, F(correction), "none", .choices = correction_choices),
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
 	KEY("drift", "export_bins", KT_ENUM, F(export_bins), "no", .choices = yes_no),
+	KEY("drift", "multivariate", KT_ENUM, F(multivariate), "none", .choices = multivariate_choices),
+	KEY("drift", "mmd_samples", KT_UINT, F(mmd_samples), "500", .min = 10, .max = 5000),
+	KEY("drift", "mmd_permutations", KT_UINT, F(mmd_permutations), "100", .min = 1, .max = 10000),
 
 	KEY("change", "columns", KT_STRING, F(change_columns), ""),
 	KEY("change", "method", KT_ENUM, F(change_method), "page_hinkley", .choices = change_methods),
@@ -128,8 +133,8 @@ static const struct key keys[] = {
 /* Keys of a [feature PATH] section, relative to its struct conf_drift.
  * Without defaults: what a section does not set comes from [drift]. */
 static const struct key override_keys[] = {
-	KEY("feature", "tests", KT_TESTS, D(tests), NULL, .mask = CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS),
-	KEY("feature", "decide", KT_DECIDE, D(decide), NULL, .mask = CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS),
+	KEY("feature", "tests", KT_TESTS, D(tests), NULL, .mask = CONF_ALL_TESTS),
+	KEY("feature", "decide", KT_DECIDE, D(decide), NULL, .mask = CONF_ALL_TESTS),
 	KEY("feature", "p_value", KT_DOUBLE, D(p_value), NULL, .max = 1, .excl = EXCL_MIN | EXCL_MAX),
 	KEY("feature", "psi_threshold", KT_DOUBLE, D(psi_threshold), NULL, .max = HUGE_VAL, .excl = EXCL_MIN),
 	KEY("feature", "js_threshold", KT_DOUBLE, D(js_threshold), NULL, .max = 1, .excl = EXCL_MIN),
@@ -201,7 +206,7 @@ path_is(const struct path *p, const char *text)
 	return same;
 }
 
-/* A [features] line: PATH = numeric | categorical. */
+/* A [features] line: PATH = numeric | categorical | vector. */
 static int
 parse_feature(struct conf *c, const char *name, const char *value, int line,
     char *err, size_t errsize)
@@ -216,9 +221,11 @@ parse_feature(struct conf *c, const char *name, const char *value, int line,
 		kind = CONF_NUMERIC;
 	} else if (strcmp(value, "categorical") == 0) {
 		kind = CONF_CATEGORICAL;
+	} else if (strcmp(value, "vector") == 0) {
+		kind = CONF_VECTOR;
 	} else {
-		snprintf(err, errsize, "%s: expected numeric or categorical, "
-		    "got \"%s\"", name, value);
+		snprintf(err, errsize, "%s: expected numeric, categorical or "
+		    "vector, got \"%s\"", name, value);
 		return -EINVAL;
 	}
 	if (path_parse(name, strlen(name), &p, &perr) != 0) {
@@ -650,6 +657,8 @@ override_kind(const struct conf *c, const char *path)
 
 	if (strcmp(path, "confidence") == 0)
 		return CONF_NUMERIC;
+	if (strcmp(path, CONF_FEATURES_COLUMN) == 0)
+		return c->multivariate ? CONF_VECTOR : -1;
 	if (strcmp(path, "prediction") == 0)
 		return c->class_path[0] != '\0' ? CONF_CATEGORICAL : CONF_NUMERIC;
 	if (path_parse(path, strlen(path), &p, &perr) != 0)
@@ -726,7 +735,7 @@ check_change(struct loader *l, struct conf *c)
 				    "there), confidence, value or latency", n);
 			else if (c->features[f].kind != CONF_NUMERIC)
 				loader_error(l, line, "[change] columns: %s is "
-				    "categorical; change detection needs numbers",
+				    "not numeric; change detection needs numbers",
 				    n);
 		}
 	}
@@ -788,8 +797,10 @@ check_whole(struct loader *l)
 		int kind = override_kind(c, o->path);
 		unsigned allowed = kind == CONF_NUMERIC ? CONF_NUMERIC_TESTS :
 		    kind == CONF_CATEGORICAL ? CONF_CATEGORICAL_TESTS :
+		    kind == CONF_VECTOR ? CONF_VECTOR_TESTS :
 		    CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS;
-		const char *what = kind == CONF_NUMERIC ? "numeric" : "categorical";
+		const char *what = kind == CONF_NUMERIC ? "numeric" :
+		    kind == CONF_VECTOR ? "vector" : "categorical";
 
 		if (kind < 0 && c->discover[0] == '\0') {
 			loader_error(l, o->line, "[feature %s]: no such feature "
@@ -800,7 +811,7 @@ check_whole(struct loader *l)
 		if (kind >= 0 && (o->d.tests & ~allowed) != 0)
 			loader_error(l, o->line, "[feature %s]: tests for a %s "
 			    "column are among ks psi js wasserstein kl / chi2 psi "
-			    "js kl", o->path, what);
+			    "js kl / mmd", o->path, what);
 		if (kind >= 0 && o->d.decide >= 0 &&
 		    !(allowed & (1u << o->d.decide)))
 			loader_error(l, o->line, "[feature %s]: %s cannot decide "
@@ -819,6 +830,16 @@ check_whole(struct loader *l)
 		    "set either file or capture in [reference], not both");
 	check_change(l, l->conf);
 	check_labels(l, l->conf);
+	if (c->multivariate) {
+		size_t num = 0;
+
+		for (i = 0; i < c->nfeatures; i++)
+			num += c->features[i].kind == CONF_NUMERIC;
+		if (num < 2)
+			loader_error(l, l->set_at[key_index("drift",
+			    "multivariate")], "multivariate = mmd needs at "
+			    "least two numeric columns listed in [features]");
+	}
 	int mf = l->set_at[key_index("input", "match_field")];
 	int mv = l->set_at[key_index("input", "match_value")];
 
@@ -911,7 +932,8 @@ conf_dump(const struct conf *c, FILE *fp)
 			for (j = 0; j < c->nfeatures; j++)
 				fprintf(fp, "%s = %s\n", c->features[j].path,
 				    c->features[j].kind == CONF_NUMERIC ?
-				    "numeric" : "categorical");
+				    "numeric" : c->features[j].kind ==
+				    CONF_VECTOR ? "vector" : "categorical");
 		}
 	}
 	for (i = 0; i < c->noverrides; i++) {
@@ -922,16 +944,18 @@ conf_dump(const struct conf *c, FILE *fp)
 }
 
 void
-conf_column_drift(const struct conf *c, const char *path, int categorical,
-    struct conf_drift *out)
+conf_column_drift(const struct conf *c, const char *path,
+    enum conf_column_kind kind, struct conf_drift *out)
 {
 	struct path p;
 	const char *perr;
 	size_t i;
 
 	*out = c->drift;
-	out->tests = categorical ? c->categorical_tests : c->numeric_tests;
-	out->decide = categorical ? c->decide_categorical : c->decide_numeric;
+	out->tests = kind == CONF_CATEGORICAL ? c->categorical_tests :
+	    kind == CONF_VECTOR ? CONF_VECTOR_TESTS : c->numeric_tests;
+	out->decide = kind == CONF_CATEGORICAL ? c->decide_categorical :
+	    kind == CONF_VECTOR ? CONF_TEST_MMD : c->decide_numeric;
 	if (c->noverrides == 0 || path_parse(path, strlen(path), &p, &perr) != 0)
 		return;
 	for (i = 0; i < c->noverrides; i++) {

@@ -52,6 +52,7 @@ struct conf_strings {
 enum conf_column_kind {
 	CONF_NUMERIC,
 	CONF_CATEGORICAL,
+	CONF_VECTOR,           /* an array of numbers: an embedding */
 };
 
 /* A monitored input column from [features]. */
@@ -76,6 +77,7 @@ enum conf_test {
 	CONF_TEST_WASSERSTEIN,
 	CONF_TEST_CHI2,
 	CONF_TEST_KL,
+	CONF_TEST_MMD,
 	CONF_TEST_COUNT
 };
 #define CONF_NUMERIC_TESTS ((1u << CONF_TEST_KS) | (1u << CONF_TEST_PSI) | \
@@ -83,6 +85,12 @@ enum conf_test {
 	(1u << CONF_TEST_KL))
 #define CONF_CATEGORICAL_TESTS ((1u << CONF_TEST_CHI2) | \
 	(1u << CONF_TEST_PSI) | (1u << CONF_TEST_JS) | (1u << CONF_TEST_KL))
+#define CONF_VECTOR_TESTS (1u << CONF_TEST_MMD)
+#define CONF_ALL_TESTS (CONF_NUMERIC_TESTS | CONF_CATEGORICAL_TESTS | \
+	CONF_VECTOR_TESTS)
+/* The joint vector of the numeric features ([drift] multivariate). */
+#define CONF_FEATURES_COLUMN "__features__"
+#define CONF_MAX_VECTOR_DIM 8192
 /* decide = auto */
 #define CONF_DECIDE_AUTO (-1)
 /* The auto rule switches from ks / chi2 to wasserstein / js above this
@@ -169,6 +177,7 @@ struct conf {
 	char *discover;        /* path of an object, or "" */
 	uint64_t max_features;
 	uint64_t max_categories;
+	uint64_t max_vector_dim;
 
 	/* [reference] */
 	char *reference_file;  /* "" for none */
@@ -189,6 +198,9 @@ struct conf {
 	enum conf_correction correction;
 	double dataset_share;
 	int export_bins;               /* per-bin series for fleets */
+	int multivariate;              /* 1: mmd over the numeric features */
+	uint64_t mmd_samples;
+	uint64_t mmd_permutations;
 
 	/* [change] */
 	char *change_columns;          /* as written: comma-separated */
@@ -210,11 +222,11 @@ struct conf {
 
 /*
  * The settings in force for a column: [drift] defaults with the
- * column's [feature PATH] section, if any, on top.  `categorical` picks
- * the default test set and decision.
+ * column's [feature PATH] section, if any, on top.  `kind` picks the
+ * default test set and decision.
  */
 void conf_column_drift(const struct conf *c, const char *path,
-    int categorical, struct conf_drift *out);
+    enum conf_column_kind kind, struct conf_drift *out);
 
 /*
  * Read and validate `path`.  On success returns 0 and stores a new struct in

@@ -24,6 +24,7 @@ static const char *const test_names[CONF_TEST_COUNT] = {
 	[CONF_TEST_WASSERSTEIN] = "wasserstein",
 	[CONF_TEST_CHI2] = "chi2",
 	[CONF_TEST_KL] = "kl",
+	[CONF_TEST_MMD] = "mmd",
 };
 
 const char *

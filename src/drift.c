@@ -11,7 +11,9 @@
 #include <uv.h>
 
 #include "drift.h"
+#include "mmd.h"
 #include "results.h"
+#include "strmap.h"
 #include "stats.h"
 #include "util.h"
 
@@ -194,6 +196,15 @@ struct drift {
 	double gap_d;                 /* KS from the gaps */
 	double wasserstein;           /* computed along with KS, else NaN */
 	size_t drifted_now, tested_now;
+	/* mmd: the test under way, the window's vectors, and per column the
+	 * bandwidth found for the reference in force (NaN: not yet) */
+	struct mmd *mmd;
+	double *vecs;
+	size_t nvecs;
+	double *sigma2;
+	size_t nsigma2;
+	size_t mmd_samples;
+	unsigned mmd_perms;
 };
 
 static void bins_flush(void *arg);
@@ -216,6 +227,8 @@ drift_create(const struct conf *c, struct metrics_registry *reg)
 	d->alpha = c->drift.p_value;
 	d->hist_cap = (size_t)c->report_history;
 	d->export_bins = c->export_bins;
+	d->mmd_samples = (size_t)c->mmd_samples;
+	d->mmd_perms = (unsigned)c->mmd_permutations;
 	d->reg = reg;
 	if (d->export_bins)
 		metrics_on_collect(reg, bins_flush, d);
@@ -317,7 +330,7 @@ bins_make(struct drift *d, size_t col)
 	char label[24];
 	size_t k;
 
-	if (rc == NULL)
+	if (rc == NULL || c->kind == CONF_VECTOR)
 		return;
 	d->cols[col].bins.ready = 1;
 	if (c->kind == CONF_NUMERIC) {
@@ -504,6 +517,9 @@ drift_destroy(struct drift *d)
 	}
 	free(d->cols);
 	free(d->res);
+	mmd_destroy(d->mmd);
+	free(d->vecs);
+	free(d->sigma2);
 	free(d->sorted);
 	free(d->values);
 	free(d->terms);
@@ -536,6 +552,9 @@ drift_set_reference(struct drift *d, const struct reference *r)
 		metrics_series_remove(d->info);
 	d->info = metrics_series_get(d->fam[F_REF_INFO], lv);
 	metrics_set(d->info, 1);
+	/* The bandwidths belong to the reference. */
+	for (i = 0; i < d->nsigma2; i++)
+		d->sigma2[i] = NAN;
 	if (!d->export_bins)
 		return;
 	d->ref = r;
@@ -583,9 +602,12 @@ nominal_threshold(const struct conf_drift *cd, int test)
 		return cd->wasserstein_threshold;
 	case CONF_TEST_KL:
 		return cd->kl_threshold;
+	case CONF_TEST_MMD:
+		return cd->p_value;
 	}
 	return NAN;
 }
+
 
 /*
  * A numeric column is evaluated in phases, each a fraction of a
@@ -839,6 +861,48 @@ eval_categorical(struct drift *d, size_t col, const struct reference_column *rc,
 
 /* Evaluate `phase` of column `col`; returns the next phase, or
  * PHASE_DONE when the column is complete. */
+/*
+ * A vector column (and __features__) is tested by MMD, in the steps of
+ * mmd.c: the newest mmd_samples vectors of the window against the first
+ * mmd_samples of the reference.  The permutations are seeded by the
+ * column's name, so the same data give the same p-value.
+ */
+enum { PHASE_MMD = 100 };
+
+static int
+eval_vector(struct drift *d, size_t col, const struct reference_column *rc,
+    struct result *res, int phase)
+{
+	const struct column *c = columns_get(d->cs, col);
+	size_t m, n;
+
+	if (phase == PHASE_MMD) {
+		if (!mmd_step(d->mmd))
+			return PHASE_MMD;
+		res->score[CONF_TEST_MMD] = mmd_statistic(d->mmd);
+		res->pvalue[CONF_TEST_MMD] = mmd_pvalue(d->mmd);
+		d->sigma2[col] = mmd_sigma2(d->mmd);
+		return PHASE_DONE;
+	}
+	if (d->nsigma2 <= col) {
+		size_t k;
+
+		d->sigma2 = xreallocarray(d->sigma2, col + 1, sizeof(double));
+		for (k = d->nsigma2; k <= col; k++)
+			d->sigma2[k] = NAN;
+		d->nsigma2 = col + 1;
+	}
+	d->vecs = grow(d->vecs, &d->nvecs, d->mmd_samples * rc->dim + 1,
+	    sizeof(double));
+	n = window_vectors(d->w, col, d->mmd_samples, d->vecs);
+	m = rc->nvecs < d->mmd_samples ? rc->nvecs : d->mmd_samples;
+	if (d->mmd == NULL)
+		d->mmd = mmd_create();
+	mmd_begin(d->mmd, rc->vecs, m, d->vecs, n, rc->dim, d->sigma2[col],
+	    d->mmd_perms, strmap_hash(c->name, strlen(c->name)));
+	return PHASE_MMD;
+}
+
 static int
 eval_column(struct drift *d, size_t col, int phase)
 {
@@ -867,7 +931,8 @@ eval_column(struct drift *d, size_t col, int phase)
 				stats_mean_std(d->values, n, &res->mean,
 				    &res->std);
 			}
-			if (d->export_bins && rc != NULL)
+			if (d->export_bins && rc != NULL &&
+			    c->kind != CONF_VECTOR)
 				bins_take(d, col, rc, res, d->values, n);
 		}
 		res->has_ref = rc != NULL;
@@ -885,7 +950,11 @@ eval_column(struct drift *d, size_t col, int phase)
 			eval_categorical(d, col, rc, res);
 			return PHASE_DONE;
 		}
+		if (c->kind == CONF_VECTOR)
+			return eval_vector(d, col, rc, res, phase);
 	}
+	if (c->kind == CONF_VECTOR)
+		return eval_vector(d, col, rc, res, phase);
 	return eval_numeric(d, col, rc, res, phase);
 }
 
@@ -894,7 +963,7 @@ eval_column(struct drift *d, size_t col, int phase)
 static int
 is_pvalue_test(int t)
 {
-	return t == CONF_TEST_KS || t == CONF_TEST_CHI2;
+	return t == CONF_TEST_KS || t == CONF_TEST_CHI2 || t == CONF_TEST_MMD;
 }
 
 static void

@@ -32,6 +32,7 @@ struct ingest {
 	struct drift *drift;
 	struct change *change;   /* [change] detectors, or NULL */
 	struct labels *labels;   /* the join of labels, or NULL */
+	double *joint_scale;     /* __features__: mean, deviation pairs */
 	struct record rec;
 	size_t ncols;            /* columns the window and reference know */
 	int capturing;
@@ -72,10 +73,13 @@ sync_columns(struct ingest *g)
 		const struct reference_column *rc;
 
 		window_add_column(g->window, c->kind == CONF_NUMERIC ?
-		    WINDOW_NUMERIC : WINDOW_CATEGORICAL);
+		    WINDOW_NUMERIC : c->kind == CONF_VECTOR ? WINDOW_VECTOR :
+		    WINDOW_CATEGORICAL);
 		rc = g->capturing ? NULL : reference_column(g->reference, i);
 		if (rc != NULL && c->kind == CONF_NUMERIC)
 			window_set_reference(g->window, i, rc->sorted, rc->n);
+		if (rc != NULL && c->kind == CONF_VECTOR)
+			window_set_dim(g->window, i, rc->dim);
 		if (c->source == COLUMN_DISCOVERED)
 			log_info("discovered column %s (%s)", c->name,
 			    c->kind == CONF_NUMERIC ? "numeric" : "categorical");
@@ -83,6 +87,29 @@ sync_columns(struct ingest *g)
 	g->ncols = n;
 	if (g->drift != NULL)
 		drift_add_columns(g->drift, g->columns);
+}
+
+/* __features__'s standardisation: each numeric feature's reference mean
+ * and standard deviation (1 where that is 0), as pairs. */
+static void
+joint_scale(struct ingest *g)
+{
+	const size_t *joint;
+	size_t nj = columns_joint(g->columns, &joint), j;
+
+	free(g->joint_scale);
+	g->joint_scale = NULL;
+	if (nj == 0)
+		return;
+	g->joint_scale = xcalloc(2 * nj, sizeof(double));
+	for (j = 0; j < nj; j++) {
+		const struct reference_column *rc =
+		    reference_column(g->reference, joint[j]);
+
+		g->joint_scale[2 * j] = rc != NULL ? rc->mean : 0;
+		g->joint_scale[2 * j + 1] = rc != NULL && rc->std > 0 ?
+		    rc->std : 1;
+	}
 }
 
 /* The reference is complete: precompute it and code the windows. */
@@ -103,7 +130,10 @@ reference_ready(struct ingest *g)
 		}
 		if (c->kind == CONF_NUMERIC && i < window_columns(g->window))
 			window_set_reference(g->window, i, rc->sorted, rc->n);
+		if (c->kind == CONF_VECTOR && i < window_columns(g->window))
+			window_set_dim(g->window, i, rc->dim);
 	}
+	joint_scale(g);
 	g->reference_in_force = 1;
 	if (g->drift != NULL)
 		drift_set_reference(g->drift, g->reference);
@@ -208,6 +238,7 @@ ingest_load(const struct conf *c, struct buf *err)
 	g->window = window_create((size_t)c->window_size,
 	    (double)c->window_duration_ms / 1000.0);
 	g->reference = reference_create();
+	reference_set_vector_samples(g->reference, (size_t)c->mmd_samples);
 	g->event_time = c->timestamp_path[0] != '\0';
 	g->newest_event = -INFINITY;
 
@@ -292,6 +323,7 @@ ingest_destroy(struct ingest *g)
 	model_destroy(g->model);
 	buf_free(&g->capture_unsaved);
 	reference_destroy(g->reference);
+	free(g->joint_scale);
 	window_destroy(g->window);
 	columns_destroy(g->columns);
 	record_parser_destroy(g->parser);
@@ -433,10 +465,19 @@ ingest_line(void *arg, const char *line, size_t len)
 		for (i = 0; i < n; i++) {
 			if (!v[i].present)
 				continue;
-			if (columns_get(g->columns, i)->kind == CONF_NUMERIC)
+			switch (columns_get(g->columns, i)->kind) {
+			case CONF_NUMERIC:
 				window_set_num(g->window, i, v[i].num);
-			else
+				break;
+			case CONF_CATEGORICAL:
 				window_set_cat(g->window, i, v[i].cat);
+				break;
+			case CONF_VECTOR:
+				window_set_vec(g->window, i, v[i].vec, v[i].dim,
+				    columns_get(g->columns, i)->source ==
+				    COLUMN_JOINT ? g->joint_scale : NULL);
+				break;
+			}
 		}
 	}
 	/* Last, so that what the join looks up (labels_prefetch()) has
@@ -486,10 +527,14 @@ ingest_step(struct ingest *g, double budget)
 size_t
 ingest_checkpoint_bytes(const struct ingest *g)
 {
-	size_t cols = window_columns(g->window);
+	size_t cols = window_columns(g->window), i, dims = 0;
 
-	/* The windows, then the report's history (drift_save()). */
-	return ((size_t)g->conf->window_size + 1) * 8 * (cols + 1) +
+	/* The windows (a vector's floats besides), then the report's
+	 * history (drift_save()). */
+	for (i = 0; i < cols; i++)
+		dims += window_dim(g->window, i);
+	return ((size_t)g->conf->window_size + 1) *
+	    (8 * (cols + 1) + 4 * dims) +
 	    64 * cols + 65536 +
 	    cols * ((size_t)g->conf->report_history * 8 + 64) +
 	    labels_checkpoint_bytes(g->labels);
@@ -634,6 +679,15 @@ save_windows(struct ingest *g, struct state_writer *w)
 			state_le_array(p, n, sizeof(double));
 			continue;
 		}
+		if (col->kind == CONF_VECTOR) {
+			size_t dim = window_dim(g->window, c);
+
+			state_put_u32(w, (uint32_t)dim);
+			p = state_put_raw(w, n * dim * sizeof(float));
+			window_vec_slots(g->window, c, p);
+			state_le_array(p, n * dim, sizeof(float));
+			continue;
+		}
 		state_put_u32(w, (uint32_t)col->nlabels);
 		for (k = 0; k < col->nlabels; k++)
 			state_put_bytes(w, col->labels[k], strlen(col->labels[k]));
@@ -650,7 +704,32 @@ struct restore_col {
 	const unsigned char *values;   /* start of the per-record values */
 	uint32_t *map;           /* categorical: saved id -> new id */
 	uint32_t nlabels;
+	uint32_t dim;            /* vector */
 };
+
+/* Record i's vector of a saved column, if the column keeps vectors of
+ * that dimension now (they are standardised already: no scale). */
+static void
+restore_vector(struct ingest *g, const struct restore_col *rc, uint64_t i)
+{
+	const unsigned char *p = rc->values + (size_t)i * rc->dim * 4;
+	double *v;
+	uint32_t k;
+
+	if (rc->dim == 0 || window_dim(g->window, (size_t)rc->col) != rc->dim)
+		return;
+	v = xcalloc(rc->dim, sizeof(double));
+	for (k = 0; k < rc->dim; k++) {
+		uint32_t bits = (uint32_t)state_le(p + 4 * k, 4);
+		float f;
+
+		memcpy(&f, &bits, sizeof(f));
+		v[k] = f;
+	}
+	if (!isnan(v[0]))
+		window_set_vec(g->window, (size_t)rc->col, v, rc->dim, NULL);
+	free(v);
+}
 
 static long
 restore_windows(struct ingest *g, const struct buf *file)
@@ -679,12 +758,12 @@ restore_windows(struct ingest *g, const struct buf *file)
 		uint32_t kind = state_get_u32(&r);
 		long col;
 
-		if (name == NULL || kind > CONF_CATEGORICAL) {
+		if (name == NULL || kind > CONF_VECTOR) {
 			r.bad = 1;
 			break;
 		}
 		col = columns_find(g->columns, name, len);
-		if (col < 0) {
+		if (col < 0 && kind != CONF_VECTOR) {
 			char *tmp = xstrndup(name, len);
 
 			col = columns_add_discovered(g->columns, tmp,
@@ -698,6 +777,16 @@ restore_windows(struct ingest *g, const struct buf *file)
 		rc[c].kind = (enum conf_column_kind)kind;
 		if (kind == CONF_NUMERIC) {
 			rc[c].values = state_get_bytes(&r, (size_t)n * 8);
+			continue;
+		}
+		if (kind == CONF_VECTOR) {
+			rc[c].dim = state_get_u32(&r);
+			if (rc[c].dim > CONF_MAX_VECTOR_DIM) {
+				r.bad = 1;
+				break;
+			}
+			rc[c].values = state_get_bytes(&r,
+			    (size_t)n * rc[c].dim * 4);
 			continue;
 		}
 		rc[c].nlabels = state_get_u32(&r);
@@ -734,6 +823,8 @@ restore_windows(struct ingest *g, const struct buf *file)
 				/* As from a log: only finite values. */
 				if (isfinite(v))
 					window_set_num(g->window, (size_t)rc[c].col, v);
+			} else if (rc[c].kind == CONF_VECTOR) {
+				restore_vector(g, &rc[c], i);
 			} else {
 				uint32_t id = (uint32_t)state_le(rc[c].values + 4 * i, 4);
 

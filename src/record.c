@@ -39,6 +39,8 @@ struct record_parser {
 	struct path discover;
 	int has_discover;
 	struct buf scratch2;            /* one discovered label at a time */
+	struct buf vecs;                /* the vectors of one record */
+	size_t max_dim;                 /* [features] max_vector_dim */
 };
 
 static const char *const field_names[RECORD_NFIELDS] = {
@@ -82,6 +84,7 @@ parser_new(const struct conf *c)
 	p->slot_latency = p->slot_timestamp = p->slot_match = -1;
 	p->slot_id = p->slot_label = p->slot_discover = -1;
 	p->label_is_class = c->class_path[0] != '\0';
+	p->max_dim = (size_t)c->max_vector_dim;
 	p->match_value = xstrdup("");
 	return p;
 }
@@ -192,6 +195,7 @@ record_parser_destroy(struct record_parser *p)
 	free(p->match_value);
 	buf_free(&p->scratch);
 	buf_free(&p->scratch2);
+	buf_free(&p->vecs);
 	if (p->has_discover)
 		path_free(&p->discover);
 	json_query_destroy(p->query);
@@ -342,6 +346,34 @@ get_label(struct record_parser *p, const struct json_value *v,
 	default:
 		return -EINVAL;
 	}
+}
+
+/* An array of at most max_dim finite numbers into p->vecs; its offset
+ * there (in doubles) in out->scratch_off and its length in out->len. */
+static int
+get_vector(struct record_parser *p, const struct json_value *v,
+    struct record_value *out)
+{
+	struct json_iter it;
+	struct json_value key, el;
+	size_t start = p->vecs.len, n = 0;
+	double d;
+
+	if (v->type != JSON_ARRAY)
+		return -EINVAL;
+	json_iter_init(&it, v);
+	while (json_iter_next(&it, &key, &el)) {
+		if (++n > p->max_dim || get_finite(&el, &d) != 0) {
+			p->vecs.len = start;
+			return -EINVAL;
+		}
+		buf_append(&p->vecs, &d, sizeof(d));
+	}
+	if (n == 0)
+		return -EINVAL;
+	out->scratch_off = start / sizeof(double);
+	out->len = n;
+	return 0;
 }
 
 static int
@@ -561,6 +593,7 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		if (r->discover.type != JSON_OBJECT)
 			r->nmembers = 0;
 	}
+	buf_reset(&p->vecs);
 	for (i = 0; i < p->nfeatures; i++) {
 		const struct feature *f = &p->features[i];
 		struct record_value *v = &p->values[i];
@@ -568,6 +601,8 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		memset(v, 0, sizeof(*v));
 		if (f->kind == CONF_NUMERIC)
 			v->present = get_finite(&s[f->slot], &v->num) == 0;
+		else if (f->kind == CONF_VECTOR)
+			v->present = get_vector(p, &s[f->slot], v) == 0;
 		else
 			v->present = get_label(p, &s[f->slot], v) == 0;
 	}
@@ -586,8 +621,14 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 		r->id.str = p->scratch.data + r->id.scratch_off;
 	if (r->label.in_scratch)
 		r->label.str = p->scratch.data + r->label.scratch_off;
-	for (i = 0; i < p->nfeatures; i++)
-		if (p->values[i].in_scratch)
-			p->values[i].str = p->scratch.data + p->values[i].scratch_off;
+	for (i = 0; i < p->nfeatures; i++) {
+		struct record_value *v = &p->values[i];
+
+		if (v->in_scratch)
+			v->str = p->scratch.data + v->scratch_off;
+		else if (v->present && p->features[i].kind == CONF_VECTOR)
+			v->vec = (const double *)(const void *)p->vecs.data +
+			    v->scratch_off;
+	}
 	return RECORD_OK;
 }

@@ -20,7 +20,8 @@
 #include "json.h"
 
 /* Longest class or category label taken from a log; longer ones count as
- * invalid values.  Bounds memory per label and keeps labels readable. */
+ * invalid values.  Bounds memory per label and keeps labels readable.  A
+ * vector longer than [features] max_vector_dim is invalid too. */
 #define RECORD_MAX_LABEL_BYTES 256
 
 enum record_result {
@@ -42,7 +43,8 @@ struct record_value {
 	int present;         /* 0: absent or invalid */
 	double num;          /* numeric columns */
 	const char *str;     /* categorical columns, class: not NUL-terminated */
-	size_t len;
+	size_t len;          /* of str; of vec for a vector column */
+	const double *vec;   /* vector columns: len numbers */
 	size_t scratch_off;  /* internal: where a decoded label lives */
 	int in_scratch;
 };

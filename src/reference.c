@@ -23,10 +23,14 @@
  * lake. */
 #define REFERENCE_MAX_BYTES (1024u * 1024 * 1024)
 
-/* Values of one column in input order, before finalising. */
+/* Values of one column in input order, before finalising.  A vector
+ * column keeps its first `vector_samples` vectors only (what MMD uses),
+ * and counts the others. */
 struct raw {
 	double *num;
 	uint32_t *cat;
+	float *vec;
+	size_t nvec, dim;
 	size_t n, cap;
 	int finalised;
 	struct reference_column fin;
@@ -43,6 +47,7 @@ struct reference {
 	struct raw *cols;
 	size_t ncols;
 	size_t records;
+	size_t vector_samples;
 	char *source;
 	char sha256[2 * SHA256_DIGEST_SIZE + 1];
 	struct pending *pending;
@@ -55,7 +60,14 @@ reference_create(void)
 	struct reference *r = xcalloc(1, sizeof(*r));
 
 	r->source = xstrdup("none");
+	r->vector_samples = 500;
 	return r;
+}
+
+void
+reference_set_vector_samples(struct reference *r, size_t n)
+{
+	r->vector_samples = n;
 }
 
 static void
@@ -65,6 +77,7 @@ fin_free(struct reference_column *f)
 	free(f->edges);
 	free(f->props);
 	free(f->counts);
+	free(f->vecs);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -78,6 +91,7 @@ reference_destroy(struct reference *r)
 	for (i = 0; i < r->ncols; i++) {
 		free(r->cols[i].num);
 		free(r->cols[i].cat);
+		free(r->cols[i].vec);
 		fin_free(&r->cols[i].fin);
 	}
 	for (i = 0; i < r->npending; i++) {
@@ -114,6 +128,31 @@ raw_push_num(struct raw *c, double v)
 	c->finalised = 0;
 }
 
+/* A vector; one of another length than the first is no value. */
+static void
+raw_push_vec(struct reference *r, struct raw *c, const double *v, size_t dim)
+{
+	size_t i;
+
+	if (c->dim == 0)
+		c->dim = dim;
+	if (dim != c->dim)
+		return;
+	for (i = 0; i < dim; i++)
+		if (!isfinite((float)v[i]))
+			return;
+	c->n++;
+	c->finalised = 0;
+	if (c->nvec >= r->vector_samples)
+		return;
+	if (c->vec == NULL)
+		c->vec = xreallocarray(NULL, r->vector_samples,
+		    dim * sizeof(float));
+	for (i = 0; i < dim; i++)
+		c->vec[c->nvec * dim + i] = (float)v[i];
+	c->nvec++;
+}
+
 static void
 raw_push_cat(struct raw *c, uint32_t id)
 {
@@ -132,10 +171,14 @@ reference_add(struct reference *r, struct columns *cs,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		enum conf_column_kind kind = columns_get(cs, i)->kind;
+
 		if (!v[i].present)
 			continue;
-		if (columns_get(cs, i)->kind == CONF_CATEGORICAL)
+		if (kind == CONF_CATEGORICAL)
 			raw_push_cat(raw_col(r, i), v[i].cat);
+		else if (kind == CONF_VECTOR)
+			raw_push_vec(r, raw_col(r, i), v[i].vec, v[i].dim);
 		else
 			raw_push_num(raw_col(r, i), v[i].num);
 	}
@@ -181,8 +224,41 @@ reference_sha256(const struct reference *r)
 	return r->sha256;
 }
 
+/*
+ * A vector column's sample; __features__'s standardised by the numeric
+ * columns' means and standard deviations (a feature whose deviation is 0
+ * is only centred).
+ */
 static void
-finalize_column(struct raw *c, const struct column *col)
+finalize_vectors(struct reference *r, struct raw *c, struct column *col,
+    struct columns *cs)
+{
+	struct reference_column *f = &c->fin;
+	const size_t *joint;
+	size_t nj = columns_joint(cs, &joint), i, j;
+
+	f->dim = c->dim;
+	f->nvecs = c->nvec;
+	f->vecs = xreallocarray(NULL, c->nvec + 1, c->dim * sizeof(float));
+	memcpy(f->vecs, c->vec, c->nvec * c->dim * sizeof(float));
+	col->dim = c->dim;
+	if (col->source != COLUMN_JOINT || nj != c->dim)
+		return;
+	for (j = 0; j < nj; j++) {
+		const struct reference_column *nc =
+		    reference_column(r, joint[j]);
+		double mean = nc != NULL ? nc->mean : 0;
+		double sd = nc != NULL && nc->std > 0 ? nc->std : 1;
+
+		for (i = 0; i < c->nvec; i++)
+			f->vecs[i * nj + j] = (float)((c->vec[i * nj + j] -
+			    mean) / sd);
+	}
+}
+
+static void
+finalize_column(struct reference *r, struct raw *c, struct column *col,
+    struct columns *cs)
 {
 	struct reference_column *f = &c->fin;
 	size_t i;
@@ -192,10 +268,14 @@ finalize_column(struct raw *c, const struct column *col)
 	f->n = c->n;
 	if (c->n == 0)
 		return;
+	if (col->kind == CONF_VECTOR) {
+		/* The raw sample stays: __features__ is standardised again
+		 * if the numeric columns are finalised again. */
+		finalize_vectors(r, c, col, cs);
+		return;
+	}
 	if (col->kind == CONF_NUMERIC) {
-		double mean;
-
-		stats_mean_std(c->num, c->n, &mean, &f->std);
+		stats_mean_std(c->num, c->n, &f->mean, &f->std);
 		/* One more for the +inf sentinel the merges stop at. */
 		f->sorted = xreallocarray(NULL, c->n + 1, sizeof(double));
 		memcpy(f->sorted, c->num, c->n * sizeof(double));
@@ -289,10 +369,65 @@ struct csv_state {
 	size_t field;
 	long *map;               /* CSV column -> driftd column, or -1 */
 	long *pend;              /* CSV column -> pending index, or -1 */
+	long *coord;             /* vector columns: PATH[i] -> i, else -1 */
 	size_t nfields;
 	char **headers;
 	int bad;
+	/* One row's vectors and, for __features__, its numbers, by driftd
+	 * column (those known when the file is read) */
+	size_t ncols;
+	double **rowvec;
+	size_t *rowdim;          /* numbers set (a whole cell: its length) */
+	size_t *rowmax;          /* PATH[i] columns: the highest i + 1 */
+	double *rownum;
+	unsigned char *rowhas;
 };
+
+/* A cell holding a JSON array of numbers, "[1.5, -2, 3e-1]", into the
+ * row's vector of column col; 0 or -EINVAL. */
+static int
+csv_vector(struct csv_state *st, size_t col, const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	size_t n = 0, max = (size_t)CONF_MAX_VECTOR_DIM;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p++ != '[')
+		return -EINVAL;
+	for (;;) {
+		const char *q;
+		double v;
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (n == 0 && p < end && *p == ']')
+			return -EINVAL;
+		for (q = p; q < end && *q != ',' && *q != ']' && *q != ' '; q++)
+			;
+		if (n >= max || csv_number(p, (size_t)(q - p), &v) != 0)
+			return -EINVAL;
+		st->rowvec[col] = xreallocarray(st->rowvec[col], n + 1,
+		    sizeof(double));
+		st->rowvec[col][n++] = v;
+		p = q;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == ']')
+			break;
+		return -EINVAL;
+	}
+	for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	if (p != end)
+		return -EINVAL;
+	st->rowdim[col] = n;
+	return 0;
+}
 
 static void
 add_cell(struct csv_state *st, size_t field, const char *s, size_t len)
@@ -303,11 +438,30 @@ add_cell(struct csv_state *st, size_t field, const char *s, size_t len)
 
 	if (col >= 0) {
 		struct column *c = columns_get(st->cs, (size_t)col);
+		long coord = st->coord != NULL ? st->coord[field] : -1;
 		double v;
 
 		if (c->kind == CONF_NUMERIC) {
-			if (csv_number(s, len, &v) == 0)
+			if (csv_number(s, len, &v) == 0) {
 				raw_push_num(raw_col(r, (size_t)col), v);
+				if ((size_t)col < st->ncols) {
+					st->rownum[col] = v;
+					st->rowhas[col] = 1;
+				}
+			}
+		} else if (c->kind == CONF_VECTOR) {
+			if ((size_t)col >= st->ncols)
+				return;
+			if (coord < 0) {
+				if (csv_vector(st, (size_t)col, s, len) != 0)
+					st->rowdim[col] = SIZE_MAX;   /* bad */
+			} else if (csv_number(s, len, &v) == 0 &&
+			    st->rowdim[col] != SIZE_MAX) {
+				st->rowvec[col][coord] = v;
+				st->rowdim[col]++;
+			} else {
+				st->rowdim[col] = SIZE_MAX;
+			}
 		} else if (len > 0 && len <= RECORD_MAX_LABEL_BYTES) {
 			size_t n = csv_label(s, len, label, sizeof(label));
 
@@ -320,6 +474,30 @@ add_cell(struct csv_state *st, size_t field, const char *s, size_t len)
 		p->cells = xreallocarray(p->cells, p->n + 1, sizeof(char *));
 		p->cells[p->n++] = xstrndup(s, len);
 	}
+}
+
+/* A header PATH[i] of a vector column: the column, and i in *coord. */
+static long
+match_coordinate(struct columns *cs, const char *h, long *coord)
+{
+	size_t len = strlen(h), i;
+	char *name;
+	long col;
+
+	if (len < 4 || h[len - 1] != ']')
+		return -1;
+	for (i = len - 1; i > 0 && h[i - 1] >= '0' && h[i - 1] <= '9'; i--)
+		;
+	if (i == len - 1 || i < 2 || h[i - 1] != '[' || len - 1 - i > 5)
+		return -1;
+	*coord = strtol(h + i, NULL, 10);
+	if (*coord >= CONF_MAX_VECTOR_DIM)
+		return -1;
+	name = xstrndup(h, i - 1);
+	col = columns_find(cs, name, strlen(name));
+	free(name);
+	return col >= 0 && columns_get(cs, (size_t)col)->kind == CONF_VECTOR ?
+	    col : -1;
 }
 
 /* Which column does a header name? Exact path first, then a leaf. */
@@ -347,6 +525,41 @@ match_header(struct columns *cs, const char *h)
 	return -1;
 }
 
+/* The row's vectors, complete ones pushed, and __features__'s. */
+static void
+csv_row_vectors(struct csv_state *st)
+{
+	const size_t *joint;
+	size_t nj = columns_joint(st->cs, &joint), i;
+
+	for (i = 0; i < st->ncols; i++) {
+		struct column *c = columns_get(st->cs, i);
+		size_t want = st->rowmax[i];
+
+		if (c->kind != CONF_VECTOR || c->source == COLUMN_JOINT)
+			continue;
+		/* PATH[0] ... PATH[n-1] all set, or one cell's array. */
+		if (st->rowdim[i] != SIZE_MAX && st->rowdim[i] > 0 &&
+		    (want == 0 || st->rowdim[i] == want))
+			raw_push_vec(st->r, raw_col(st->r, i), st->rowvec[i],
+			    st->rowdim[i]);
+		st->rowdim[i] = 0;
+	}
+	if (nj > 0) {
+		double *v = xcalloc(nj, sizeof(double));
+		long col = columns_find(st->cs, CONF_FEATURES_COLUMN,
+		    strlen(CONF_FEATURES_COLUMN));
+
+		for (i = 0; i < nj && joint[i] < st->ncols &&
+		    st->rowhas[joint[i]]; i++)
+			v[i] = st->rownum[joint[i]];
+		if (i == nj && col >= 0)
+			raw_push_vec(st->r, raw_col(st->r, (size_t)col), v, nj);
+		free(v);
+	}
+	memset(st->rowhas, 0, st->ncols);
+}
+
 static void
 on_csv_field(void *s, size_t len, void *data)
 {
@@ -372,9 +585,36 @@ on_csv_row(int c, void *data)
 	if (st->row == 0) {
 		st->map = xcalloc(st->nfields + 1, sizeof(long));
 		st->pend = xcalloc(st->nfields + 1, sizeof(long));
+		st->coord = xcalloc(st->nfields + 1, sizeof(long));
+		st->ncols = columns_count(st->cs);
+		st->rowvec = xcalloc(st->ncols + 1, sizeof(double *));
+		st->rowdim = xcalloc(st->ncols + 1, sizeof(size_t));
+		st->rowmax = xcalloc(st->ncols + 1, sizeof(size_t));
+		st->rownum = xcalloc(st->ncols + 1, sizeof(double));
+		st->rowhas = xcalloc(st->ncols + 1, 1);
 		for (i = 0; i < st->nfields; i++) {
-			long m = match_header(st->cs, st->headers[i]);
+			long coord = -1;
+			long m = match_coordinate(st->cs, st->headers[i], &coord);
 			size_t k;
+
+			st->coord[i] = m >= 0 ? coord : -1;
+			if (m >= 0) {
+				/* Each coordinate has its own header. */
+				for (k = 0; k < i; k++)
+					if (st->map[k] == m &&
+					    st->coord[k] == coord)
+						m = -1;
+				if (m >= 0) {
+					if ((size_t)coord + 1 > st->rowmax[m])
+						st->rowmax[m] =
+						    (size_t)coord + 1;
+					st->map[i] = m;
+					st->pend[i] = -1;
+					continue;
+				}
+			}
+			st->coord[i] = -1;
+			m = match_header(st->cs, st->headers[i]);
 
 			/* A column claimed twice keeps its first header. */
 			for (k = 0; k < i && m >= 0; k++)
@@ -394,8 +634,13 @@ on_csv_row(int c, void *data)
 				st->pend[i] = (long)r->npending++;
 			}
 		}
+		for (i = 0; i < st->ncols; i++)
+			if (st->rowmax[i] > 0)
+				st->rowvec[i] = xcalloc(st->rowmax[i],
+				    sizeof(double));
 	} else {
 		st->r->records++;
+		csv_row_vectors(st);
 	}
 	st->row++;
 	st->field = 0;
@@ -471,6 +716,14 @@ load_csv(struct reference *r, const char *path, const char *text, size_t len,
 	free(st.headers);
 	free(st.map);
 	free(st.pend);
+	free(st.coord);
+	for (i = 0; i < st.ncols; i++)
+		free(st.rowvec[i]);
+	free(st.rowvec);
+	free(st.rowdim);
+	free(st.rowmax);
+	free(st.rownum);
+	free(st.rowhas);
 	return rc;
 }
 
@@ -589,7 +842,7 @@ reference_finalize(struct reference *r, struct columns *cs)
 	raw_col(r, n > 0 ? n - 1 : 0);
 	for (i = 0; i < n; i++)
 		if (!r->cols[i].finalised)
-			finalize_column(&r->cols[i], columns_get(cs, i));
+			finalize_column(r, &r->cols[i], columns_get(cs, i), cs);
 }
 
 const struct reference_column *
@@ -627,6 +880,16 @@ reference_serialize(const struct reference *r, struct columns *cs,
 		put_u64(out, strlen(c->name));
 		buf_puts(out, c->name);
 		put_u64(out, (uint64_t)c->kind);
+		if (c->kind == CONF_VECTOR) {
+			/* The sample kept: count, dimension, floats. */
+			cnt = raw != NULL && raw->vec != NULL ? raw->nvec : 0;
+			put_u64(out, cnt);
+			put_u64(out, cnt > 0 ? raw->dim : 0);
+			if (cnt > 0)
+				buf_append(out, raw->vec,
+				    cnt * raw->dim * sizeof(float));
+			continue;
+		}
 		put_u64(out, cnt);
 		for (j = 0; j < cnt; j++) {
 			if (c->kind == CONF_NUMERIC) {
@@ -693,6 +956,36 @@ reference_deserialize(struct reference *r, struct columns *cs,
 		if (name == NULL || cnt > len) {
 			rd.bad = 1;
 			break;
+		}
+		if (kind == CONF_VECTOR) {
+			uint64_t dim = get_u64(&rd);
+			const char *p = dim <= CONF_MAX_VECTOR_DIM ?
+			    take(&rd, cnt * dim * sizeof(float)) : NULL;
+			double *v;
+
+			col = columns_find(cs, name, nl);
+			if (p == NULL) {
+				rd.bad = 1;
+				break;
+			}
+			if (col < 0 || columns_get(cs, (size_t)col)->kind !=
+			    CONF_VECTOR || dim == 0)
+				continue;
+			v = xcalloc(dim, sizeof(double));
+			for (j = 0; j < cnt; j++) {
+				uint64_t k;
+
+				for (k = 0; k < dim; k++) {
+					float f;
+
+					memcpy(&f, p + (j * dim + k) *
+					    sizeof(float), sizeof(f));
+					v[k] = f;
+				}
+				raw_push_vec(r, raw_col(r, (size_t)col), v, dim);
+			}
+			free(v);
+			continue;
 		}
 		col = columns_find(cs, name, nl);
 		if (col < 0 && kind <= CONF_CATEGORICAL) {

@@ -32,14 +32,21 @@ struct reference_column {
 	double *edges;           /* PSI bin edges, nedges of them */
 	size_t nedges;
 	double *props;           /* nedges + 1 bin proportions */
+	double mean;
 	/* categorical */
 	uint32_t *counts;        /* per category id of the column */
 	size_t ncounts;
+	/* vector: the first vectors (at most [drift] mmd_samples), nvecs x
+	 * dim, standardised for __features__ */
+	float *vecs;
+	size_t nvecs, dim;
 };
 
 struct reference;
 
 struct reference *reference_create(void);
+/* How many vectors of a vector column to keep: what MMD uses. */
+void reference_set_vector_samples(struct reference *r, size_t n);
 void reference_destroy(struct reference *r);
 
 /*

@@ -19,6 +19,8 @@ struct wcol {
 	uint32_t *code;          /* numeric: reference codes, or CODE_NONE */
 	uint32_t *cat;           /* categorical: ids, WINDOW_MISSING = missing */
 	uint32_t *counts;        /* categorical: per id */
+	float *vec;              /* vector: size x dim, NaN first = missing */
+	size_t dim;
 	size_t ncounts;
 	size_t valid;
 	const double *ref;       /* numeric: sorted reference, or NULL */
@@ -65,6 +67,7 @@ window_destroy(struct window *w)
 		free(w->cols[i].code);
 		free(w->cols[i].cat);
 		free(w->cols[i].counts);
+		free(w->cols[i].vec);
 	}
 	free(w->cols);
 	free(w->t);
@@ -88,12 +91,97 @@ window_add_column(struct window *w, enum window_kind kind)
 			c->num[i] = NAN;
 			c->code[i] = CODE_NONE;
 		}
-	} else {
+	} else if (kind == WINDOW_CATEGORICAL) {
 		c->cat = xreallocarray(NULL, w->size, sizeof(uint32_t));
 		for (i = 0; i < w->size; i++)
 			c->cat[i] = WINDOW_MISSING;
 	}
 	return w->ncols++;
+}
+
+void
+window_set_dim(struct window *w, size_t col, size_t dim)
+{
+	struct wcol *c = &w->cols[col];
+	size_t i;
+
+	if (c->kind != WINDOW_VECTOR || (dim == c->dim && c->vec != NULL))
+		return;
+	free(c->vec);
+	c->vec = NULL;
+	c->dim = dim;
+	c->valid = 0;
+	if (dim == 0)
+		return;
+	c->vec = xreallocarray(NULL, w->size, dim * sizeof(float));
+	for (i = 0; i < w->size; i++)
+		c->vec[i * dim] = NAN;
+}
+
+size_t
+window_dim(const struct window *w, size_t col)
+{
+	return w->cols[col].dim;
+}
+
+void
+window_set_vec(struct window *w, size_t col, const double *v, size_t dim,
+    const double *scale)
+{
+	struct wcol *c = &w->cols[col];
+	float *out;
+	size_t i;
+
+	if (c->vec == NULL || dim != c->dim)
+		return;
+	out = c->vec + w->cur * dim;
+	if (isnan(out[0]))
+		c->valid++;
+	if (scale == NULL) {
+		for (i = 0; i < dim; i++)
+			out[i] = (float)v[i];
+	} else {
+		for (i = 0; i < dim; i++)
+			out[i] = (float)((v[i] - scale[2 * i]) / scale[2 * i + 1]);
+	}
+	/* A value too large for a float is none. */
+	for (i = 0; i < dim; i++) {
+		if (!isfinite(out[i])) {
+			out[0] = NAN;
+			c->valid--;
+			return;
+		}
+	}
+}
+
+size_t
+window_vectors(const struct window *w, size_t col, size_t max, double *out)
+{
+	const struct wcol *c = &w->cols[col];
+	size_t k = 0, i, j, slot, first, dim = c->dim;
+
+	if (c->vec == NULL || max == 0)
+		return 0;
+	/* Back from the newest to find where the newest `max` begin. */
+	for (i = w->n; i > 0 && k < max; i--) {
+		slot = (w->head + i - 1) % w->size;
+		if (!isnan(c->vec[slot * dim]))
+			k++;
+	}
+	first = i;
+	k = 0;
+	for (i = first; i < w->n; i++) {
+		const float *v;
+
+		slot = (w->head + i) % w->size;
+		v = c->vec + slot * dim;
+		if (isnan(v[0]))
+			continue;
+		for (j = 0; j < dim; j++)
+			out[k * dim + j] = v[j];
+		k++;
+	}
+	return k;
 }
 
 size_t
@@ -130,7 +218,12 @@ window_set_reference(struct window *w, size_t col, const double *sorted,
 static void
 forget(struct wcol *c, size_t slot)
 {
-	if (c->kind == WINDOW_NUMERIC) {
+	if (c->kind == WINDOW_VECTOR) {
+		if (c->vec != NULL && !isnan(c->vec[slot * c->dim])) {
+			c->valid--;
+			c->vec[slot * c->dim] = NAN;
+		}
+	} else if (c->kind == WINDOW_NUMERIC) {
 		if (!isnan(c->num[slot])) {
 			c->valid--;
 			c->num[slot] = NAN;
@@ -380,4 +473,13 @@ void
 window_cat_slots(const struct window *w, size_t col, void *out)
 {
 	copy_ring(w, w->cols[col].cat, sizeof(uint32_t), out);
+}
+
+void
+window_vec_slots(const struct window *w, size_t col, void *out)
+{
+	const struct wcol *c = &w->cols[col];
+
+	if (c->vec != NULL)
+		copy_ring(w, c->vec, c->dim * sizeof(float), out);
 }

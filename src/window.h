@@ -4,8 +4,10 @@
  * A window is a ring of the last `size` accepted records, optionally also
  * bounded by age.  Every column keeps one value per record slot: a double
  * for numeric columns (NaN when the record had no valid value), a category
- * id for categorical ones (WINDOW_MISSING when none).  So memory is
- * size x columns values, whatever the input.
+ * id for categorical ones (WINDOW_MISSING when none), `dim` single-precision
+ * numbers for vector ones (an embedding: float32 is what models make, and
+ * half the memory of doubles).  So memory is size x columns values (dim
+ * each for vectors), whatever the input.
  *
  * For a numeric column whose reference is known, each value also carries a
  * code locating it among the sorted reference values (how many of them are
@@ -34,6 +36,7 @@
 enum window_kind {
 	WINDOW_NUMERIC,
 	WINDOW_CATEGORICAL,
+	WINDOW_VECTOR,
 };
 
 struct window;
@@ -62,6 +65,20 @@ void window_set_reference(struct window *w, size_t col, const double *sorted,
 void window_push(struct window *w, double t);
 void window_set_num(struct window *w, size_t col, double v);
 void window_set_cat(struct window *w, size_t col, uint32_t id);
+/* A vector of the column's dimension (others are ignored), stored in
+ * single precision; `scale` (or NULL) standardises it first: each x[i]
+ * becomes (x[i] - scale[2i]) / scale[2i + 1]. */
+void window_set_vec(struct window *w, size_t col, const double *v,
+    size_t dim, const double *scale);
+
+/* A vector column's dimension: its values are dropped and it keeps
+ * `dim` numbers a record from now on (0: none). */
+void window_set_dim(struct window *w, size_t col, size_t dim);
+size_t window_dim(const struct window *w, size_t col);
+/* The newest `max` vectors of a vector column (as doubles, row after
+ * row, oldest first); returns how many. */
+size_t window_vectors(const struct window *w, size_t col, size_t max,
+    double *out);
 
 /* Evict records older than max_age before `now` (seconds), wherever
  * they are: records that came out of order too.  O(records). */
@@ -102,5 +119,7 @@ size_t window_times(const struct window *w, void *out);
  * window_slots() of them), for checkpoints. */
 void window_num_slots(const struct window *w, size_t col, void *out);
 void window_cat_slots(const struct window *w, size_t col, void *out);
+/* A vector column's slots: dim floats each, NaN first for none. */
+void window_vec_slots(const struct window *w, size_t col, void *out);
 
 #endif

@@ -1,0 +1,432 @@
+/*
+ * mmd.c - the maximum mean discrepancy test, in slices.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "mmd.h"
+#include "util.h"
+
+/* Multiply-adds a step does at most, about: a millisecond or two. */
+#define STEP_WORK (16u * 1024 * 1024)
+
+enum phase { P_GRAM, P_BANDWIDTH, P_KERNEL, P_LABELS, P_PERMS, P_DONE };
+
+struct mmd {
+	enum phase phase;
+	size_t m, n, N, d;
+	unsigned perms;
+	uint64_t seed;
+	double *z;              /* N x d: x then y */
+	double *sq;             /* |z_i|^2 */
+	double *k;              /* N x N: squared distances, then kernel */
+	double *rows;           /* row sums of K */
+	double *a;              /* N x perms: 1 where a permutation puts x */
+	double *ka;             /* a block of rows of K A */
+	double *q, *ra;         /* per permutation: a'Ka and a'r */
+	size_t cap_z, cap_k, cap_a, cap_ka;
+	size_t next;            /* the next row of the phase */
+	double sigma2;
+	double sxx, syy, sxy;   /* the observed sums of K off the diagonal */
+	double statistic, pvalue;
+};
+
+struct mmd *
+mmd_create(void)
+{
+	return xcalloc(1, sizeof(struct mmd));
+}
+
+void
+mmd_destroy(struct mmd *t)
+{
+	if (t == NULL)
+		return;
+	free(t->z);
+	free(t->sq);
+	free(t->k);
+	free(t->rows);
+	free(t->a);
+	free(t->ka);
+	free(t->q);
+	free(t->ra);
+	free(t);
+}
+
+static void *
+room(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return p;
+	free(p);
+	*cap = n;
+	return xreallocarray(NULL, n, size);
+}
+
+/* Rows of `work` multiply-adds each that make a step. */
+static size_t
+block(size_t work)
+{
+	size_t b = work > 0 ? STEP_WORK / work : 1;
+
+	return b > 0 ? b : 1;
+}
+
+void
+mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
+    size_t n, size_t d, double sigma2, unsigned perms, uint64_t seed)
+{
+	size_t i, j, N = m + n;
+
+	t->m = m;
+	t->n = n;
+	t->N = N;
+	t->d = d;
+	t->perms = perms;
+	t->seed = seed;
+	t->sigma2 = sigma2;
+	t->z = room(t->z, &t->cap_z, N * d + 1, sizeof(double));
+	t->sq = xreallocarray(t->sq, N + 1, sizeof(double));
+	t->rows = xreallocarray(t->rows, N + 1, sizeof(double));
+	t->k = room(t->k, &t->cap_k, N * N + 1, sizeof(double));
+	for (i = 0; i < m * d; i++)
+		t->z[i] = x[i];
+	memcpy(t->z + m * d, y, n * d * sizeof(double));
+	for (i = 0; i < N; i++) {
+		double s = 0;
+
+		for (j = 0; j < d; j++)
+			s += t->z[i * d + j] * t->z[i * d + j];
+		t->sq[i] = s;
+	}
+	t->sxx = t->syy = t->sxy = 0;
+	t->statistic = t->pvalue = NAN;
+	t->next = 0;
+	t->phase = m >= 2 && n >= 2 ? P_GRAM : P_DONE;
+}
+
+/* Rows [r0, r1) of the squared distances: the Gram rows by dgemm, then
+ * |a|^2 + |b|^2 - 2 a.b (never below 0; 0 on the diagonal). */
+static void
+gram(struct mmd *t, size_t r0, size_t r1)
+{
+	size_t N = t->N, i, j;
+
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
+	    (int)N, (int)t->d, 1.0, t->z + r0 * t->d, (int)t->d, t->z,
+	    (int)t->d, 0.0, t->k + r0 * N, (int)N);
+	for (i = r0; i < r1; i++) {
+		double *row = t->k + i * N;
+
+		for (j = 0; j < N; j++) {
+			double v = t->sq[i] + t->sq[j] - 2 * row[j];
+
+			row[j] = v > 0 ? v : 0;
+		}
+		row[i] = 0;
+	}
+}
+
+/* The k-th smallest of v[0..n) (reorders v): Wirth's selection. */
+static double
+select_kth(double *v, size_t n, size_t k)
+{
+	ptrdiff_t l = 0, r = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+
+	while (l < r) {
+		double x = v[kk], tmp;
+		ptrdiff_t i = l, j = r;
+
+		do {
+			while (v[i] < x)
+				i++;
+			while (x < v[j])
+				j--;
+			if (i <= j) {
+				tmp = v[i];
+				v[i] = v[j];
+				v[j] = tmp;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < kk)
+			l = i;
+		if (kk < i)
+			r = j;
+	}
+	return v[kk];
+}
+
+/* sigma^2: half the median of the squared distances between x's
+ * vectors, as numpy.median takes it (the mean of the middle two of an
+ * even count). */
+static void
+bandwidth(struct mmd *t)
+{
+	size_t m = t->m, N = t->N, np = m * (m - 1) / 2, i, j, c = 0;
+	double *v = xreallocarray(NULL, np, sizeof(double)), med, sum = 0;
+
+	for (i = 0; i < m; i++)
+		for (j = i + 1; j < m; j++) {
+			v[c++] = t->k[i * N + j];
+			sum += t->k[i * N + j];
+		}
+	med = select_kth(v, np, np / 2);
+	if (np % 2 == 0) {
+		/* The largest of the lower half, which selection left
+		 * below the middle. */
+		double lower = v[0];
+
+		for (i = 1; i < np / 2; i++)
+			if (v[i] > lower)
+				lower = v[i];
+		med = (med + lower) / 2;
+	}
+	free(v);
+	t->sigma2 = med > 0 ? med / 2 : sum > 0 ? sum / (double)np / 2 : 1;
+}
+
+/* Rows [r0, r1) of the kernel, their sums, and the observed sums. */
+static void
+kernel(struct mmd *t, size_t r0, size_t r1)
+{
+	size_t N = t->N, m = t->m, i, j;
+	double f = -1 / (2 * t->sigma2);
+
+	for (i = r0; i < r1; i++) {
+		double *row = t->k + i * N, sx = 0, sy = 0;
+
+		for (j = 0; j < N; j++)
+			row[j] = exp(row[j] * f);
+		for (j = 0; j < m; j++)
+			sx += row[j];
+		for (; j < N; j++)
+			sy += row[j];
+		t->rows[i] = sx + sy;
+		/* The diagonal (1) is left out of the within sums. */
+		if (i < m) {
+			t->sxx += sx - row[i];
+			t->sxy += sy;
+		} else {
+			t->syy += sy - row[i];
+		}
+	}
+}
+
+/* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
+struct rng {
+	uint64_t s[4];
+};
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+rng_next(struct rng *r)
+{
+	uint64_t result = rotl(r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
+
+	r->s[2] ^= r->s[0];
+	r->s[3] ^= r->s[1];
+	r->s[1] ^= r->s[2];
+	r->s[0] ^= r->s[3];
+	r->s[2] ^= t;
+	r->s[3] = rotl(r->s[3], 45);
+	return result;
+}
+
+/* Uniform in [0, bound), without bias (rejection). */
+static uint64_t
+rng_below(struct rng *r, uint64_t bound)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % bound, v;
+
+	do
+		v = rng_next(r);
+	while (v >= limit);
+	return v % bound;
+}
+
+/* The labellings: for each permutation, a uniform shuffle of the N
+ * indices (Fisher-Yates) whose first m are x. */
+static void
+labels(struct mmd *t)
+{
+	size_t N = t->N, P = t->perms, p, i;
+	size_t *idx = xreallocarray(NULL, N, sizeof(size_t));
+	uint64_t s = t->seed;
+	struct rng r;
+
+	for (i = 0; i < 4; i++)
+		r.s[i] = splitmix64(&s);
+	t->a = room(t->a, &t->cap_a, N * P + 1, sizeof(double));
+	memset(t->a, 0, N * P * sizeof(double));
+	for (p = 0; p < P; p++) {
+		for (i = 0; i < N; i++)
+			idx[i] = i;
+		for (i = N - 1; i > 0; i--) {
+			size_t j = (size_t)rng_below(&r, i + 1), tmp = idx[i];
+
+			idx[i] = idx[j];
+			idx[j] = tmp;
+		}
+		for (i = 0; i < t->m; i++)
+			t->a[idx[i] * P + p] = 1;
+	}
+	free(idx);
+	t->q = xreallocarray(t->q, P + 1, sizeof(double));
+	t->ra = xreallocarray(t->ra, P + 1, sizeof(double));
+	memset(t->q, 0, P * sizeof(double));
+	memset(t->ra, 0, P * sizeof(double));
+}
+
+/* Rows [r0, r1) of K A, folded into a'Ka and a'r per permutation. */
+static void
+perms(struct mmd *t, size_t r0, size_t r1)
+{
+	size_t N = t->N, P = t->perms, i, p;
+
+	t->ka = room(t->ka, &t->cap_ka, (r1 - r0) * P + 1, sizeof(double));
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0),
+	    (int)P, (int)N, 1.0, t->k + r0 * N, (int)N, t->a, (int)P, 0.0,
+	    t->ka, (int)P);
+	for (i = r0; i < r1; i++) {
+		const double *ai = t->a + i * P, *kai = t->ka + (i - r0) * P;
+
+		for (p = 0; p < P; p++) {
+			t->q[p] += ai[p] * kai[p];
+			t->ra[p] += ai[p] * t->rows[i];
+		}
+	}
+}
+
+/* MMD^2 from the sums of K within x (off the diagonal), within y, and
+ * between. */
+static double
+unbiased(double sxx, double syy, double sxy, double m, double n)
+{
+	return sxx / (m * (m - 1)) + syy / (n * (n - 1)) - 2 * sxy / (m * n);
+}
+
+static void
+finish(struct mmd *t)
+{
+	double m = (double)t->m, n = (double)t->n, total = 0;
+	size_t i, p, beyond = 0;
+
+	for (i = 0; i < t->N; i++)
+		total += t->rows[i];
+	t->statistic = unbiased(t->sxx, t->syy, t->sxy, m, n);
+	for (p = 0; p < t->perms; p++) {
+		/* With a the labelling, r the row sums and T their sum:
+		 * within x a'Ka - m, between a'r - a'Ka, within y
+		 * T - 2 a'r + a'Ka - n. */
+		double q = t->q[p], ra = t->ra[p];
+		double s = unbiased(q - m, total - 2 * ra + q - n, ra - q, m, n);
+
+		if (s >= t->statistic)
+			beyond++;
+	}
+	t->pvalue = (1.0 + (double)beyond) / (1.0 + (double)t->perms);
+}
+
+int
+mmd_step(struct mmd *t)
+{
+	size_t r1;
+
+	switch (t->phase) {
+	case P_GRAM:
+		r1 = t->next + block(t->N * t->d);
+		if (r1 > t->N)
+			r1 = t->N;
+		gram(t, t->next, r1);
+		t->next = r1;
+		if (r1 == t->N) {
+			t->next = 0;
+			t->phase = isnan(t->sigma2) ? P_BANDWIDTH : P_KERNEL;
+		}
+		return 0;
+	case P_BANDWIDTH:
+		bandwidth(t);
+		t->phase = P_KERNEL;
+		return 0;
+	case P_KERNEL:
+		/* An exponential costs some ten multiply-adds. */
+		r1 = t->next + block(t->N * 10);
+		if (r1 > t->N)
+			r1 = t->N;
+		kernel(t, t->next, r1);
+		t->next = r1;
+		if (r1 == t->N) {
+			t->next = 0;
+			t->phase = t->perms > 0 ? P_LABELS : P_DONE;
+			if (t->perms == 0)
+				finish(t);
+		}
+		return 0;
+	case P_LABELS:
+		labels(t);
+		t->phase = P_PERMS;
+		return 0;
+	case P_PERMS:
+		r1 = t->next + block(t->N * t->perms);
+		if (r1 > t->N)
+			r1 = t->N;
+		perms(t, t->next, r1);
+		t->next = r1;
+		if (r1 == t->N) {
+			finish(t);
+			t->phase = P_DONE;
+		}
+		return t->phase == P_DONE;
+	case P_DONE:
+		break;
+	}
+	return 1;
+}
+
+void
+mmd_run(struct mmd *t)
+{
+	while (!mmd_step(t))
+		;
+}
+
+double
+mmd_statistic(const struct mmd *t)
+{
+	return t->statistic;
+}
+
+double
+mmd_pvalue(const struct mmd *t)
+{
+	return t->pvalue;
+}
+
+double
+mmd_sigma2(const struct mmd *t)
+{
+	return t->sigma2;
+}

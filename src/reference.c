@@ -29,7 +29,7 @@
 struct raw {
 	double *num;
 	uint32_t *cat;
-	float *vec;
+	double *vec;             /* in double until __features__ is scaled */
 	size_t nvec, dim;
 	size_t n, cap;
 	int finalised;
@@ -147,9 +147,8 @@ raw_push_vec(struct reference *r, struct raw *c, const double *v, size_t dim)
 		return;
 	if (c->vec == NULL)
 		c->vec = xreallocarray(NULL, r->vector_samples,
-		    dim * sizeof(float));
-	for (i = 0; i < dim; i++)
-		c->vec[c->nvec * dim + i] = (float)v[i];
+		    dim * sizeof(double));
+	memcpy(c->vec + c->nvec * dim, v, dim * sizeof(double));
 	c->nvec++;
 }
 
@@ -240,10 +239,12 @@ finalize_vectors(struct reference *r, struct raw *c, struct column *col,
 	f->dim = c->dim;
 	f->nvecs = c->nvec;
 	f->vecs = xreallocarray(NULL, c->nvec + 1, c->dim * sizeof(float));
-	memcpy(f->vecs, c->vec, c->nvec * c->dim * sizeof(float));
+	for (i = 0; i < c->nvec * c->dim; i++)
+		f->vecs[i] = (float)c->vec[i];
 	col->dim = c->dim;
 	if (col->source != COLUMN_JOINT || nj != c->dim)
 		return;
+	/* Scaled before rounding to float, as the window's vectors are. */
 	for (j = 0; j < nj; j++) {
 		const struct reference_column *nc =
 		    reference_column(r, joint[j]);
@@ -887,7 +888,7 @@ reference_serialize(const struct reference *r, struct columns *cs,
 			put_u64(out, cnt > 0 ? raw->dim : 0);
 			if (cnt > 0)
 				buf_append(out, raw->vec,
-				    cnt * raw->dim * sizeof(float));
+				    cnt * raw->dim * sizeof(double));
 			continue;
 		}
 		put_u64(out, cnt);
@@ -960,7 +961,7 @@ reference_deserialize(struct reference *r, struct columns *cs,
 		if (kind == CONF_VECTOR) {
 			uint64_t dim = get_u64(&rd);
 			const char *p = dim <= CONF_MAX_VECTOR_DIM ?
-			    take(&rd, cnt * dim * sizeof(float)) : NULL;
+			    take(&rd, cnt * dim * sizeof(double)) : NULL;
 			double *v;
 
 			col = columns_find(cs, name, nl);
@@ -975,13 +976,9 @@ reference_deserialize(struct reference *r, struct columns *cs,
 			for (j = 0; j < cnt; j++) {
 				uint64_t k;
 
-				for (k = 0; k < dim; k++) {
-					float f;
-
-					memcpy(&f, p + (j * dim + k) *
-					    sizeof(float), sizeof(f));
-					v[k] = f;
-				}
+				for (k = 0; k < dim; k++)
+					memcpy(&v[k], p + (j * dim + k) *
+					    sizeof(double), sizeof(double));
 				raw_push_vec(r, raw_col(r, (size_t)col), v, dim);
 			}
 			free(v);

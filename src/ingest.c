@@ -444,7 +444,7 @@ ingest_line(void *arg, const char *line, size_t len)
 	/* A record with a label and no prediction ([model] label) is a
 	 * label for the prediction of its id, not a prediction. */
 	if (g->rec.label.present && !g->rec.cls.present &&
-	    !g->rec.value.present && g->rec.id.present) {
+	    !g->rec.value.present) {
 		labels_prediction(g->labels, &g->rec, t);
 		return TAIL_LINE_OK;
 	}
@@ -513,8 +513,8 @@ ingest_begin_evaluation(struct ingest *g)
 
 	if (isfinite(now)) {
 		window_expire(g->window, now);
-		labels_expire(g->labels, now);
 	}
+	labels_tick(g->labels, util_now());
 	drift_begin(g->drift, g->columns, g->window, g->reference, util_now());
 }
 

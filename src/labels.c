@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "columns.h"
+#include "ingest.h"
 #include "labels.h"
 #include "log.h"
 #include "strmap.h"
@@ -19,10 +20,10 @@
 #define NIL UINT32_MAX
 #define NO_SEGMENT 0xffffu
 #define ECE_BINS 10
-/* Ids in blocks of whole ID_GRAIN bytes, one free list per size. */
-#define ID_GRAIN 16
-#define ID_SIZES ((RECORD_MAX_LABEL_BYTES + ID_GRAIN - 1) / ID_GRAIN)
-#define ID_CHUNK (64 * 1024)
+/* Short strings (ids, labels) in blocks of ID_BLOCK bytes; longer ones
+ * each allocated (see id_alloc()). */
+#define ID_BLOCK 48
+#define ID_CHUNK (ID_BLOCK * 1024)
 
 enum {
 	F_LABELLED, F_UNMATCHED, F_PENDING, F_ACCURACY, F_PRECISION, F_RECALL,
@@ -100,7 +101,13 @@ struct entry {
 	uint32_t hash;          /* of the id (id_hash()) */
 	double time;            /* the prediction's or the label's */
 	union outcome pred;     /* a label's: the truth */
-	double confidence;      /* NaN: none */
+	union {
+		double confidence;      /* a prediction's; NaN: none */
+		struct {                /* a label's text, until joined */
+			uint32_t ref;   /* ID_NONE: none (regression) */
+			uint32_t len;
+		} text;
+	} u;
 	uint32_t prev, next;    /* in its list, oldest first */
 };
 
@@ -164,6 +171,7 @@ struct labels {
 	double max_delay;                /* seconds */
 	size_t max_pending;
 	struct record_parser *parser;    /* of the [labels] logs */
+	int parser_has_time;             /* [labels] timestamp is set */
 	struct record rec;
 	long segment_feature;            /* index in the record, or -1 */
 	/* the join */
@@ -171,15 +179,23 @@ struct labels {
 	uint32_t ecap, eused, efree;
 	struct list lists[K_COUNT];      /* oldest first */
 	struct seen_set seen;
+	/* The newest time read of predictions and of labels: a prediction
+	 * waits until the labels read have passed its time by max_delay, a
+	 * label until the predictions read have.  A side whose times are
+	 * arrival times is also moved on by the clock (labels_tick()). */
+	double clock[K_COUNT];
+	int event_time[K_COUNT];
 	/* The id hashed ahead by labels_prefetch(), and its bytes. */
 	const char *ahead_id;
 	size_t ahead_len;
 	uint64_t ahead_hash;
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
-	uint32_t idfree[ID_SIZES];       /* free blocks by size */
+	uint32_t idfree;                 /* free blocks, a list */
 	char **chunk;
 	size_t nchunks, chunk_used;
+	char **big;                      /* strings beyond ID_BLOCK */
+	uint32_t nbig, bigfree;
 	/* the labelled window */
 	struct pair *pairs;
 	size_t wsize, wn, whead;         /* whead: the oldest */
@@ -268,55 +284,72 @@ names_name(const struct names *n, uint32_t id)
 /* ------------------------------------------------------------------ ids */
 
 /*
- * Ids live in chunks of ID_CHUNK bytes, in blocks of whole ID_GRAIN bytes;
- * a block freed goes to the free list of its size and is used again, so
- * that a join allocates nothing in steady state.  A block is known by a
- * 32-bit reference: its chunk's number and its grain in the chunk.
+ * Strings kept for a waiting entry (its id; a label's text until it is
+ * joined): up to ID_BLOCK bytes (UUIDs, hashes, numbers) in blocks of
+ * that size carved from chunks, a freed block going to a free list to be
+ * used again, so that a join allocates nothing in steady state and the
+ * blocks never outnumber the entries that ever waited at once; longer
+ * ones allocated one by one.  A string is known by a 32-bit reference:
+ * a block's number, or with ID_BIG set an index into l->big.
  */
-#define ID_REF(chunk, off) ((uint32_t)(chunk) << 12 | (uint32_t)(off) / ID_GRAIN)
 #define ID_NONE UINT32_MAX
+#define ID_BIG 0x80000000u
 
 static char *
 id_ptr(const struct labels *l, uint32_t ref)
 {
-	return l->chunk[ref >> 12] + (size_t)(ref & 0xfff) * ID_GRAIN;
-}
-
-static size_t
-id_size_class(size_t len)
-{
-	return (len + ID_GRAIN - 1) / ID_GRAIN - 1;
+	if (ref & ID_BIG)
+		return l->big[ref & ~ID_BIG];
+	return l->chunk[ref / 1024] + (size_t)(ref % 1024) * ID_BLOCK;
 }
 
 static uint32_t
 id_alloc(struct labels *l, const char *id, size_t len)
 {
-	size_t k = id_size_class(len), size = (k + 1) * ID_GRAIN;
-	uint32_t ref = l->idfree[k];
+	uint32_t ref;
 
+	if (len > ID_BLOCK) {
+		if (l->bigfree != ID_NONE) {
+			ref = l->bigfree;
+			memcpy(&l->bigfree, &l->big[ref], sizeof(ref));
+		} else {
+			l->big = xreallocarray(l->big, l->nbig + 1,
+			    sizeof(*l->big));
+			ref = l->nbig++;
+		}
+		l->big[ref] = xmalloc(len);
+		memcpy(l->big[ref], id, len);
+		return ref | ID_BIG;
+	}
+	ref = l->idfree;
 	if (ref != ID_NONE) {
-		memcpy(&l->idfree[k], id_ptr(l, ref), sizeof(ref));
+		memcpy(&l->idfree, id_ptr(l, ref), sizeof(ref));
 	} else {
-		if (l->nchunks == 0 || l->chunk_used + size > ID_CHUNK) {
+		if (l->nchunks == 0 || l->chunk_used == 1024) {
 			l->chunk = xreallocarray(l->chunk, l->nchunks + 1,
 			    sizeof(*l->chunk));
 			l->chunk[l->nchunks++] = xmalloc(ID_CHUNK);
 			l->chunk_used = 0;
 		}
-		ref = ID_REF(l->nchunks - 1, l->chunk_used);
-		l->chunk_used += size;
+		ref = (uint32_t)((l->nchunks - 1) * 1024 + l->chunk_used++);
 	}
 	memcpy(id_ptr(l, ref), id, len);
 	return ref;
 }
 
 static void
-id_release(struct labels *l, uint32_t ref, size_t len)
+id_release(struct labels *l, uint32_t ref)
 {
-	size_t k = id_size_class(len);
-
-	memcpy(id_ptr(l, ref), &l->idfree[k], sizeof(ref));
-	l->idfree[k] = ref;
+	if (ref & ID_BIG) {
+		ref &= ~ID_BIG;
+		free(l->big[ref]);
+		/* The free index list threads through the pointers. */
+		memcpy(&l->big[ref], &l->bigfree, sizeof(l->bigfree));
+		l->bigfree = ref;
+		return;
+	}
+	memcpy(id_ptr(l, ref), &l->idfree, sizeof(ref));
+	l->idfree = ref;
 }
 
 /* -------------------------------------------------------------- entries */
@@ -490,7 +523,9 @@ entry_drop(struct labels *l, struct list *li, uint32_t i)
 {
 	table_remove(l, i);
 	list_unlink(l, li, i);
-	id_release(l, l->e[i].id, l->e[i].idlen);
+	id_release(l, l->e[i].id);
+	if (l->e[i].kind == K_LABEL && l->e[i].u.text.ref != ID_NONE)
+		id_release(l, l->e[i].u.text.ref);
 	l->e[i].next = l->efree;
 	l->efree = i;
 }
@@ -568,8 +603,10 @@ seen_rebuild(struct seen_set *z)
 		seen_put(z, (z->head + k) % z->cap);
 }
 
+/* Is the id of hash `hash` remembered as joined with a side whose time
+ * is within `delay` before t? */
 static int
-seen_find(const struct seen_set *z, uint64_t hash)
+seen_find(const struct seen_set *z, uint64_t hash, double t, double delay)
 {
 	uint32_t h = fold(hash), v;
 	size_t s;
@@ -583,7 +620,8 @@ seen_find(const struct seen_set *z, uint64_t hash)
 		if (v >> SLOT_BITS != SLOT_TAG(h))
 			continue;
 		p = SLOT_INDEX(v);
-		if (seen_live(z, p) && z->ring[p].hash == hash)
+		if (seen_live(z, p) && z->ring[p].hash == hash &&
+		    !(z->ring[p].time + delay < t))
 			return 1;
 	}
 	return 0;
@@ -648,18 +686,34 @@ static const enum reason gone[] = {
 	[K_PREDICTION] = R_EXPIRED, [K_LABEL] = R_UNKNOWN,
 };
 
+/* Side k's clock at t at least: the other side's entries that waited
+ * longer than max_delay by it give up, and the ids remembered longer
+ * than max_delay by both clocks are forgotten. */
+static void
+advance(struct labels *l, int k, double t)
+{
+	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
+	struct list *li = &l->lists[other];
+
+	if (!(t > l->clock[k]))
+		return;
+	l->clock[k] = t;
+	while (li->head != NIL && l->e[li->head].time + l->max_delay < t)
+		forget(l, other, li->head, gone[other]);
+	seen_expire(&l->seen, l->clock[K_PREDICTION] < l->clock[K_LABEL] ?
+	    l->clock[K_PREDICTION] : l->clock[K_LABEL], l->max_delay);
+}
+
 void
-labels_expire(struct labels *l, double t)
+labels_tick(struct labels *l, double now)
 {
 	int k;
 
-	if (l == NULL || !l->joining || !isfinite(t))
+	if (l == NULL || !l->joining || !isfinite(now))
 		return;
 	for (k = 0; k < K_COUNT; k++)
-		while (l->lists[k].head != NIL &&
-		    l->e[l->lists[k].head].time + l->max_delay < t)
-			forget(l, k, l->lists[k].head, gone[k]);
-	seen_expire(&l->seen, t, l->max_delay);
+		if (!l->event_time[k])
+			advance(l, k, now);
 }
 
 /* The pair of prediction `x` and truth `truth` into the window; counted
@@ -679,7 +733,7 @@ window_add(struct labels *l, const struct entry *x, union outcome truth,
 	}
 	p->pred = x->pred;
 	p->truth = truth;
-	p->confidence = x->confidence;
+	p->confidence = x->u.confidence;
 	p->pred_cls = x->cls;
 	p->true_cls = true_cls;
 	p->segment = x->segment;
@@ -687,17 +741,17 @@ window_add(struct labels *l, const struct entry *x, union outcome truth,
 		metrics_add(l->labelled, 1);
 }
 
-/* The truth of a record's label. */
+/* The truth of a label: its value, or the hash of its class and the
+ * class's id. */
 static void
-truth_of(struct labels *l, const struct record_value *label,
+truth_of(struct labels *l, const char *str, size_t len, double num,
     union outcome *truth, uint32_t *cls)
 {
 	if (l->regression) {
-		truth->value = label->num;
+		truth->value = num;
 		*cls = 0;
 	} else {
-		*cls = names_lookup(&l->classes, label->str, label->len,
-		    &truth->hash);
+		*cls = names_lookup(&l->classes, str, len, &truth->hash);
 	}
 }
 
@@ -708,7 +762,15 @@ wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
     uint64_t hash)
 {
 	uint32_t i, h = fold(hash);
+	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
 
+	/* The other side's clock has passed it by max_delay already. */
+	if (x->time + l->max_delay < l->clock[other]) {
+		if (k == K_LABEL && x->u.text.ref != ID_NONE)
+			id_release(l, x->u.text.ref);
+		count(l, gone[k]);
+		return;
+	}
 	if (l->lists[k].n >= l->max_pending)
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
 		    gone[k]);
@@ -732,6 +794,32 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash)
 	forget(l, k, i, R_COUNT);
 }
 
+/*
+ * The waiting entry of the id, or NIL; an entry of the id that waited
+ * longer than max_delay before t gives up now (the lists expire from
+ * their oldest, and times may come out of order).  *dup is set when the
+ * id waits on side `same` or was joined within max_delay.
+ */
+static uint32_t
+partner(struct labels *l, const struct record_value *id, uint64_t hash,
+    double t, int same, int *dup)
+{
+	uint32_t i = entry_find(l, id->str, id->len, fold(hash));
+
+	*dup = 0;
+	if (i != NIL && l->e[i].time + l->max_delay < t) {
+		forget(l, l->e[i].kind, i, gone[l->e[i].kind]);
+		i = NIL;
+	}
+	if (i != NIL && l->e[i].kind == same) {
+		*dup = 1;
+		return NIL;
+	}
+	if (i == NIL && seen_find(&l->seen, hash, t, l->max_delay))
+		*dup = 1;
+	return i;
+}
+
 /* A label for id at time t: joins the prediction waiting for it, or
  * waits for it. */
 static void
@@ -741,25 +829,35 @@ label(struct labels *l, const struct record_value *id,
 	uint64_t hash = hash_of(l, id);
 	uint32_t i, cls;
 	struct entry x;
+	union outcome truth;
+	int dup;
 
-	labels_expire(l, t);
-	memset(&x, 0, sizeof(x));
-	truth_of(l, lab, &x.pred, &cls);
-	x.cls = (uint16_t)cls;
-	i = entry_find(l, id->str, id->len, fold(hash));
-	if (i == NIL && !seen_find(&l->seen, hash)) {
-		x.time = t;
-		x.confidence = NAN;
-		x.segment = NO_SEGMENT;
-		wait(l, K_LABEL, &x, id, hash);
-		return;
-	}
-	if (i == NIL || l->e[i].kind != K_PREDICTION) {
+	advance(l, K_LABEL, t);
+	i = partner(l, id, hash, t, K_LABEL, &dup);
+	if (dup) {
 		count(l, R_DUPLICATE);   /* joined, or labelled already */
 		return;
 	}
-	window_add(l, &l->e[i], x.pred, x.cls, 1);
-	joined(l, K_PREDICTION, i, hash);
+	if (i != NIL) {
+		truth_of(l, lab->str, lab->len, lab->num, &truth, &cls);
+		window_add(l, &l->e[i], truth, cls, 1);
+		joined(l, K_PREDICTION, i, hash);
+		return;
+	}
+	/* Its class is known by its text until it is joined: a label that
+	 * never is takes no class name. */
+	memset(&x, 0, sizeof(x));
+	x.time = t;
+	x.segment = NO_SEGMENT;
+	x.u.text.ref = ID_NONE;
+	if (l->regression) {
+		x.pred.value = lab->num;
+	} else {
+		x.pred.hash = strmap_hash(lab->str, lab->len);
+		x.u.text.ref = id_alloc(l, lab->str, lab->len);
+		x.u.text.len = (uint32_t)lab->len;
+	}
+	wait(l, K_LABEL, &x, id, hash);
 }
 
 void
@@ -767,14 +865,17 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 {
 	struct entry x;
 	uint64_t hash;
-	uint32_t i;
+	uint32_t i, cls;
+	int dup;
 
 	if (l == NULL || !l->joining)
 		return;
-	if (!rec->cls.present && !rec->value.present) {
+	if (!(l->regression ? rec->value.present : rec->cls.present)) {
 		/* No prediction: a label for the prediction of its id. */
 		if (rec->id.present && rec->label.present)
 			label(l, &rec->id, &rec->label, t);
+		else if (rec->label.present)
+			count(l, R_INVALID);
 		return;
 	}
 	memset(&x, 0, sizeof(x));
@@ -785,7 +886,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		x.cls = (uint16_t)names_lookup(&l->classes, rec->cls.str,
 		    rec->cls.len, &x.pred.hash);
 	}
-	x.confidence = rec->confidence.present ? rec->confidence.num : NAN;
+	x.u.confidence = rec->confidence.present ? rec->confidence.num : NAN;
 	x.segment = NO_SEGMENT;
 	if (l->segment_feature >= 0) {
 		const struct record_value *s = &rec->features[l->segment_feature];
@@ -795,29 +896,33 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	}
 	if (rec->label.present) {
 		union outcome truth;
-		uint32_t true_cls;
 
-		truth_of(l, &rec->label, &truth, &true_cls);
-		window_add(l, &x, truth, true_cls, 1);
+		truth_of(l, rec->label.str, rec->label.len, rec->label.num,
+		    &truth, &cls);
+		window_add(l, &x, truth, cls, 1);
 		return;
 	}
 	if (!rec->id.present)
 		return;                  /* cannot be joined: not waited for */
-	labels_expire(l, t);
+	advance(l, K_PREDICTION, t);
 	hash = hash_of(l, &rec->id);
-	i = entry_find(l, rec->id.str, rec->id.len, fold(hash));
-	if (i == NIL && !seen_find(&l->seen, hash)) {
-		wait(l, K_PREDICTION, &x, &rec->id, hash);
-		return;
-	}
-	if (i == NIL || l->e[i].kind != K_LABEL) {
+	i = partner(l, &rec->id, hash, t, K_PREDICTION, &dup);
+	if (dup) {
 		/* Its id waits or was joined: this is not the prediction a
 		 * label for it judges. */
 		count(l, R_DUPLICATE);
 		return;
 	}
+	if (i == NIL) {
+		wait(l, K_PREDICTION, &x, &rec->id, hash);
+		return;
+	}
 	/* The label came first (read from another log, ahead). */
-	window_add(l, &x, l->e[i].pred, l->e[i].cls, 1);
+	cls = 0;
+	if (!l->regression)
+		cls = names_lookup(&l->classes, id_ptr(l, l->e[i].u.text.ref),
+		    l->e[i].u.text.len, &l->e[i].pred.hash);
+	window_add(l, &x, l->e[i].pred, cls, 1);
 	joined(l, K_LABEL, i, hash);
 }
 
@@ -826,6 +931,8 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 {
 	double t = now;
 
+	if (l == NULL || l->parser == NULL)
+		return TAIL_LINE_OK;
 	l->ahead_id = NULL;          /* hashed for a prediction, not this */
 	switch (record_parse(l->parser, line, len, &l->rec)) {
 	case RECORD_BAD_JSON:
@@ -839,8 +946,21 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 		count(l, R_INVALID);
 		return TAIL_LINE_OK;
 	}
-	if (l->rec.timestamp.present)
-		t = l->rec.timestamp.num;
+	/* A time implausibly far from now (a millisecond epoch) would
+	 * expire every waiting prediction at once: the line is invalid. */
+	if (l->rec.timestamp.present) {
+		double wall = util_now(), ts = l->rec.timestamp.num;
+
+		if (ts > wall + INGEST_MAX_FUTURE_SECONDS ||
+		    ts < wall - INGEST_MAX_PAST_SECONDS) {
+			count(l, R_INVALID);
+			return TAIL_LINE_OK;
+		}
+		t = ts;
+	} else if (l->parser_has_time) {
+		count(l, R_INVALID);     /* its time is missing or bad */
+		return TAIL_LINE_OK;
+	}
 	label(l, &l->rec.id, &l->rec.label, t);
 	return TAIL_LINE_OK;
 }
@@ -1040,8 +1160,13 @@ labels_create(const struct conf *c)
 		if (strcmp(c->features[i].path, c->labels_segment) == 0)
 			l->segment_feature = (long)i;
 	l->efree = NIL;
-	for (i = 0; i < ID_SIZES; i++)
-		l->idfree[i] = ID_NONE;
+	l->idfree = l->bigfree = ID_NONE;
+	l->clock[K_PREDICTION] = l->clock[K_LABEL] = -INFINITY;
+	l->event_time[K_PREDICTION] = c->timestamp_path[0] != '\0';
+	/* A label without a time of its own is read at the pipeline's now,
+	 * which is the predictions' event time when they have one. */
+	l->event_time[K_LABEL] = c->labels_timestamp[0] != '\0' ||
+	    c->timestamp_path[0] != '\0';
 	for (i = 0; i < K_COUNT; i++)
 		l->lists[i].head = l->lists[i].tail = NIL;
 	l->wsize = (size_t)c->window_size;
@@ -1049,6 +1174,7 @@ labels_create(const struct conf *c)
 		l->pairs = xcalloc(l->wsize, sizeof(*l->pairs));
 		if (c->labels_inputs.n > 0)
 			l->parser = record_parser_create_labels(c);
+		l->parser_has_time = c->labels_timestamp[0] != '\0';
 	}
 	names_init(&l->classes, (size_t)c->max_classes);
 	names_init(&l->segments, (size_t)c->max_categories);
@@ -1086,6 +1212,8 @@ void
 labels_destroy(struct labels *l)
 {
 	size_t i;
+	uint32_t j;
+	int k;
 
 	if (l == NULL)
 		return;
@@ -1094,6 +1222,17 @@ labels_destroy(struct labels *l)
 	record_parser_destroy(l->parser);
 	for (i = 0; i < l->nchunks; i++)
 		free(l->chunk[i]);
+	/* Long strings are allocated one by one. */
+	for (k = 0; k < K_COUNT; k++) {
+		for (j = l->lists[k].head; j != NIL; j = l->e[j].next) {
+			if (l->e[j].id & ID_BIG)
+				free(id_ptr(l, l->e[j].id));
+			if (k == K_LABEL && l->e[j].u.text.ref != ID_NONE &&
+			    (l->e[j].u.text.ref & ID_BIG))
+				free(id_ptr(l, l->e[j].u.text.ref));
+		}
+	}
+	free(l->big);
 	free(l->chunk);
 	free(l->e);
 	free(l->slots);
@@ -1125,14 +1264,16 @@ put_outcome(struct state_writer *w, union outcome o)
 }
 
 /*
- * STATE_TAG_LABELS: u32 regression; the class names and the segment
- * names (u32 count, strings); then for the waiting predictions and the
- * waiting labels in turn, u32 count and each entry oldest first: id
- * (bytes), time, outcome (u64), confidence, u32 class, u32 segment; u32
- * joined ids remembered, oldest first, each its hash (u64) and time; u32
- * pairs, oldest first, each two outcomes, confidence, u32 predicted
- * class, true class and segment.  Class and segment ids index the names
- * saved (0xffff: no segment).
+ * STATE_TAG_LABELS: u32 regression; the segment column's path (bytes);
+ * the clocks of predictions and labels (doubles);
+ * the class names and the segment names (u32 count, strings); then for
+ * the waiting predictions and the waiting labels in turn, u32 count and
+ * each entry oldest first: id (bytes), time, outcome (u64), then a
+ * prediction's confidence (double) or a label's class (bytes), u32 class,
+ * u32 segment; u32 joined ids remembered, oldest first, each its hash
+ * (u64) and time; u32 pairs, oldest first, each two outcomes, confidence,
+ * u32 predicted class, true class and segment.  Class and segment ids
+ * index the names saved (0xffff: no segment).
  */
 void
 labels_save(const struct labels *l, struct state_writer *w)
@@ -1145,6 +1286,10 @@ labels_save(const struct labels *l, struct state_writer *w)
 		return;
 	state_begin_section(w, STATE_TAG_LABELS);
 	state_put_u32(w, (uint32_t)l->regression);
+	state_put_bytes(w, l->conf->labels_segment,
+	    strlen(l->conf->labels_segment));
+	for (k = 0; k < K_COUNT; k++)
+		state_put_double(w, l->clock[k]);
 	put_names(w, &l->classes);
 	put_names(w, &l->segments);
 	for (k = 0; k < K_COUNT; k++) {
@@ -1155,7 +1300,13 @@ labels_save(const struct labels *l, struct state_writer *w)
 			state_put_bytes(w, id_ptr(l, x->id), x->idlen);
 			state_put_double(w, x->time);
 			put_outcome(w, x->pred);
-			state_put_double(w, x->confidence);
+			if (k == K_PREDICTION)
+				state_put_double(w, x->u.confidence);
+			else if (x->u.text.ref != ID_NONE)
+				state_put_bytes(w, id_ptr(l, x->u.text.ref),
+				    x->u.text.len);
+			else
+				state_put_bytes(w, "", 0);
 			state_put_u32(w, x->cls);
 			state_put_u32(w, x->segment);
 		}
@@ -1215,14 +1366,23 @@ get_names(struct state_reader *r, struct names *n, struct saved_names *s)
 	}
 }
 
-/* A saved id as this run's: a name saved maps to its id now; beyond, it
- * was __other__ then and is now. */
+/* A saved class id as this run's: a name saved maps to its id now;
+ * any other was __other__ then and is now. */
 static uint32_t
 remap(const struct saved_names *s, const struct names *n, uint32_t id)
 {
-	if (id == NO_SEGMENT)
-		return NO_SEGMENT;
 	return id < s->n ? s->map[id] : (uint32_t)n->cap;
+}
+
+/* The same for a segment, which may be none; none when the segment
+ * column saved is another. */
+static uint32_t
+remap_segment(const struct saved_names *s, const struct names *n,
+    uint32_t id, int same_column)
+{
+	if (id == NO_SEGMENT || !same_column)
+		return NO_SEGMENT;
+	return remap(s, n, id);
 }
 
 static union outcome
@@ -1240,12 +1400,24 @@ labels_restore(struct labels *l, const struct buf *file)
 	struct state_reader r;
 	struct saved_names cls, segs;
 	uint32_t n, j;
-	int same_kind, k;
+	int same_kind, same_segment, k;
+	const char *seg;
+	size_t seglen;
 
 	if (l == NULL || !l->joining ||
 	    state_section(file, STATE_TAG_LABELS, &r) != 0)
 		return 0;
 	same_kind = (int)state_get_u32(&r) == l->regression;
+	seg = state_get_string(&r, &seglen);
+	same_segment = seg != NULL &&
+	    seglen == strlen(l->conf->labels_segment) &&
+	    memcmp(seg, l->conf->labels_segment, seglen) == 0;
+	for (k = 0; k < K_COUNT; k++) {
+		double c = state_get_double(&r);
+
+		if (!isnan(c))
+			l->clock[k] = c;
+	}
 	get_names(&r, &l->classes, &cls);
 	get_names(&r, &l->segments, &segs);
 	for (k = 0; k < K_COUNT; k++) {
@@ -1253,6 +1425,8 @@ labels_restore(struct labels *l, const struct buf *file)
 		for (j = 0; j < n && !r.bad; j++) {
 			struct record_value id;
 			struct entry x;
+			const char *text = NULL;
+			size_t textlen = 0;
 			uint64_t h;
 
 			memset(&id, 0, sizeof(id));
@@ -1260,17 +1434,31 @@ labels_restore(struct labels *l, const struct buf *file)
 			id.str = state_get_string(&r, &id.len);
 			x.time = state_get_double(&r);
 			x.pred = get_outcome(&r);
-			x.confidence = state_get_double(&r);
+			if (k == K_PREDICTION)
+				x.u.confidence = state_get_double(&r);
+			else
+				text = state_get_string(&r, &textlen);
 			x.cls = (uint16_t)remap(&cls, &l->classes,
 			    state_get_u32(&r));
-			x.segment = (uint16_t)remap(&segs, &l->segments,
-			    state_get_u32(&r));
+			x.segment = (uint16_t)remap_segment(&segs, &l->segments,
+			    state_get_u32(&r), same_segment);
 			if (r.bad || id.str == NULL || id.len == 0 ||
-			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind)
+			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind ||
+			    !isfinite(x.time) ||
+			    textlen > RECORD_MAX_LABEL_BYTES ||
+			    (k == K_LABEL && !l->regression && textlen == 0))
 				continue;
+			if (k == K_LABEL) {
+				/* (A union with the confidence.) */
+				x.u.text.ref = l->regression ? ID_NONE :
+				    id_alloc(l, text, textlen);
+				x.u.text.len = (uint32_t)textlen;
+			}
 			h = id_hash(id.str, id.len);
 			if (entry_find(l, id.str, id.len, fold(h)) == NIL)
 				wait(l, k, &x, &id, h);
+			else if (x.u.text.ref != ID_NONE && k == K_LABEL)
+				id_release(l, x.u.text.ref);
 		}
 	}
 	n = state_get_u32(&r);
@@ -1278,7 +1466,7 @@ labels_restore(struct labels *l, const struct buf *file)
 		uint64_t h = state_get_u64(&r);
 		double t = state_get_double(&r);
 
-		if (!r.bad)
+		if (!r.bad && isfinite(t))
 			seen_add(&l->seen, h, t, l->max_pending);
 	}
 	n = state_get_u32(&r);
@@ -1290,11 +1478,11 @@ labels_restore(struct labels *l, const struct buf *file)
 		memset(&x, 0, sizeof(x));
 		x.pred = get_outcome(&r);
 		truth = get_outcome(&r);
-		x.confidence = state_get_double(&r);
+		x.u.confidence = state_get_double(&r);
 		x.cls = (uint16_t)remap(&cls, &l->classes, state_get_u32(&r));
 		true_cls = remap(&cls, &l->classes, state_get_u32(&r));
-		x.segment = (uint16_t)remap(&segs, &l->segments,
-		    state_get_u32(&r));
+		x.segment = (uint16_t)remap_segment(&segs, &l->segments,
+		    state_get_u32(&r), same_segment);
 		if (!r.bad && same_kind)
 			window_add(l, &x, truth, true_cls, 0);
 	}

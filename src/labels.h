@@ -56,8 +56,11 @@ void labels_prediction(struct labels *l, const struct record *rec, double t);
 enum tail_line_result labels_line(struct labels *l, const char *line,
     size_t len, double now);
 
-/* Give up on the predictions that waited longer than max_delay at t. */
-void labels_expire(struct labels *l, double t);
+/* The clock says `now`: a side whose times are arrival times (no
+ * timestamp) moves on to it, and what waited for it longer than
+ * max_delay gives up.  Called at each evaluation, so that predictions
+ * expire when the labels' log falls silent. */
+void labels_tick(struct labels *l, double now);
 
 /* Predictions waiting now. */
 size_t labels_pending(const struct labels *l);

@@ -26,16 +26,25 @@
 #include "util.h"
 
 static int
-inputs_equal(const struct conf *a, const struct conf *b)
+strings_equal(const struct conf_strings *a, const struct conf_strings *b)
 {
 	size_t i;
 
-	if (a->inputs.n != b->inputs.n)
+	if (a->n != b->n)
 		return 0;
-	for (i = 0; i < a->inputs.n; i++)
-		if (strcmp(a->inputs.v[i], b->inputs.v[i]) != 0)
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
 			return 0;
 	return 1;
+}
+
+/* Do both followers follow the same files in `a` and `b`: the prediction
+ * logs and the [labels] logs? */
+static int
+inputs_equal(const struct conf *a, const struct conf *b)
+{
+	return strings_equal(&a->inputs, &b->inputs) &&
+	    strings_equal(&a->labels_inputs, &b->labels_inputs);
 }
 
 /* Put `c` in force with `g`, its loaded pipeline. */

@@ -36,69 +36,94 @@ P, L, J = "prediction", "label", "joined"
 
 
 class Join:
-    """driftd.conf(5)'s join, transcribed: predictions and labels wait for
-    each other by id, oldest first, each kind at most max_pending, each
-    entry at most max_delay after its own time; a joined id is remembered
-    as long, among at most max_pending."""
+    """driftd.conf(5)'s join, transcribed.  Predictions and labels wait for
+    each other by id, oldest first, each side at most max_pending.  Each
+    side has a clock, the newest time read of it: a waiting prediction
+    gives up (expired) once the labels' clock passes its time by
+    max_delay, a waiting label (unknown_id) once the predictions' clock
+    does; a partner found that waited longer than max_delay before the
+    newcomer gives up then.  A joined id is remembered, at most
+    max_pending of them, until both clocks pass its time by max_delay."""
 
     def __init__(self, max_delay, max_pending, size):
         self.delay, self.cap, self.size = max_delay, max_pending, size
-        self.lists = {k: collections.OrderedDict() for k in (P, L, J)}
+        self.lists = {P: collections.OrderedDict(),
+                      L: collections.OrderedDict()}
+        self.seen = collections.deque()          # (id, time), join order
+        self.clock = {P: -math.inf, L: -math.inf}
         self.counts = collections.Counter()
         self.pairs = []
 
-    def expire(self, t):
-        gone = {P: "expired", L: "unknown_id", J: None}
-        for k, d in self.lists.items():
-            while d and next(iter(d.values()))[0] + self.delay < t:
-                d.popitem(last=False)
-                if gone[k]:
-                    self.counts[gone[k]] += 1
+    gone = {P: "expired", L: "unknown_id"}
 
-    def find(self, id_):
-        for k, d in self.lists.items():
-            if id_ in d:
-                return k
-        return None
+    def advance(self, k, t):
+        if not t > self.clock[k]:
+            return
+        self.clock[k] = t
+        other = L if k == P else P
+        d = self.lists[other]
+        while d and next(iter(d.values()))[0] + self.delay < t:
+            d.popitem(last=False)
+            self.counts[self.gone[other]] += 1
+        m = min(self.clock.values())
+        while self.seen and self.seen[0][1] + self.delay < m:
+            self.seen.popleft()
+
+    def partner(self, id_, t, same):
+        k = P if id_ in self.lists[P] else L if id_ in self.lists[L] \
+            else None
+        if k is not None and self.lists[k][id_][0] + self.delay < t:
+            del self.lists[k][id_]
+            self.counts[self.gone[k]] += 1
+            k = None
+        if k == same:
+            return None, True
+        if k is None and any(i == id_ and not (tt + self.delay < t)
+                             for i, tt in self.seen):
+            return None, True
+        return k, False
 
     def wait(self, k, id_, entry):
         d = self.lists[k]
+        if entry[0] + self.delay < self.clock[L if k == P else P]:
+            self.counts[self.gone[k]] += 1     # too late already
+            return
         if len(d) >= self.cap:
             d.popitem(last=False)
             self.counts["evicted" if k == P else "unknown_id"] += 1
         d[id_] = entry
 
     def joined(self, k, id_):
-        entry = self.lists[k].pop(id_)
-        self.lists[J][id_] = entry
-        if len(self.lists[J]) > self.cap:
-            self.lists[J].popitem(last=False)
+        t = self.lists[k].pop(id_)[0]
+        if len(self.seen) == self.cap:
+            self.seen.popleft()
+        self.seen.append((id_, t))
 
     def pair(self, pred, truth):
         self.pairs.append((pred, truth))
         self.counts["labelled"] += 1
 
     def prediction(self, id_, t, pred):
-        self.expire(t)
-        k = self.find(id_)
-        if k is None:
+        self.advance(P, t)
+        k, dup = self.partner(id_, t, P)
+        if dup:
+            self.counts["duplicate"] += 1
+        elif k is None:
             self.wait(P, id_, (t, pred))
-        elif k == L:
+        else:
             self.pair(pred, self.lists[L][id_][1])
             self.joined(L, id_)
-        else:
-            self.counts["duplicate"] += 1
 
     def label(self, id_, t, truth):
-        self.expire(t)
-        k = self.find(id_)
-        if k is None:
+        self.advance(L, t)
+        k, dup = self.partner(id_, t, L)
+        if dup:
+            self.counts["duplicate"] += 1
+        elif k is None:
             self.wait(L, id_, (t, truth))
-        elif k == P:
+        else:
             self.pair(self.lists[P][id_][1], truth)
             self.joined(P, id_)
-        else:
-            self.counts["duplicate"] += 1
 
     def window(self):
         return self.pairs[-self.size:]
@@ -208,7 +233,6 @@ def oracle(preds, labels, max_delay, max_pending, size):
         j.prediction(id_, t, (p, conf, country))
     for t, id_, y in labels:
         j.label(id_, t, y)
-    j.expire(max(t for t, *_ in preds))
     return j
 
 
@@ -382,6 +406,104 @@ def test_classes_beyond_max_classes():
                if k[0] == "prediction_class_precision"}
         h.check(len(got) == 3 and "__other__" not in got,
                 f"three classes with figures: {got}")
+
+
+def test_clocks_and_bad_times():
+    """Each side has its own clock: predictions read long before their
+    labels (a backlog, --once) still join; a label time a thousand times
+    too large (a millisecond epoch) is read as no time, and expires
+    nothing."""
+    preds, labels = [], []
+    for i in range(120):                    # two hours of predictions
+        preds.append((T0 + 60 * i, f"r{i}", "a", 0.9, "de"))
+        labels.append((T0 + 60 * i + 300, f"r{i}", "a"))
+    bad = [json.dumps({"request_id": "r0", "truth": "a", "at": T0 * 1000}),
+           json.dumps({"request_id": "r1", "truth": "a"})]   # no time
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        m = run_once(d, config(d) + "max_delay = 1h\n",
+                     [pline(*p) for p in preds],
+                     [b + "\n" for b in bad] + [lline(*x) for x in labels])
+        h.check_eq(h.sample(m, "prediction_labelled_total", model="m"),
+                   120.0, "every prediction labelled")
+        for reason in ("expired", "unknown_id", "evicted", "duplicate"):
+            h.check_eq(h.sample(m, "prediction_label_unmatched_total",
+                                model="m", reason=reason), 0.0, reason)
+        h.check_eq(h.sample(m, "prediction_label_unmatched_total",
+                            model="m", reason="invalid"), 2.0,
+                   "the label lines without a good time")
+
+
+def test_labels_that_never_join_take_no_class():
+    """Labels for ids never predicted do not use up max_classes."""
+    preds = [(T0 + i, f"r{i}", "cat" if i % 2 else "dog", 0.8, "de")
+             for i in range(40)]
+    labels = [(T0 + i, f"ghost{i}", f"junk{i}") for i in range(8)]
+    labels += [(T0 + i + 1, f"r{i}", "cat" if i % 3 else "dog")
+               for i in range(40)]
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        m = run_once(d, config(d, extra_model="max_classes = 8\n"),
+                     [pline(*p) for p in preds], [lline(*x) for x in labels])
+        j = oracle(preds, labels, 3600, 100000, 100000)
+        check_classification(m, j.window())
+
+
+def test_reload_adds_changes_and_removes_label_logs():
+    def preds(ids):
+        return "".join(json.dumps({"request_id": f"r{i}",
+                                   "prediction": "x"}) + "\n" for i in ids)
+
+    def labels(ids):
+        return "".join(json.dumps({"request_id": f"r{i}", "truth": "x"}) +
+                       "\n" for i in ids)
+
+    with h.Daemon() as d:
+        plog = os.path.join(d.dir, "p.log")
+        la, lb = os.path.join(d.dir, "a.log"), os.path.join(d.dir, "b.log")
+        base = (f"[input]\npath = {plog}\nstart_at = beginning\n"
+                "poll_interval = 100ms\n[model]\nname = m\n"
+                "class = prediction\nconfidence =\nid = request_id\n"
+                "[window]\nevaluate_every = 200ms\n")
+        with open(plog, "w") as f:
+            f.write(preds(range(10)))
+        with open(la, "w") as f:
+            f.write(labels(range(10, 20)))
+        with open(lb, "w") as f:
+            f.write(labels(range(20, 30)))
+        d.write_config(base)
+        d.start()
+        d.wait_sample("driftd_log_lines_total", 10, input=plog)
+        # Added: the new log is followed.
+        d.write_config(base + f"[labels]\npath = {la}\nlabel = truth\n"
+                       "id = request_id\n")
+        d.send_signal(signal.SIGHUP)
+        d.wait_sample("driftd_log_lines_total", 10, input=la)
+        with open(plog, "a") as f:
+            f.write(preds(range(10, 20)))
+        d.wait_sample("prediction_labelled_total", 10, model="m")
+        # Changed: the new one is followed, the old one no longer.
+        d.write_config(base + f"[labels]\npath = {lb}\nlabel = truth\n"
+                       "id = request_id\n")
+        d.send_signal(signal.SIGHUP)
+        d.wait_sample("driftd_log_lines_total", 10, input=lb)
+        with open(la, "a") as f:
+            f.write(labels([25]))
+        with open(plog, "a") as f:
+            f.write(preds(range(20, 30)))
+        d.wait_sample("prediction_labelled_total", 20, model="m")
+        h.check(d.sample("driftd_log_lines_total", input=la) is None,
+                "the old log's series are gone")
+        # Removed: nothing follows label logs.
+        d.write_config(base)
+        d.send_signal(signal.SIGHUP)
+        h.wait_for(lambda: d.sample("driftd_log_lines_total", input=lb)
+                   is None, what="the removed log's series to go")
+        with open(lb, "a") as f:
+            f.write(labels([31]))
+        with open(plog, "a") as f:
+            f.write(preds([31]))
+        d.wait_sample("driftd_log_lines_total", 31, input=plog)
+        h.check(d.proc.poll() is None, "driftd is up")
+        d.stop()
 
 
 def restart_case(sig):

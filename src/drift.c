@@ -58,7 +58,7 @@ static const struct metrics_desc descs[F_COUNT] = {
 	    "The test's statistic or distance.",
 	    { "model", "column", "test", NULL } },
 	[F_PVALUE] = { "prediction_drift_pvalue", METRICS_GAUGE,
-	    "The test's p-value (ks, chi2).", { "model", "column", "test", NULL } },
+	    "The test's p-value (ks, chi2, mmd).", { "model", "column", "test", NULL } },
 	[F_THRESHOLD] = { "prediction_drift_threshold", METRICS_GAUGE,
 	    "The threshold in force for the test, after correction.",
 	    { "model", "column", "test", NULL } },

@@ -75,6 +75,8 @@ static const char *const configs[] = {
 	"x = numeric\n"
 	"features.\"a b\" = numeric\n"
 	"c = categorical\n"
+	"e = vector\n"
+	"max_vector_dim = 8\n"
 	"[labels]\n"
 	"path = /nonexistent/labels.log\n"
 	"max_pending = 3\n"
@@ -86,7 +88,10 @@ static const char *const configs[] = {
 	"min_samples = 1\n"
 	"[drift]\n"
 	"numeric = ks,psi,wasserstein\n"
-	"correction = fdr\n",
+	"correction = fdr\n"
+	"multivariate = mmd\n"
+	"mmd_samples = 10\n"
+	"mmd_permutations = 5\n",
 };
 
 #define NCONFS (sizeof(configs) / sizeof(configs[0]))

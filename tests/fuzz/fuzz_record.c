@@ -45,6 +45,8 @@ static const char *const configs[] = {
 	"features.\"sepal length (cm)\" = numeric\n"
 	"features.country = categorical\n"
 	"features.\"a.b\"[1] = categorical\n"
+	"features.emb = vector\n"
+	"max_vector_dim = 16\n"
 	"probabilities[0] = numeric\n"
 	"prediction = categorical\n",
 
@@ -97,6 +99,8 @@ check_record(size_t which, const struct record *r)
 	size_t i;
 
 	check_label(&r->cls);
+	check_label(&r->id);
+	check(!r->id.present || r->id.len > 0);
 	check(!r->cls.present || r->cls.len > 0);
 	check(!r->value.present || isfinite(r->value.num));
 	check(!r->confidence.present ||
@@ -118,10 +122,20 @@ check_record(size_t which, const struct record *r)
 	for (i = 0; i < record_parser_nfeatures(p); i++) {
 		const struct record_value *v = &r->features[i];
 
-		if (record_parser_feature_kind(p, i) == CONF_NUMERIC)
+		size_t k;
+
+		if (record_parser_feature_kind(p, i) == CONF_NUMERIC) {
 			check(!v->present || isfinite(v->num));
-		else
+		} else if (record_parser_feature_kind(p, i) == CONF_VECTOR) {
+			/* 1 to max_vector_dim finite numbers. */
+			if (!v->present)
+				continue;
+			check(v->len >= 1 && v->len <= 16 && v->vec != NULL);
+			for (k = 0; k < v->len; k++)
+				check(isfinite(v->vec[k]));
+		} else {
 			check_label(v);
+		}
 	}
 }
 

@@ -735,8 +735,9 @@ check_change(struct loader *l, struct conf *c)
 				    "there), confidence, value or latency", n);
 			else if (c->features[f].kind != CONF_NUMERIC)
 				loader_error(l, line, "[change] columns: %s is "
-				    "not numeric; change detection needs numbers",
-				    n);
+				    "%s; change detection needs numbers", n,
+				    c->features[f].kind == CONF_VECTOR ?
+				    "a vector" : "categorical");
 		}
 	}
 }

@@ -329,7 +329,7 @@ def test_bad_settings_are_configuration_errors():
             ("v = vector\n", "multivariate = pca\n", "multivariate"),
             ("v = vector\n", "[feature v]\ntests = ks\n",
              "tests for a vector column"),
-            ("v = vector\n", "[change]\ncolumns = v\n", "not numeric"),
+            ("v = vector\n", "[change]\ncolumns = v\n", "is a vector"),
             ("a = numeric\nb = numeric\n", "multivariate = mmd\n"
              "[feature __features__]\ntests = mmd\n", None),
         )

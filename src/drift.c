@@ -202,6 +202,7 @@ struct drift {
 	double *vecs;
 	size_t nvecs;
 	double *sigma2;
+	struct mmd_cache **mmd_cache;   /* per column, as sigma2 */
 	size_t nsigma2;
 	size_t mmd_samples;
 	unsigned mmd_perms;
@@ -520,6 +521,9 @@ drift_destroy(struct drift *d)
 	mmd_destroy(d->mmd);
 	free(d->vecs);
 	free(d->sigma2);
+	for (i = 0; i < d->nsigma2; i++)
+		mmd_cache_destroy(d->mmd_cache[i]);
+	free(d->mmd_cache);
 	free(d->sorted);
 	free(d->values);
 	free(d->terms);
@@ -552,9 +556,11 @@ drift_set_reference(struct drift *d, const struct reference *r)
 		metrics_series_remove(d->info);
 	d->info = metrics_series_get(d->fam[F_REF_INFO], lv);
 	metrics_set(d->info, 1);
-	/* The bandwidths belong to the reference. */
-	for (i = 0; i < d->nsigma2; i++)
+	/* The bandwidths and kernel blocks belong to the reference. */
+	for (i = 0; i < d->nsigma2; i++) {
 		d->sigma2[i] = NAN;
+		mmd_cache_clear(d->mmd_cache[i]);
+	}
 	if (!d->export_bins)
 		return;
 	d->ref = r;
@@ -888,8 +894,12 @@ eval_vector(struct drift *d, size_t col, const struct reference_column *rc,
 		size_t k;
 
 		d->sigma2 = xreallocarray(d->sigma2, col + 1, sizeof(double));
-		for (k = d->nsigma2; k <= col; k++)
+		d->mmd_cache = xreallocarray(d->mmd_cache, col + 1,
+		    sizeof(*d->mmd_cache));
+		for (k = d->nsigma2; k <= col; k++) {
 			d->sigma2[k] = NAN;
+			d->mmd_cache[k] = NULL;
+		}
 		d->nsigma2 = col + 1;
 	}
 	d->vecs = grow(d->vecs, &d->nvecs, d->mmd_samples * rc->dim + 1,
@@ -898,8 +908,11 @@ eval_vector(struct drift *d, size_t col, const struct reference_column *rc,
 	m = rc->nvecs < d->mmd_samples ? rc->nvecs : d->mmd_samples;
 	if (d->mmd == NULL)
 		d->mmd = mmd_create();
+	if (d->mmd_cache[col] == NULL)
+		d->mmd_cache[col] = mmd_cache_create();
 	mmd_begin(d->mmd, rc->vecs, m, d->vecs, n, rc->dim, d->sigma2[col],
-	    d->mmd_perms, strmap_hash(c->name, strlen(c->name)));
+	    d->mmd_perms, strmap_hash(c->name, strlen(c->name)),
+	    d->mmd_cache[col]);
 	return PHASE_MMD;
 }
 

@@ -11,10 +11,13 @@
 #include <cblas.h>
 
 #include "mmd.h"
+#include "stats.h"
 #include "util.h"
 
-/* Multiply-adds a step does at most, about: a millisecond or two. */
-#define STEP_WORK (16u * 1024 * 1024)
+/* Multiply-adds a step does at most, about: a millisecond or two.  An
+ * exponential counts as EXP_WORK of them. */
+#define STEP_WORK (32u * 1024 * 1024)
+#define EXP_WORK 64
 
 enum phase { P_GRAM, P_BANDWIDTH, P_KERNEL, P_LABELS, P_PERMS, P_DONE };
 
@@ -35,7 +38,44 @@ struct mmd {
 	double sigma2;
 	double sxx, syy, sxy;   /* the observed sums of K off the diagonal */
 	double statistic, pvalue;
+	struct mmd_cache *cache;
+	int cached;             /* x's block of K comes from the cache */
+	const float *x;         /* the reference sample given */
 };
+
+/* x's block of the kernel matrix, its row sums and its sum off the
+ * diagonal, for the x and sigma^2 they were made with. */
+struct mmd_cache {
+	const float *x;
+	size_t m, d;
+	double sigma2;
+	double *kxx, *rows;
+	double sxx;
+	int valid;
+};
+
+struct mmd_cache *
+mmd_cache_create(void)
+{
+	return xcalloc(1, sizeof(struct mmd_cache));
+}
+
+void
+mmd_cache_destroy(struct mmd_cache *c)
+{
+	if (c == NULL)
+		return;
+	free(c->kxx);
+	free(c->rows);
+	free(c);
+}
+
+void
+mmd_cache_clear(struct mmd_cache *c)
+{
+	if (c != NULL)
+		c->valid = 0;
+}
 
 struct mmd *
 mmd_create(void)
@@ -80,7 +120,8 @@ block(size_t work)
 
 void
 mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
-    size_t n, size_t d, double sigma2, unsigned perms, uint64_t seed)
+    size_t n, size_t d, double sigma2, unsigned perms, uint64_t seed,
+    struct mmd_cache *cache)
 {
 	size_t i, j, N = m + n;
 
@@ -106,30 +147,55 @@ mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
 		t->sq[i] = s;
 	}
 	t->sxx = t->syy = t->sxy = 0;
+	memset(t->rows, 0, N * sizeof(double));
 	t->statistic = t->pvalue = NAN;
 	t->next = 0;
 	t->phase = m >= 2 && n >= 2 ? P_GRAM : P_DONE;
+	t->cache = cache;
+	t->x = x;
+	t->cached = cache != NULL && cache->valid && cache->x == x &&
+	    cache->m == m && cache->d == d && !isnan(sigma2) &&
+	    cache->sigma2 == sigma2;
+	if (t->cached) {
+		for (i = 0; i < m; i++)
+			memcpy(t->k + i * N, cache->kxx + i * m,
+			    m * sizeof(double));
+		memcpy(t->rows, cache->rows, m * sizeof(double));
+		t->sxx = cache->sxx;
+	}
 }
 
-/* Rows [r0, r1) of the squared distances: the Gram rows by dgemm, then
- * |a|^2 + |b|^2 - 2 a.b (never below 0; 0 on the diagonal). */
+/* The first column of row i computed: K is symmetric, so only its upper
+ * triangle is, and not x's block when the cache has it. */
+static size_t
+first_col(const struct mmd *t, size_t i)
+{
+	return t->cached && i < t->m ? t->m : i + 1;
+}
+
+/* Rows [r0, r1) of the squared distances, upper triangle: the Gram
+ * rows by dgemm, then |a|^2 + |b|^2 - 2 a.b (never below 0). */
 static void
 gram(struct mmd *t, size_t r0, size_t r1)
 {
 	size_t N = t->N, i, j;
+	size_t c0 = t->cached && r0 < t->m ? t->m : r0;
 
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
-	    (int)N, (int)t->d, 1.0, t->z + r0 * t->d, (int)t->d, t->z,
-	    (int)t->d, 0.0, t->k + r0 * N, (int)N);
+	/* From the block's own diagonal (or x's block's end) on: a few
+	 * entries below the diagonal come along, unused. */
+	if (c0 < N)
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+		    (int)(r1 - r0), (int)(N - c0), (int)t->d, 1.0,
+		    t->z + r0 * t->d, (int)t->d, t->z + c0 * t->d, (int)t->d,
+		    0.0, t->k + r0 * N + c0, (int)N);
 	for (i = r0; i < r1; i++) {
 		double *row = t->k + i * N;
 
-		for (j = 0; j < N; j++) {
+		for (j = first_col(t, i); j < N; j++) {
 			double v = t->sq[i] + t->sq[j] - 2 * row[j];
 
 			row[j] = v > 0 ? v : 0;
 		}
-		row[i] = 0;
 	}
 }
 
@@ -193,7 +259,8 @@ bandwidth(struct mmd *t)
 	t->sigma2 = med > 0 ? med / 2 : sum > 0 ? sum / (double)np / 2 : 1;
 }
 
-/* Rows [r0, r1) of the kernel, their sums, and the observed sums. */
+/* Rows [r0, r1) of the kernel from the upper triangle, mirrored below
+ * it; the row sums and the observed sums with them. */
 static void
 kernel(struct mmd *t, size_t r0, size_t r1)
 {
@@ -202,22 +269,61 @@ kernel(struct mmd *t, size_t r0, size_t r1)
 
 	for (i = r0; i < r1; i++) {
 		double *row = t->k + i * N, sx = 0, sy = 0;
+		size_t j0 = first_col(t, i);
 
-		for (j = 0; j < N; j++)
-			row[j] = exp(row[j] * f);
-		for (j = 0; j < m; j++)
-			sx += row[j];
-		for (; j < N; j++)
-			sy += row[j];
-		t->rows[i] = sx + sy;
-		/* The diagonal (1) is left out of the within sums. */
+		row[i] = 1;
+		for (j = j0; j < N; j++)
+			row[j] *= f;
+		if (j0 < N)
+			stats_exp_block(row + j0, N - j0);
+		for (j = j0; j < N; j++) {
+			double v = row[j];
+
+			t->k[j * N + i] = v;
+			t->rows[j] += v;
+			if (j < m)
+				sx += v;
+			else
+				sy += v;
+		}
+		t->rows[i] += sx + sy + 1;
+		/* A pair off the diagonal counts twice within x or within
+		 * y, once between them. */
 		if (i < m) {
-			t->sxx += sx - row[i];
+			t->sxx += 2 * sx;
 			t->sxy += sy;
 		} else {
-			t->syy += sy - row[i];
+			t->syy += 2 * sy;
 		}
 	}
+}
+
+/* Keep x's block for the next test of the same x and sigma^2. */
+static void
+keep(struct mmd *t, const float *x)
+{
+	struct mmd_cache *c = t->cache;
+	size_t m = t->m, i, j;
+
+	if (c == NULL || t->cached)
+		return;
+	c->kxx = xreallocarray(c->kxx, m * m + 1, sizeof(double));
+	c->rows = xreallocarray(c->rows, m + 1, sizeof(double));
+	c->sxx = 0;
+	for (i = 0; i < m; i++) {
+		double s = 0;
+
+		memcpy(c->kxx + i * m, t->k + i * t->N, m * sizeof(double));
+		for (j = 0; j < m; j++)
+			s += c->kxx[i * m + j];
+		c->rows[i] = s;
+		c->sxx += s - 1;
+	}
+	c->x = x;
+	c->m = m;
+	c->d = t->d;
+	c->sigma2 = t->sigma2;
+	c->valid = 1;
 }
 
 /* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
@@ -360,6 +466,9 @@ mmd_step(struct mmd *t)
 		r1 = t->next + block(t->N * t->d);
 		if (r1 > t->N)
 			r1 = t->N;
+		/* A block lies within x or within y. */
+		if (t->next < t->m && r1 > t->m)
+			r1 = t->m;
 		gram(t, t->next, r1);
 		t->next = r1;
 		if (r1 == t->N) {
@@ -372,13 +481,13 @@ mmd_step(struct mmd *t)
 		t->phase = P_KERNEL;
 		return 0;
 	case P_KERNEL:
-		/* An exponential costs some ten multiply-adds. */
-		r1 = t->next + block(t->N * 10);
+		r1 = t->next + block(t->N * EXP_WORK);
 		if (r1 > t->N)
 			r1 = t->N;
 		kernel(t, t->next, r1);
 		t->next = r1;
 		if (r1 == t->N) {
+			keep(t, t->x);
 			t->next = 0;
 			t->phase = t->perms > 0 ? P_LABELS : P_DONE;
 			if (t->perms == 0)

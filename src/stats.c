@@ -397,6 +397,16 @@ math_block(double *x, size_t n, int fn, int vec)
 		x[i] = fn == BLOCK_EXP ? exp(x[i]) : log(x[i]);
 }
 
+void
+stats_exp_block(double *x, size_t n)
+{
+	static int vec = -1;
+
+	if (vec < 0)
+		vec = vector_math();
+	math_block(x, n, BLOCK_EXP, vec);
+}
+
 #define SMIRNOV_BLOCK 128
 
 double

@@ -35,7 +35,8 @@ def start(binary, conf, workdir):
         f.write(conf)
     err = open(os.path.join(workdir, "stderr.log"), "wb")
     proc = subprocess.Popen([binary, "-c", path, "--listen", "127.0.0.1:0"],
-                            stdin=subprocess.DEVNULL, stderr=err)
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         m = re.search(rb"listening on \S+ \(port (\d+)\)",
@@ -43,6 +44,7 @@ def start(binary, conf, workdir):
         if m:
             return proc, int(m.group(1)), err
         time.sleep(0.01)
+    proc.kill()
     raise RuntimeError("driftd did not start")
 
 
@@ -64,7 +66,7 @@ def one_run(binary, with_mmd, seconds, workdir, rng):
                                                     4).tolist(),
                                     "x": float(rng.normal())}) + "\n")
     open(log, "w").close()
-    conf = ("[global]\nlog_level = warn\n[input]\npath = %s\n"
+    conf = ("[input]\npath = %s\n"
             "poll_interval = 100ms\n[model]\nname = m\nclass = prediction\n"
             "confidence =\n[features]\nx = numeric\n%s"
             "[reference]\nfile = %s\n[window]\nsize = 1000\n"

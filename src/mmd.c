@@ -15,11 +15,14 @@
 #include "util.h"
 
 /* Multiply-adds a step does at most, about: a millisecond or two.  An
- * exponential counts as EXP_WORK of them. */
-#define STEP_WORK (32u * 1024 * 1024)
-#define EXP_WORK 64
+ * exponential (with its mirrored store) counts as EXP_WORK of them. */
+#define STEP_WORK (8u * 1024 * 1024)
+#define EXP_WORK 256
+/* A number copied or converted (memory bound) counts as COPY_WORK. */
+#define COPY_WORK 64
 
-enum phase { P_GRAM, P_BANDWIDTH, P_KERNEL, P_LABELS, P_PERMS, P_DONE };
+enum phase { P_COPY, P_GRAM, P_BANDWIDTH, P_KERNEL, P_LABELS, P_PERMS,
+	P_DONE };
 
 struct mmd {
 	enum phase phase;
@@ -35,12 +38,16 @@ struct mmd {
 	double *q, *ra;         /* per permutation: a'Ka and a'r */
 	size_t cap_z, cap_k, cap_a, cap_ka;
 	size_t next;            /* the next row of the phase */
+	size_t region, tr, tc;  /* the Gram's next tile (see gram()) */
 	double sigma2;
 	double sxx, syy, sxy;   /* the observed sums of K off the diagonal */
 	double statistic, pvalue;
 	struct mmd_cache *cache;
 	int cached;             /* x's block of K comes from the cache */
 	const float *x;         /* the reference sample given */
+	const double *y;        /* the window's, until copied */
+	size_t a_n, a_m, a_p;   /* what `a` holds the labellings for */
+	uint64_t a_seed;
 };
 
 /* x's block of the kernel matrix, its row sums and its sum off the
@@ -123,7 +130,7 @@ mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
     size_t n, size_t d, double sigma2, unsigned perms, uint64_t seed,
     struct mmd_cache *cache)
 {
-	size_t i, j, N = m + n;
+	size_t N = m + n;
 
 	t->m = m;
 	t->n = n;
@@ -136,32 +143,45 @@ mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
 	t->sq = xreallocarray(t->sq, N + 1, sizeof(double));
 	t->rows = xreallocarray(t->rows, N + 1, sizeof(double));
 	t->k = room(t->k, &t->cap_k, N * N + 1, sizeof(double));
-	for (i = 0; i < m * d; i++)
-		t->z[i] = x[i];
-	memcpy(t->z + m * d, y, n * d * sizeof(double));
-	for (i = 0; i < N; i++) {
-		double s = 0;
-
-		for (j = 0; j < d; j++)
-			s += t->z[i * d + j] * t->z[i * d + j];
-		t->sq[i] = s;
-	}
 	t->sxx = t->syy = t->sxy = 0;
 	memset(t->rows, 0, N * sizeof(double));
 	t->statistic = t->pvalue = NAN;
 	t->next = 0;
-	t->phase = m >= 2 && n >= 2 ? P_GRAM : P_DONE;
+	t->phase = m >= 2 && n >= 2 ? P_COPY : P_DONE;
 	t->cache = cache;
 	t->x = x;
+	t->y = y;
 	t->cached = cache != NULL && cache->valid && cache->x == x &&
 	    cache->m == m && cache->d == d && !isnan(sigma2) &&
 	    cache->sigma2 == sigma2;
 	if (t->cached) {
-		for (i = 0; i < m; i++)
-			memcpy(t->k + i * N, cache->kxx + i * m,
-			    m * sizeof(double));
 		memcpy(t->rows, cache->rows, m * sizeof(double));
 		t->sxx = cache->sxx;
+	}
+}
+
+/* Rows [r0, r1) of the pooled sample into z, with their squared norms,
+ * and x's rows of the cached block into K. */
+static void
+copy(struct mmd *t, size_t r0, size_t r1)
+{
+	size_t d = t->d, m = t->m, i, j;
+
+	for (i = r0; i < r1; i++) {
+		double *zi = t->z + i * d, s = 0;
+
+		if (i < m) {
+			for (j = 0; j < d; j++)
+				zi[j] = t->x[i * d + j];
+			if (t->cached)
+				memcpy(t->k + i * t->N, t->cache->kxx + i * m,
+				    m * sizeof(double));
+		} else {
+			memcpy(zi, t->y + (i - m) * d, d * sizeof(double));
+		}
+		for (j = 0; j < d; j++)
+			s += zi[j] * zi[j];
+		t->sq[i] = s;
 	}
 }
 
@@ -173,30 +193,83 @@ first_col(const struct mmd *t, size_t i)
 	return t->cached && i < t->m ? t->m : i + 1;
 }
 
-/* Rows [r0, r1) of the squared distances, upper triangle: the Gram
- * rows by dgemm, then |a|^2 + |b|^2 - 2 a.b (never below 0). */
-static void
-gram(struct mmd *t, size_t r0, size_t r1)
-{
-	size_t N = t->N, i, j;
-	size_t c0 = t->cached && r0 < t->m ? t->m : r0;
+/*
+ * The squared distances of the upper triangle, in square tiles of the
+ * Gram matrix by dgemm (a tile packs two small panels, where a block of
+ * whole rows would pack the whole sample again each time), then
+ * |a|^2 + |b|^2 - 2 a.b (never below 0).  The triangle is three regions:
+ * x with x (upper; not when cached), x with y, y with y (upper).
+ */
+struct region {
+	size_t r0, r1, c0, c1;
+	int upper;
+};
 
-	/* From the block's own diagonal (or x's block's end) on: a few
-	 * entries below the diagonal come along, unused. */
-	if (c0 < N)
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-		    (int)(r1 - r0), (int)(N - c0), (int)t->d, 1.0,
-		    t->z + r0 * t->d, (int)t->d, t->z + c0 * t->d, (int)t->d,
-		    0.0, t->k + r0 * N + c0, (int)N);
-	for (i = r0; i < r1; i++) {
+static size_t
+regions(const struct mmd *t, struct region *out)
+{
+	size_t k = 0, m = t->m, N = t->N;
+
+	if (!t->cached)
+		out[k++] = (struct region){ 0, m, 0, m, 1 };
+	out[k++] = (struct region){ 0, m, m, N, 0 };
+	out[k++] = (struct region){ m, N, m, N, 1 };
+	return k;
+}
+
+/* The side of a tile: about STEP_WORK multiply-adds. */
+static size_t
+tile(const struct mmd *t)
+{
+	size_t s = 16;
+
+	while (s < t->N && (2 * s) * (2 * s) * t->d <= STEP_WORK)
+		s *= 2;
+	return s;
+}
+
+/* The next tile; 1 when the triangle is done. */
+static int
+gram(struct mmd *t)
+{
+	struct region reg[3];
+	size_t nreg = regions(t, reg), T = tile(t), N = t->N, i, j;
+	size_t i0, i1, j0, j1;
+	const struct region *g;
+
+	if (t->region >= nreg)
+		return 1;
+	g = &reg[t->region];
+	i0 = g->r0 + t->tr * T;
+	j0 = g->c0 + t->tc * T;
+	if (i0 >= g->r1 || g->c0 >= g->c1) {
+		t->region++;
+		t->tr = t->tc = 0;
+		return t->region >= nreg;
+	}
+	i1 = i0 + T < g->r1 ? i0 + T : g->r1;
+	j1 = j0 + T < g->c1 ? j0 + T : g->c1;
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(i1 - i0),
+	    (int)(j1 - j0), (int)t->d, 1.0, t->z + i0 * t->d, (int)t->d,
+	    t->z + j0 * t->d, (int)t->d, 0.0, t->k + i0 * N + j0, (int)N);
+	for (i = i0; i < i1; i++) {
 		double *row = t->k + i * N;
 
-		for (j = first_col(t, i); j < N; j++) {
+		for (j = g->upper && j0 <= i ? i + 1 : j0; j < j1; j++) {
 			double v = t->sq[i] + t->sq[j] - 2 * row[j];
 
 			row[j] = v > 0 ? v : 0;
 		}
 	}
+	/* Along the tile row, then the next (from its diagonal in an upper
+	 * region). */
+	if (j1 < g->c1) {
+		t->tc++;
+	} else {
+		t->tr++;
+		t->tc = g->upper ? t->tr : 0;
+	}
+	return 0;
 }
 
 /* The k-th smallest of v[0..n) (reorders v): Wirth's selection. */
@@ -374,15 +447,23 @@ rng_below(struct rng *r, uint64_t bound)
 }
 
 /* The labellings: for each permutation, a uniform shuffle of the N
- * indices (Fisher-Yates) whose first m are x. */
+ * indices (Fisher-Yates) whose first m are x.  They depend on N, m, the
+ * permutations and the seed only: the last ones are used again. */
 static void
 labels(struct mmd *t)
 {
 	size_t N = t->N, P = t->perms, p, i;
-	size_t *idx = xreallocarray(NULL, N, sizeof(size_t));
+	size_t *idx;
 	uint64_t s = t->seed;
 	struct rng r;
 
+	t->q = xreallocarray(t->q, P + 1, sizeof(double));
+	t->ra = xreallocarray(t->ra, P + 1, sizeof(double));
+	memset(t->q, 0, P * sizeof(double));
+	memset(t->ra, 0, P * sizeof(double));
+	if (t->a_n == N && t->a_m == t->m && t->a_p == P && t->a_seed == s)
+		return;
+	idx = xreallocarray(NULL, N, sizeof(size_t));
 	for (i = 0; i < 4; i++)
 		r.s[i] = splitmix64(&s);
 	t->a = room(t->a, &t->cap_a, N * P + 1, sizeof(double));
@@ -400,10 +481,10 @@ labels(struct mmd *t)
 			t->a[idx[i] * P + p] = 1;
 	}
 	free(idx);
-	t->q = xreallocarray(t->q, P + 1, sizeof(double));
-	t->ra = xreallocarray(t->ra, P + 1, sizeof(double));
-	memset(t->q, 0, P * sizeof(double));
-	memset(t->ra, 0, P * sizeof(double));
+	t->a_n = N;
+	t->a_m = t->m;
+	t->a_p = P;
+	t->a_seed = t->seed;
 }
 
 /* Rows [r0, r1) of K A, folded into a'Ka and a'r per permutation. */
@@ -462,16 +543,20 @@ mmd_step(struct mmd *t)
 	size_t r1;
 
 	switch (t->phase) {
-	case P_GRAM:
-		r1 = t->next + block(t->N * t->d);
+	case P_COPY:
+		r1 = t->next + block(COPY_WORK * (t->d + t->m));
 		if (r1 > t->N)
 			r1 = t->N;
-		/* A block lies within x or within y. */
-		if (t->next < t->m && r1 > t->m)
-			r1 = t->m;
-		gram(t, t->next, r1);
+		copy(t, t->next, r1);
 		t->next = r1;
 		if (r1 == t->N) {
+			t->next = 0;
+			t->region = t->tr = t->tc = 0;
+			t->phase = P_GRAM;
+		}
+		return 0;
+	case P_GRAM:
+		if (gram(t)) {
 			t->next = 0;
 			t->phase = isnan(t->sigma2) ? P_BANDWIDTH : P_KERNEL;
 		}

@@ -50,8 +50,8 @@ struct mmd {
 	uint64_t a_seed;
 };
 
-/* x's block of the kernel matrix, its row sums and its sum off the
- * diagonal, for the x and sigma^2 they were made with. */
+/* x's block of the kernel matrix, its row sums off the diagonal and
+ * their total, for the x and sigma^2 they were made with. */
 struct mmd_cache {
 	const float *x;
 	size_t m, d;
@@ -332,6 +332,43 @@ bandwidth(struct mmd *t)
 	t->sigma2 = med > 0 ? med / 2 : sum > 0 ? sum / (double)np / 2 : 1;
 }
 
+/* Make room in the cache for x's block, to be filled row by row. */
+static void
+keep_begin(struct mmd *t)
+{
+	struct mmd_cache *c = t->cache;
+
+	if (c == NULL || t->cached)
+		return;
+	c->valid = 0;
+	c->kxx = xreallocarray(c->kxx, t->m * t->m + 1, sizeof(double));
+	c->rows = xreallocarray(c->rows, t->m + 1, sizeof(double));
+	c->sxx = 0;
+}
+
+/* Row i < m of x's block is complete (its part left of the diagonal was
+ * mirrored from the rows before): into the cache. */
+static void
+keep_row(struct mmd *t, size_t i)
+{
+	struct mmd_cache *c = t->cache;
+	size_t m = t->m, j;
+	double s = 0;
+
+	memcpy(c->kxx + i * m, t->k + i * t->N, m * sizeof(double));
+	for (j = 0; j < m; j++)
+		s += c->kxx[i * m + j];
+	c->rows[i] = s - 1;          /* without the diagonal */
+	c->sxx += s - 1;
+	if (i + 1 == m) {
+		c->x = t->x;
+		c->m = m;
+		c->d = t->d;
+		c->sigma2 = t->sigma2;
+		c->valid = 1;
+	}
+}
+
 /* Rows [r0, r1) of the kernel from the upper triangle, mirrored below
  * it; the row sums and the observed sums with them. */
 static void
@@ -365,38 +402,12 @@ kernel(struct mmd *t, size_t r0, size_t r1)
 		if (i < m) {
 			t->sxx += 2 * sx;
 			t->sxy += sy;
+			if (t->cache != NULL && !t->cached)
+				keep_row(t, i);
 		} else {
 			t->syy += 2 * sy;
 		}
 	}
-}
-
-/* Keep x's block for the next test of the same x and sigma^2. */
-static void
-keep(struct mmd *t, const float *x)
-{
-	struct mmd_cache *c = t->cache;
-	size_t m = t->m, i, j;
-
-	if (c == NULL || t->cached)
-		return;
-	c->kxx = xreallocarray(c->kxx, m * m + 1, sizeof(double));
-	c->rows = xreallocarray(c->rows, m + 1, sizeof(double));
-	c->sxx = 0;
-	for (i = 0; i < m; i++) {
-		double s = 0;
-
-		memcpy(c->kxx + i * m, t->k + i * t->N, m * sizeof(double));
-		for (j = 0; j < m; j++)
-			s += c->kxx[i * m + j];
-		c->rows[i] = s;
-		c->sxx += s - 1;
-	}
-	c->x = x;
-	c->m = m;
-	c->d = t->d;
-	c->sigma2 = t->sigma2;
-	c->valid = 1;
 }
 
 /* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
@@ -566,13 +577,14 @@ mmd_step(struct mmd *t)
 		t->phase = P_KERNEL;
 		return 0;
 	case P_KERNEL:
+		if (t->next == 0)
+			keep_begin(t);
 		r1 = t->next + block(t->N * EXP_WORK);
 		if (r1 > t->N)
 			r1 = t->N;
 		kernel(t, t->next, r1);
 		t->next = r1;
 		if (r1 == t->N) {
-			keep(t, t->x);
 			t->next = 0;
 			t->phase = t->perms > 0 ? P_LABELS : P_DONE;
 			if (t->perms == 0)

@@ -600,10 +600,13 @@ on_csv_row(int c, void *data)
 
 			st->coord[i] = m >= 0 ? coord : -1;
 			if (m >= 0) {
-				/* Each coordinate has its own header. */
+				/* Each coordinate has its own header, and a
+				 * column is read either by coordinates or
+				 * whole: the first header decides. */
 				for (k = 0; k < i; k++)
 					if (st->map[k] == m &&
-					    st->coord[k] == coord)
+					    (st->coord[k] == coord ||
+					    st->coord[k] < 0))
 						m = -1;
 				if (m >= 0) {
 					if ((size_t)coord + 1 > st->rowmax[m])

@@ -110,8 +110,8 @@ static const struct key keys[] = {
 	KEY("drift", "dataset_share", KT_DOUBLE, F(dataset_share), "0.5", .max = 1, .excl = EXCL_MIN),
 	KEY("drift", "export_bins", KT_ENUM, F(export_bins), "no", .choices = yes_no),
 	KEY("drift", "multivariate", KT_ENUM, F(multivariate), "none", .choices = multivariate_choices),
-	KEY("drift", "mmd_samples", KT_UINT, F(mmd_samples), "500", .min = 10, .max = 5000),
-	KEY("drift", "mmd_permutations", KT_UINT, F(mmd_permutations), "100", .min = 1, .max = 10000),
+	KEY("drift", "mmd_samples", KT_UINT, F(mmd_samples), "500", .min = 10, .max = 2000),
+	KEY("drift", "mmd_permutations", KT_UINT, F(mmd_permutations), "100", .min = 1, .max = 1000),
 
 	KEY("change", "columns", KT_STRING, F(change_columns), ""),
 	KEY("change", "method", KT_ENUM, F(change_method), "page_hinkley", .choices = change_methods),

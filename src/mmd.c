@@ -24,6 +24,11 @@
 enum phase { P_COPY, P_GRAM, P_BANDWIDTH, P_KERNEL, P_LABELS, P_PERMS,
 	P_DONE };
 
+/* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
+struct rng {
+	uint64_t s[4];
+};
+
 struct mmd {
 	enum phase phase;
 	size_t m, n, N, d;
@@ -48,6 +53,10 @@ struct mmd {
 	const double *y;        /* the window's, until copied */
 	size_t a_n, a_m, a_p;   /* what `a` holds the labellings for */
 	uint64_t a_seed;
+	size_t lab_next;        /* the next labelling to make */
+	size_t pnext;           /* the first permutation of the next tile */
+	size_t *idx;            /* a shuffle */
+	struct rng rng;
 };
 
 /* x's block of the kernel matrix, its row sums off the diagonal and
@@ -103,6 +112,7 @@ mmd_destroy(struct mmd *t)
 	free(t->ka);
 	free(t->q);
 	free(t->ra);
+	free(t->idx);
 	free(t);
 }
 
@@ -147,6 +157,7 @@ mmd_begin(struct mmd *t, const float *x, size_t m, const double *y,
 	memset(t->rows, 0, N * sizeof(double));
 	t->statistic = t->pvalue = NAN;
 	t->next = 0;
+	t->lab_next = 0;
 	t->phase = m >= 2 && n >= 2 ? P_COPY : P_DONE;
 	t->cache = cache;
 	t->x = x;
@@ -221,9 +232,11 @@ regions(const struct mmd *t, struct region *out)
 static size_t
 tile(const struct mmd *t)
 {
-	size_t s = 16;
+	/* Each entry also gets its distance: some operations more, which
+	 * count where the dimension is small. */
+	size_t s = 16, w = t->d > 16 ? t->d : 16;
 
-	while (s < t->N && (2 * s) * (2 * s) * t->d <= STEP_WORK)
+	while (s < t->N && (2 * s) * (2 * s) * w <= STEP_WORK)
 		s *= 2;
 	return s;
 }
@@ -410,10 +423,6 @@ kernel(struct mmd *t, size_t r0, size_t r1)
 	}
 }
 
-/* xoshiro256** (Blackman and Vigna), seeded by splitmix64. */
-struct rng {
-	uint64_t s[4];
-};
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -457,64 +466,91 @@ rng_below(struct rng *r, uint64_t bound)
 	return v % bound;
 }
 
-/* The labellings: for each permutation, a uniform shuffle of the N
- * indices (Fisher-Yates) whose first m are x.  They depend on N, m, the
- * permutations and the seed only: the last ones are used again. */
-static void
+/* The labellings, a row each (A is perms x N): for each permutation, a
+ * uniform shuffle of the N indices (Fisher-Yates) whose first m are x.
+ * They depend on N, m, the permutations and the seed only: the last ones
+ * are used again.  Made label_block() permutations a step; 1 when all
+ * are. */
+static size_t
+label_block(const struct mmd *t)
+{
+	return block(t->N * 16);
+}
+
+static int
 labels(struct mmd *t)
 {
-	size_t N = t->N, P = t->perms, p, i;
-	size_t *idx;
-	uint64_t s = t->seed;
-	struct rng r;
+	size_t N = t->N, P = t->perms, p, i, p1;
 
-	t->q = xreallocarray(t->q, P + 1, sizeof(double));
-	t->ra = xreallocarray(t->ra, P + 1, sizeof(double));
-	memset(t->q, 0, P * sizeof(double));
-	memset(t->ra, 0, P * sizeof(double));
-	if (t->a_n == N && t->a_m == t->m && t->a_p == P && t->a_seed == s)
-		return;
-	idx = xreallocarray(NULL, N, sizeof(size_t));
-	for (i = 0; i < 4; i++)
-		r.s[i] = splitmix64(&s);
-	t->a = room(t->a, &t->cap_a, N * P + 1, sizeof(double));
-	memset(t->a, 0, N * P * sizeof(double));
-	for (p = 0; p < P; p++) {
-		for (i = 0; i < N; i++)
-			idx[i] = i;
-		for (i = N - 1; i > 0; i--) {
-			size_t j = (size_t)rng_below(&r, i + 1), tmp = idx[i];
+	if (t->lab_next == 0) {
+		uint64_t s = t->seed;
 
-			idx[i] = idx[j];
-			idx[j] = tmp;
-		}
-		for (i = 0; i < t->m; i++)
-			t->a[idx[i] * P + p] = 1;
+		t->q = xreallocarray(t->q, P + 1, sizeof(double));
+		t->ra = xreallocarray(t->ra, P + 1, sizeof(double));
+		memset(t->q, 0, P * sizeof(double));
+		memset(t->ra, 0, P * sizeof(double));
+		if (t->a_n == N && t->a_m == t->m && t->a_p == P &&
+		    t->a_seed == t->seed)
+			return 1;
+		t->a_n = 0;              /* until all are made */
+		t->a = room(t->a, &t->cap_a, N * P + 1, sizeof(double));
+		t->idx = xreallocarray(t->idx, N + 1, sizeof(size_t));
+		for (i = 0; i < 4; i++)
+			t->rng.s[i] = splitmix64(&s);
 	}
-	free(idx);
+	p1 = t->lab_next + label_block(t);
+	if (p1 > P)
+		p1 = P;
+	for (p = t->lab_next; p < p1; p++) {
+		double *ap = t->a + p * N;
+
+		for (i = 0; i < N; i++)
+			t->idx[i] = i;
+		for (i = N - 1; i > 0; i--) {
+			size_t j = (size_t)rng_below(&t->rng, i + 1);
+			size_t tmp = t->idx[i];
+
+			t->idx[i] = t->idx[j];
+			t->idx[j] = tmp;
+		}
+		memset(ap, 0, N * sizeof(double));
+		for (i = 0; i < t->m; i++)
+			ap[t->idx[i]] = 1;
+	}
+	t->lab_next = p1;
+	if (p1 < P)
+		return 0;
 	t->a_n = N;
 	t->a_m = t->m;
 	t->a_p = P;
 	t->a_seed = t->seed;
+	return 1;
 }
 
-/* Rows [r0, r1) of K A, folded into a'Ka and a'r per permutation. */
+/* Permutations a tile of K A covers. */
+#define PERM_BLOCK 64
+
+/* The tile of K A of rows [r0, r1) and permutations [p0, p1), folded
+ * into a'Ka and a'r of those permutations. */
 static void
-perms(struct mmd *t, size_t r0, size_t r1)
+perms(struct mmd *t, size_t r0, size_t r1, size_t p0, size_t p1)
 {
-	size_t N = t->N, P = t->perms, i, p;
+	size_t N = t->N, np = p1 - p0, i, p;
 
-	t->ka = room(t->ka, &t->cap_ka, (r1 - r0) * P + 1, sizeof(double));
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0),
-	    (int)P, (int)N, 1.0, t->k + r0 * N, (int)N, t->a, (int)P, 0.0,
-	    t->ka, (int)P);
-	for (i = r0; i < r1; i++) {
-		const double *ai = t->a + i * P, *kai = t->ka + (i - r0) * P;
+	t->ka = room(t->ka, &t->cap_ka, (r1 - r0) * np + 1, sizeof(double));
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0),
+	    (int)np, (int)N, 1.0, t->k + r0 * N, (int)N, t->a + p0 * N,
+	    (int)N, 0.0, t->ka, (int)np);
+	for (p = p0; p < p1; p++) {
+		const double *ap = t->a + p * N;
+		double q = 0, ra = 0;
 
-		for (p = 0; p < P; p++) {
-			t->q[p] += ai[p] * kai[p];
-			t->ra[p] += ai[p] * t->rows[i];
+		for (i = r0; i < r1; i++) {
+			q += ap[i] * t->ka[(i - r0) * np + (p - p0)];
+			ra += ap[i] * t->rows[i];
 		}
+		t->q[p] += q;
+		t->ra[p] += ra;
 	}
 }
 
@@ -592,20 +628,35 @@ mmd_step(struct mmd *t)
 		}
 		return 0;
 	case P_LABELS:
-		labels(t);
-		t->phase = P_PERMS;
+		if (labels(t)) {
+			t->phase = P_PERMS;
+			t->next = t->pnext = 0;
+		}
 		return 0;
-	case P_PERMS:
-		r1 = t->next + block(t->N * t->perms);
+	case P_PERMS: {
+		size_t np = t->perms < PERM_BLOCK ? t->perms : PERM_BLOCK;
+		size_t p1 = t->pnext + np;
+
+		if (p1 > t->perms)
+			p1 = t->perms;
+		r1 = t->next + block(t->N * np);
 		if (r1 > t->N)
 			r1 = t->N;
-		perms(t, t->next, r1);
-		t->next = r1;
-		if (r1 == t->N) {
+		perms(t, t->next, r1, t->pnext, p1);
+		/* Across the permutations for a block of rows, then the
+		 * next rows. */
+		if (p1 < t->perms) {
+			t->pnext = p1;
+		} else {
+			t->pnext = 0;
+			t->next = r1;
+		}
+		if (t->next == t->N) {
 			finish(t);
 			t->phase = P_DONE;
 		}
 		return t->phase == P_DONE;
+	}
 	case P_DONE:
 		break;
 	}

@@ -16,7 +16,10 @@
 
 /* Multiply-adds a step does at most, about: a millisecond or two.  An
  * exponential (with its mirrored store) counts as EXP_WORK of them. */
-#define STEP_WORK (8u * 1024 * 1024)
+#define STEP_WORK (4u * 1024 * 1024)
+/* A tile of the Gram matrix: twice that, as dgemm runs near its peak on
+ * tiles of 128 x 128 and packs too much on smaller ones. */
+#define GRAM_WORK (2 * STEP_WORK)
 #define EXP_WORK 256
 /* A number copied or converted (memory bound) counts as COPY_WORK. */
 #define COPY_WORK 64
@@ -228,7 +231,7 @@ regions(const struct mmd *t, struct region *out)
 	return k;
 }
 
-/* The side of a tile: about STEP_WORK multiply-adds. */
+/* The side of a tile: about GRAM_WORK multiply-adds. */
 static size_t
 tile(const struct mmd *t)
 {
@@ -236,7 +239,7 @@ tile(const struct mmd *t)
 	 * count where the dimension is small. */
 	size_t s = 16, w = t->d > 16 ? t->d : 16;
 
-	while (s < t->N && (2 * s) * (2 * s) * w <= STEP_WORK)
+	while (s < t->N && (2 * s) * (2 * s) * w <= GRAM_WORK)
 		s *= 2;
 	return s;
 }

@@ -422,7 +422,8 @@ report_card(struct buf *b, const struct results *r, size_t i,
 	buf_printf(b, " <span class=\"badge %s\">%s</span></h3>\n"
 	    "<p class=\"meta\">%s%s &middot; window ", cls,
 	    verdict_word(c->detected),
-	    c->kind == CONF_NUMERIC ? "numeric" : "categorical",
+	    c->kind == CONF_NUMERIC ? "numeric" : c->kind == CONF_VECTOR ?
+	    "vector" : "categorical",
 	    c->is_feature ? "" : " (not a feature)");
 	number(b, c->samples);
 	buf_puts(b, " values &middot; reference ");

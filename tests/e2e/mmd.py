@@ -117,6 +117,15 @@ def test_statistic_matches_numpy():
                              "".join(json.dumps({"emb": v.tolist()}) + "\n"
                                      for v in ref))
             h.check_eq(score(again, what="pvalue"), p, "reproducible p")
+            # The report names the column's kind.
+            report = os.path.join(d, "r.html")
+            subprocess.run([h.DRIFTD, "--once", "-c",
+                            os.path.join(d, "d.conf"),
+                            os.path.join(d, "p.log"), "--report", report],
+                           capture_output=True, timeout=120, check=True)
+            with open(report, encoding="utf-8") as f:
+                h.check("vector &middot; window" in f.read(),
+                        "the report calls the column a vector")
 
 
 def test_features_joint_vector_matches_numpy():

@@ -963,8 +963,6 @@ eval_column(struct drift *d, size_t col, int phase)
 			eval_categorical(d, col, rc, res);
 			return PHASE_DONE;
 		}
-		if (c->kind == CONF_VECTOR)
-			return eval_vector(d, col, rc, res, phase);
 	}
 	if (c->kind == CONF_VECTOR)
 		return eval_vector(d, col, rc, res, phase);

@@ -364,6 +364,15 @@ close_step(struct ingest *g)
 /* A replay cuts records into steps by event time: the step of a record at
  * `t` is opened (the open one closed) if it is a later one; 0 if it has
  * closed already (the record is late, and skipped). */
+int
+ingest_time_plausible(double ts)
+{
+	double now = util_now();
+
+	return ts <= now + INGEST_MAX_FUTURE_SECONDS &&
+	    ts >= now - INGEST_MAX_PAST_SECONDS;
+}
+
 static int
 replay_place(struct ingest *g, double t)
 {
@@ -422,10 +431,7 @@ ingest_line(void *arg, const char *line, size_t len)
 	 * typo) would empty every window or keep records forever: it is a
 	 * bad value. */
 	if (g->event_time && g->rec.timestamp.present) {
-		double now = util_now(), ts = g->rec.timestamp.num;
-
-		if (ts > now + INGEST_MAX_FUTURE_SECONDS ||
-		    ts < now - INGEST_MAX_PAST_SECONDS) {
+		if (!ingest_time_plausible(g->rec.timestamp.num)) {
 			g->rec.timestamp.present = 0;
 			g->rec.missing[RECORD_TIMESTAMP] = 1;
 		}

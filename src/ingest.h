@@ -27,6 +27,9 @@
 #define INGEST_MAX_FUTURE_SECONDS 86400.0            /* one day */
 #define INGEST_MAX_PAST_SECONDS   (20 * 31557600.0)  /* twenty years */
 
+/* Is event time `ts` plausible now (within the bounds above)? */
+int ingest_time_plausible(double ts);
+
 struct ingest;
 
 /*

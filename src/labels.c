@@ -949,14 +949,11 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 	/* A time implausibly far from now (a millisecond epoch) would
 	 * expire every waiting prediction at once: the line is invalid. */
 	if (l->rec.timestamp.present) {
-		double wall = util_now(), ts = l->rec.timestamp.num;
-
-		if (ts > wall + INGEST_MAX_FUTURE_SECONDS ||
-		    ts < wall - INGEST_MAX_PAST_SECONDS) {
+		if (!ingest_time_plausible(l->rec.timestamp.num)) {
 			count(l, R_INVALID);
 			return TAIL_LINE_OK;
 		}
-		t = ts;
+		t = l->rec.timestamp.num;
 	} else if (l->parser_has_time) {
 		count(l, R_INVALID);     /* its time is missing or bad */
 		return TAIL_LINE_OK;

@@ -626,7 +626,8 @@ record_parse(struct record_parser *p, const char *line, size_t len,
 
 		if (v->in_scratch)
 			v->str = p->scratch.data + v->scratch_off;
-		else if (v->present && p->features[i].kind == CONF_VECTOR)
+		else if (p->vecs.len > 0 && v->present &&
+		    p->features[i].kind == CONF_VECTOR)
 			v->vec = (const double *)(const void *)p->vecs.data +
 			    v->scratch_off;
 	}

@@ -206,6 +206,15 @@ class Daemon:
         self.close()
 
 
+def rss_kib(pid):
+    """A process's resident memory (KiB)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def unescape_label(v):
     """Undo the exposition format's \\, \" and \n escapes."""
     return re.sub(r'\\(.)', lambda m: {"n": "\n"}.get(m.group(1), m.group(1)),

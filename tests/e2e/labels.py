@@ -568,14 +568,6 @@ def test_sigkill_between_prediction_and_label():
     restart_case(signal.SIGKILL)
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_bad_input_is_counted_and_bounded():
     with h.Daemon() as d:
         plog = os.path.join(d.dir, "p.log")
@@ -605,7 +597,7 @@ def test_bad_input_is_counted_and_bounded():
         h.check_eq(d.sample("driftd_log_errors_total", input=llog,
                             reason="json"), 1.0,
                    "the line that is no JSON")
-        base = rss_kib(d.proc.pid)
+        base = h.rss_kib(d.proc.pid)
         # 100k labels for ids never predicted: they wait, 1000 at most.
         with open(llog, "a") as f:
             for k in range(100):
@@ -616,7 +608,7 @@ def test_bad_input_is_counted_and_bounded():
                       input=llog, timeout=60)
         d.wait_sample("prediction_label_unmatched_total", 99000, model="m",
                       reason="unknown_id")
-        grown = rss_kib(d.proc.pid) - base
+        grown = h.rss_kib(d.proc.pid) - base
         h.check(grown < 16 * 1024, f"RSS grew {grown} KiB for 100k unknown "
                 "ids with max_pending = 1000")
         # Predictions with bad ids are not waited for.

@@ -320,14 +320,6 @@ def test_restart_keeps_the_vector_window():
         d.stop()
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def test_bad_vectors_are_missing_and_bounded():
     rng = np.random.default_rng(15)
     ref = vectors(rng, 50, 3)
@@ -362,7 +354,7 @@ def test_bad_vectors_are_missing_and_bounded():
         h.check_eq(d.sample("prediction_feature_missing_total", model="m",
                             feature="emb"), float(len(bad)),
                    "every bad vector missing")
-        base = rss_kib(d.proc.pid)
+        base = h.rss_kib(d.proc.pid)
         # 100000-long arrays: beyond max_vector_dim, missing.
         long_line = json.dumps({"prediction": "a",
                                 "emb": [0.5] * 100000}) + "\n"
@@ -378,7 +370,7 @@ def test_bad_vectors_are_missing_and_bounded():
         h.wait_for(lambda: d.sample("prediction_window_samples", model="m",
                                     column="emb") == 1.0,
                    what="the good vector in the window")
-        grown = rss_kib(d.proc.pid) - base
+        grown = h.rss_kib(d.proc.pid) - base
         h.check(grown < 32 * 1024, f"RSS grew {grown} KiB")
         d.stop()
 

@@ -277,7 +277,7 @@ set_value(struct columns *cs, size_t col, struct column_value *out,
 		 * column. */
 		out->present = c->dim == 0 || rv->len == c->dim;
 		out->vec = rv->vec;
-		out->dim = rv->len;
+		out->dim = (uint32_t)rv->len;
 	} else {
 		out->cat = columns_category(cs, col, rv->str, rv->len);
 	}
@@ -440,7 +440,7 @@ columns_extract(struct columns *cs, struct record_parser *rp,
 			cs->joint_buf[j] = cs->values[cs->joint_cols[j]].num;
 		}
 		out->vec = cs->joint_buf;
-		out->dim = cs->njoint;
+		out->dim = (uint32_t)cs->njoint;
 	}
 	if (record_parser_discover(rp) != NULL)
 		discover(cs, rp, r);

@@ -67,10 +67,15 @@ struct column {
 /* One record's value in a column. */
 struct column_value {
 	int present;
-	double num;
-	uint32_t cat;
-	const double *vec;       /* dim numbers, valid until the next record */
-	size_t dim;
+	union {                  /* by the column's kind */
+		double num;
+		const double *vec;   /* dim numbers, valid until the next
+		                      * record */
+	};
+	union {
+		uint32_t cat;
+		uint32_t dim;
+	};
 };
 
 struct columns;

@@ -42,9 +42,12 @@ enum record_field {
 struct record_value {
 	int present;         /* 0: absent or invalid */
 	double num;          /* numeric columns */
-	const char *str;     /* categorical columns, class: not NUL-terminated */
+	union {
+		const char *str;     /* categorical columns, class: not
+		                      * NUL-terminated */
+		const double *vec;   /* vector columns: len numbers */
+	};
 	size_t len;          /* of str; of vec for a vector column */
-	const double *vec;   /* vector columns: len numbers */
 	size_t scratch_off;  /* internal: where a decoded label lives */
 	int in_scratch;
 };

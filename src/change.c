@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,18 +36,49 @@ static const char *const dir_names[] = { "up", "down" };
 /* Where a detector's values come from. */
 enum source { SRC_FEATURE, SRC_CONFIDENCE, SRC_VALUE, SRC_LATENCY };
 
+/*
+ * The detectors run as lanes of vectors: a lane per detector, in groups of
+ * LANES (one array of LANES per quantity, so that each quantity of a group
+ * is one vector at a fixed place), the last group padded with lanes that
+ * take no values.  A record's values are only copied into a row; the
+ * detectors take BATCH rows at a time, each group a step per row with
+ * vector arithmetic (GCC's vector extensions: one AVX2 instruction per
+ * vector where the CPU has AVX2, two SSE2 ones elsewhere).  Done one
+ * detector after the other within each record, the same work was a chain
+ * of dependent loads, a division and stores per detector, spread through
+ * the ingest; in a loop of its own it costs about half (bench/change.sh).
+ * The arithmetic is the formulas', operation for operation, so a lane's
+ * numbers are those of its detector taking its values one at a time.
+ */
+#define LANES 4
+typedef double vdbl __attribute__((vector_size(LANES * sizeof(double))));
+typedef int64_t vmask __attribute__((vector_size(LANES * sizeof(double))));
+
+enum {
+	L_T,                         /* values since the last reset */
+	L_MEAN,                      /* Page-Hinkley: their mean */
+	L_U, L_DN, L_MIN_U, L_MAX_D, /* Page-Hinkley's sums and extremes */
+	L_S_UP, L_S_DOWN,            /* CUSUM's sums */
+	/* CUSUM: the reference's mean and k sigma and h sigma (sigma
+	 * floored); NaN until a reference is in force */
+	L_MU, L_SLACK, L_LIMIT,
+	L_COUNT
+};
+
+struct group {
+	double v[L_COUNT][LANES];    /* quantity, lane */
+	int64_t hit[2][LANES];       /* a change up, down: all bits or none */
+} __attribute__((aligned(sizeof(vdbl))));
+
+/* Records whose values wait in `rows` before the detectors take them. */
+#define BATCH 64
+
 struct detector {
 	char *name;
 	enum source src;
 	size_t feature;              /* SRC_FEATURE: index in the record */
-	/* since the last reset */
-	uint64_t t;
-	double mean;                 /* Page-Hinkley: of the t values */
-	double u, dn, min_u, max_d;  /* Page-Hinkley's sums and extremes */
-	double s[2];                 /* CUSUM: S up, S down */
-	/* CUSUM: the reference's mean and deviation (floored), NaN until
-	 * a reference is in force, and k sigma and h sigma */
-	double mu, sigma, slack, limit;
+	size_t off;                  /* otherwise: the value's offset in it */
+	int runs;                    /* CUSUM: 0 until a reference is in force */
 	double last;                 /* last detection's time, NaN if none */
 	struct metrics_series *stat[2], *events[2], *last_series;
 	struct metrics_family *stat_family, *events_family;
@@ -61,7 +93,30 @@ struct change {
 	double delta, threshold, alpha, k, h;
 	struct detector *d;
 	size_t n;
+	size_t nl;                   /* lanes: n rounded up to LANES */
+	struct group *g;             /* nl / LANES, aligned */
+	/* The values of the records observed and not yet taken: row r is
+	 * nl values (NaN: none), at time times[r].  A record's values are
+	 * only copied here; the detectors take a batch at a time, which
+	 * keeps their arithmetic in a loop of its own instead of spread
+	 * over the ingest.  Anything that reads or changes the state takes
+	 * the rows first (take_rows()). */
+	double *rows;                /* BATCH * nl, aligned */
+	double times[BATCH];
+	size_t nrows;
+	void *block;                 /* where g and rows are allocated */
+	/* where each lane's value is in the record last seen (the ingest
+	 * parses every record into the same one); a lane that takes no
+	 * values (padding, or CUSUM before a reference) points to `none` */
+	const struct record_value **where;
+	const struct record *at;     /* the record and features array */
+	const struct record_value *at_features;   /* `where` points into */
 };
+
+/* Quantity q of lane i. */
+#define LANE(ch, q, i) ((ch)->g[(i) / LANES].v[q][(i) % LANES])
+
+static void take_rows(struct change *ch);
 
 /* The last detection's time into its gauge, made when first needed. */
 static void
@@ -77,21 +132,30 @@ set_last(struct change *ch, struct detector *d, double t)
 	metrics_set(d->last_series, t);
 }
 
+/* Detector i's statistic per direction. */
+static void
+statistic(const struct change *ch, size_t i, double stat[2])
+{
+	stat[0] = stat[1] = 0;
+	if (LANE(ch, L_T, i) > 0 && ch->method == CONF_CHANGE_PAGE_HINKLEY) {
+		stat[0] = LANE(ch, L_U, i) - LANE(ch, L_MIN_U, i);
+		stat[1] = LANE(ch, L_MAX_D, i) - LANE(ch, L_DN, i);
+	} else if (LANE(ch, L_T, i) > 0) {
+		stat[0] = LANE(ch, L_S_UP, i);
+		stat[1] = LANE(ch, L_S_DOWN, i);
+	}
+}
+
 /* The statistic's gauges from the state. */
 static void
-show(const struct change *ch, const struct detector *d)
+show(const struct change *ch, size_t i)
 {
-	double up = 0, down = 0;
+	const struct detector *d = &ch->d[i];
+	double stat[2];
 
-	if (d->t > 0 && ch->method == CONF_CHANGE_PAGE_HINKLEY) {
-		up = d->u - d->min_u;
-		down = d->max_d - d->dn;
-	} else if (d->t > 0) {
-		up = d->s[0];
-		down = d->s[1];
-	}
-	metrics_set(d->stat[0], up);
-	metrics_set(d->stat[1], down);
+	statistic(ch, i, stat);
+	metrics_set(d->stat[0], stat[0]);
+	metrics_set(d->stat[1], stat[1]);
 }
 
 /* The statistic and event series of the directions configured. */
@@ -118,21 +182,22 @@ make_series(const struct change *ch, struct detector *d)
 static void
 show_all(void *arg)
 {
-	const struct change *ch = arg;
+	struct change *ch = arg;
 	size_t i;
 
+	take_rows(ch);
 	for (i = 0; i < ch->n; i++)
-		show(ch, &ch->d[i]);
+		show(ch, i);
 }
 
 static void
-reset(struct detector *d)
+reset(struct change *ch, size_t i)
 {
-	d->t = 0;
-	d->mean = d->u = d->dn = 0;
-	d->min_u = INFINITY;
-	d->max_d = -INFINITY;
-	d->s[0] = d->s[1] = 0;
+	LANE(ch, L_T, i) = 0;
+	LANE(ch, L_MEAN, i) = LANE(ch, L_U, i) = LANE(ch, L_DN, i) = 0;
+	LANE(ch, L_MIN_U, i) = INFINITY;
+	LANE(ch, L_MAX_D, i) = -INFINITY;
+	LANE(ch, L_S_UP, i) = LANE(ch, L_S_DOWN, i) = 0;
 }
 
 struct change *
@@ -140,7 +205,7 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 {
 	struct metrics_family *fam[F_COUNT];
 	struct change *ch;
-	size_t i, f;
+	size_t i, f, bytes;
 
 	/* Taken even without detectors, so that a reload sweeps them. */
 	for (i = 0; i < F_COUNT; i++)
@@ -160,25 +225,44 @@ change_create(const struct conf *c, struct metrics_registry *reg)
 	ch->h = c->change_h;
 	ch->d = xcalloc(c->change.n, sizeof(*ch->d));
 	ch->n = c->change.n;
+	ch->nl = (ch->n + LANES - 1) / LANES * LANES;
+	bytes = ch->nl / LANES * sizeof(struct group) +
+	    BATCH * ch->nl * sizeof(double);
+	ch->block = xcalloc(1, bytes + sizeof(vdbl));
+	ch->g = (struct group *)(((uintptr_t)ch->block + sizeof(vdbl) - 1) &
+	    ~(uintptr_t)(sizeof(vdbl) - 1));
+	ch->rows = (double *)(ch->g + ch->nl / LANES);
+	ch->where = xcalloc(ch->n, sizeof(*ch->where));
+	for (i = 0; i < ch->nl; i++) {
+		reset(ch, i);
+		LANE(ch, L_MU, i) = LANE(ch, L_SLACK, i) =
+		    LANE(ch, L_LIMIT, i) = NAN;
+	}
+	/* padding lanes take nothing: no value in any row */
+	for (i = 0; i < BATCH * ch->nl; i++)
+		if (i % ch->nl >= ch->n)
+			ch->rows[i] = NAN;
 	for (i = 0; i < ch->n; i++) {
 		struct detector *d = &ch->d[i];
 		const char *lv[3];
 
 		d->name = xstrdup(c->change.v[i]);
-		if (strcmp(d->name, CONF_CHANGE_CONFIDENCE) == 0)
+		d->src = SRC_FEATURE;
+		if (strcmp(d->name, CONF_CHANGE_CONFIDENCE) == 0) {
 			d->src = SRC_CONFIDENCE;
-		else if (strcmp(d->name, CONF_CHANGE_VALUE) == 0)
+			d->off = offsetof(struct record, confidence);
+		} else if (strcmp(d->name, CONF_CHANGE_VALUE) == 0) {
 			d->src = SRC_VALUE;
-		else if (strcmp(d->name, CONF_CHANGE_LATENCY) == 0)
+			d->off = offsetof(struct record, value);
+		} else if (strcmp(d->name, CONF_CHANGE_LATENCY) == 0) {
 			d->src = SRC_LATENCY;
-		else
-			d->src = SRC_FEATURE;
+			d->off = offsetof(struct record, latency);
+		}
 		for (f = 0; f < c->nfeatures; f++)
 			if (strcmp(c->features[f].path, d->name) == 0)
 				d->feature = f;
-		d->mu = d->sigma = NAN;
+		d->runs = ch->method == CONF_CHANGE_PAGE_HINKLEY;
 		d->last = NAN;
-		reset(d);
 		lv[0] = c->model_name;
 		lv[1] = d->name;
 		lv[2] = method_names[ch->method];
@@ -207,6 +291,8 @@ change_destroy(struct change *ch)
 	for (i = 0; i < ch->n; i++)
 		free(ch->d[i].name);
 	free(ch->d);
+	free(ch->block);
+	free(ch->where);
 	free(ch);
 }
 
@@ -218,6 +304,7 @@ change_set_reference(struct change *ch, const struct reference *r,
 
 	if (ch == NULL || r == NULL)
 		return;
+	take_rows(ch);           /* the records before it, without it */
 	for (i = 0; i < ch->n; i++) {
 		struct detector *d = &ch->d[i];
 		const char *col = d->src == SRC_FEATURE ? d->name :
@@ -226,7 +313,7 @@ change_set_reference(struct change *ch, const struct reference *r,
 		long k = col != NULL ? columns_find(cs, col, strlen(col)) : -1;
 		const struct reference_column *rc = k >= 0 ?
 		    reference_column(r, (size_t)k) : NULL;
-		double std;
+		double mu, std, sigma;
 
 		if (rc == NULL || rc->sorted == NULL) {
 			if (ch->method == CONF_CHANGE_CUSUM)
@@ -235,107 +322,193 @@ change_set_reference(struct change *ch, const struct reference *r,
 				    d->name);
 			continue;
 		}
-		stats_mean_std(rc->sorted, rc->n, &d->mu, &std);
-		d->sigma = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
+		stats_mean_std(rc->sorted, rc->n, &mu, &std);
+		sigma = rc->std > STATS_WASSERSTEIN_MIN_STD ? rc->std :
 		    STATS_WASSERSTEIN_MIN_STD;
-		d->slack = ch->k * d->sigma;
-		d->limit = ch->h * d->sigma;
+		LANE(ch, L_MU, i) = mu;
+		LANE(ch, L_SLACK, i) = ch->k * sigma;
+		LANE(ch, L_LIMIT, i) = ch->h * sigma;
+		d->runs = 1;
+		ch->at = NULL;       /* the lane takes values now */
 		make_series(ch, d);
 	}
 }
 
-static const struct record_value *
+/* Where detector d's value is in a record. */
+static inline __attribute__((always_inline)) const struct record_value *
 value_of(const struct detector *d, const struct record *rec)
 {
-	switch (d->src) {
-	case SRC_FEATURE:
-		return &rec->features[d->feature];
-	case SRC_CONFIDENCE:
-		return &rec->confidence;
-	case SRC_VALUE:
-		return &rec->value;
-	case SRC_LATENCY:
-		return &rec->latency;
-	}
-	return NULL;
+	return d->src == SRC_FEATURE ? &rec->features[d->feature] :
+	    (const struct record_value *)((const char *)rec + d->off);
 }
 
-/* max(0, v) as a mask on its bits: a conditional move or branch here is
- * mispredicted on every other noisy value. */
-static inline double
-positive(double v)
-{
-	uint64_t bits;
+static const struct record_value none;
 
-	memcpy(&bits, &v, sizeof(bits));
-	bits &= -(uint64_t)(v > 0);
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
-/* Update d with x; 1 for each direction in which a change is detected
- * in `hit`. */
+/* Where each lane's values are in rec. */
 static void
-update(const struct change *ch, struct detector *d, double x, int hit[2],
-    double stat[2])
+locate(struct change *ch, const struct record *rec)
 {
-	d->t++;
-	if (ch->method == CONF_CHANGE_PAGE_HINKLEY) {
-		d->mean += (x - d->mean) / (double)d->t;
-		d->u = ch->alpha * d->u + (x - d->mean - ch->delta);
-		d->dn = ch->alpha * d->dn + (x - d->mean + ch->delta);
-		/* Written so as to compile without branches (minsd,
-		 * maxsd): which way a noisy stream goes is unpredictable,
-		 * and a mispredicted branch costs more than the update. */
-		d->min_u = d->u < d->min_u ? d->u : d->min_u;
-		d->max_d = d->dn > d->max_d ? d->dn : d->max_d;
-		stat[0] = d->u - d->min_u;
-		stat[1] = d->max_d - d->dn;
-		hit[0] = stat[0] > ch->threshold;
-		hit[1] = stat[1] > ch->threshold;
-	} else {
-		d->s[0] = positive(d->s[0] + x - d->mu - d->slack);
-		d->s[1] = positive(d->s[1] + d->mu - d->slack - x);
-		stat[0] = d->s[0];
-		stat[1] = d->s[1];
-		hit[0] = stat[0] > d->limit;
-		hit[1] = stat[1] > d->limit;
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		ch->where[i] = ch->d[i].runs ? value_of(&ch->d[i], rec) :
+		    &none;
+	ch->at = rec;
+	ch->at_features = rec->features;
+}
+
+/* Quantity q of group g as a vector. */
+#define VEC(g, q) (*(vdbl *)(g)->v[q])
+/* Lanes of a where m is set, of b elsewhere. */
+#define SELECT(m, a, b) ((vdbl)(((m) & (vmask)(a)) | (~(m) & (vmask)(b))))
+/* max(0, v), -0 and NaN as 0 */
+#define POSITIVE(v) ((vdbl)((vmask)(v) & (vmask)((v) > 0)))
+/* v as quantity q of group g in the lanes of `ok`. */
+#define STORE(g, q, v, ok) (VEC(g, q) = SELECT(ok, v, VEC(g, q)))
+
+/* Detection in lane i at time t: count it, and start again. */
+static void
+detected(struct change *ch, size_t i, double t)
+{
+	const struct group *g = &ch->g[i / LANES];
+	int dir;
+
+	for (dir = 0; dir < 2; dir++)
+		if (g->hit[dir][i % LANES])
+			metrics_add(ch->d[i].events[dir], 1);
+	set_last(ch, &ch->d[i], t);
+	reset(ch, i);
+}
+
+/*
+ * The rows, one after the other: each lane with a value in the row
+ * (NaN: none) takes it; a detection is counted at its row's time, and
+ * the lane starts again before the next row.  Inlined into a generic and
+ * an AVX2 copy.
+ */
+static inline __attribute__((always_inline)) void
+take_lanes(struct change *ch)
+{
+	/* Copied out of *ch: the stores to the lanes could alias it. */
+	const vmask up = (vmask){ 0 } - (ch->direction != CONF_CHANGE_DOWN);
+	const vmask down = (vmask){ 0 } - (ch->direction != CONF_CHANGE_UP);
+	const double min_t = (double)ch->min_instances, alpha = ch->alpha;
+	const double delta = ch->delta, threshold = ch->threshold;
+	const int ph = ch->method == CONF_CHANGE_PAGE_HINKLEY;
+	struct group *const first = ch->g, *const end = first + ch->nl / LANES;
+	const double *row = ch->rows;
+	size_t r, i;
+
+	for (r = 0; r < ch->nrows; r++) {
+		vmask any = { 0 };
+		struct group *g;
+
+		for (g = first; g < end; g++, row += LANES) {
+			vdbl x = *(const vdbl *)row, t;
+			vmask ok = (vmask)(x - x == 0), hu, hd;   /* finite */
+
+			t = VEC(g, L_T) + (vdbl)(ok & (vmask)((vdbl){ 0 } + 1));
+			if (ph) {
+				vdbl mean = VEC(g, L_MEAN);
+				vdbl u = VEC(g, L_U), dn = VEC(g, L_DN);
+				vdbl min_u = VEC(g, L_MIN_U);
+				vdbl max_d = VEC(g, L_MAX_D);
+
+				mean = mean + (x - mean) / t;
+				u = alpha * u + (x - mean - delta);
+				dn = alpha * dn + (x - mean + delta);
+				min_u = SELECT((vmask)(u < min_u), u, min_u);
+				max_d = SELECT((vmask)(dn > max_d), dn, max_d);
+				hu = (vmask)(u - min_u > threshold);
+				hd = (vmask)(max_d - dn > threshold);
+				STORE(g, L_MEAN, mean, ok);
+				STORE(g, L_U, u, ok);
+				STORE(g, L_DN, dn, ok);
+				STORE(g, L_MIN_U, min_u, ok);
+				STORE(g, L_MAX_D, max_d, ok);
+			} else {
+				vdbl mu = VEC(g, L_MU), slack = VEC(g, L_SLACK);
+				vdbl su = VEC(g, L_S_UP) + x - mu - slack;
+				vdbl sd = VEC(g, L_S_DOWN) + mu - slack - x;
+
+				su = POSITIVE(su);
+				sd = POSITIVE(sd);
+				hu = (vmask)(su > VEC(g, L_LIMIT));
+				hd = (vmask)(sd > VEC(g, L_LIMIT));
+				STORE(g, L_S_UP, su, ok);
+				STORE(g, L_S_DOWN, sd, ok);
+			}
+			VEC(g, L_T) = t;
+			ok &= (vmask)(t >= min_t);
+			hu &= ok & up;
+			hd &= ok & down;
+			*(vmask *)g->hit[0] = hu;
+			*(vmask *)g->hit[1] = hd;
+			any |= hu | hd;
+		}
+		if ((any[0] | any[1] | any[2] | any[3]) == 0)
+			continue;
+		for (i = 0; i < ch->n; i++)
+			if (ch->g[i / LANES].hit[0][i % LANES] ||
+			    ch->g[i / LANES].hit[1][i % LANES])
+				detected(ch, i, ch->times[r]);
 	}
-	if (ch->direction == CONF_CHANGE_UP)
-		hit[1] = 0;
-	else if (ch->direction == CONF_CHANGE_DOWN)
-		hit[0] = 0;
-	if (d->t < ch->min_instances)
-		hit[0] = hit[1] = 0;
+	ch->nrows = 0;
+}
+
+static void
+take_generic(struct change *ch)
+{
+	take_lanes(ch);
+}
+
+/* CHANGE_GENERIC: the generic copy only (a unit test builds it so). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(CHANGE_GENERIC)
+#define TAKE_AVX2 1
+static __attribute__((target("avx2"))) void
+take_avx2(struct change *ch)
+{
+	take_lanes(ch);
+}
+#endif
+
+/* The records waiting in the rows, into the detectors. */
+static void
+take_rows(struct change *ch)
+{
+	static void (*take)(struct change *);
+
+	if (take == NULL) {
+		take = take_generic;
+#ifdef TAKE_AVX2
+		__builtin_cpu_init();
+		if (__builtin_cpu_supports("avx2"))
+			take = take_avx2;
+#endif
+	}
+	if (ch->nrows > 0)
+		take(ch);
 }
 
 void
 change_observe(struct change *ch, const struct record *rec, double t)
 {
+	double *row;
 	size_t i;
-	int dir;
 
 	if (ch == NULL)
 		return;
+	if (rec != ch->at || rec->features != ch->at_features)
+		locate(ch, rec);
+	row = ch->rows + ch->nrows * ch->nl;
 	for (i = 0; i < ch->n; i++) {
-		struct detector *d = &ch->d[i];
-		const struct record_value *v = value_of(d, rec);
-		double stat[2];
-		int hit[2];
+		const struct record_value *v = ch->where[i];
 
-		if (!v->present || !isfinite(v->num))
-			continue;
-		if (ch->method == CONF_CHANGE_CUSUM && isnan(d->mu))
-			continue;            /* no reference yet */
-		update(ch, d, v->num, hit, stat);
-		if (hit[0] || hit[1]) {
-			for (dir = 0; dir < 2; dir++)
-				if (hit[dir])
-					metrics_add(d->events[dir], 1);
-			set_last(ch, d, t);
-			reset(d);
-		}
+		row[i] = v->present ? v->num : NAN;
 	}
+	ch->times[ch->nrows] = t;
+	if (++ch->nrows == BATCH)
+		take_rows(ch);
 }
 
 /* ---------------------------------------------------------- checkpoint */
@@ -346,12 +519,13 @@ change_observe(struct change *ch, const struct record *rec, double t)
  * S down and the last detection's time.
  */
 void
-change_save(const struct change *ch, struct state_writer *w)
+change_save(struct change *ch, struct state_writer *w)
 {
 	size_t i;
 
 	if (ch == NULL)
 		return;
+	take_rows(ch);
 	state_begin_section(w, STATE_TAG_CHANGE);
 	state_put_u32(w, (uint32_t)ch->n);
 	for (i = 0; i < ch->n; i++) {
@@ -359,14 +533,14 @@ change_save(const struct change *ch, struct state_writer *w)
 
 		state_put_bytes(w, d->name, strlen(d->name));
 		state_put_u32(w, (uint32_t)ch->method);
-		state_put_u64(w, d->t);
-		state_put_double(w, d->mean);
-		state_put_double(w, d->u);
-		state_put_double(w, d->dn);
-		state_put_double(w, d->min_u);
-		state_put_double(w, d->max_d);
-		state_put_double(w, d->s[0]);
-		state_put_double(w, d->s[1]);
+		state_put_u64(w, (uint64_t)LANE(ch, L_T, i));
+		state_put_double(w, LANE(ch, L_MEAN, i));
+		state_put_double(w, LANE(ch, L_U, i));
+		state_put_double(w, LANE(ch, L_DN, i));
+		state_put_double(w, LANE(ch, L_MIN_U, i));
+		state_put_double(w, LANE(ch, L_MAX_D, i));
+		state_put_double(w, LANE(ch, L_S_UP, i));
+		state_put_double(w, LANE(ch, L_S_DOWN, i));
 		state_put_double(w, d->last);
 	}
 	state_end_section(w);
@@ -381,24 +555,22 @@ change_restore(struct change *ch, const struct buf *file)
 
 	if (ch == NULL || state_section(file, STATE_TAG_CHANGE, &r) != 0)
 		return 0;
+	take_rows(ch);
 	n = state_get_u32(&r);
 	if (r.bad || n > STATE_MAX_ENTRIES)
 		return -EBADMSG;
 	for (k = 0; k < n && !r.bad; k++) {
 		size_t len;
 		const char *name = state_get_string(&r, &len);
-		struct detector saved;
+		/* L_T to L_S_DOWN in order, as the section lists them */
+		double saved[L_S_DOWN + 1], last;
+		int q;
 
 		method = state_get_u32(&r);
-		saved.t = state_get_u64(&r);
-		saved.mean = state_get_double(&r);
-		saved.u = state_get_double(&r);
-		saved.dn = state_get_double(&r);
-		saved.min_u = state_get_double(&r);
-		saved.max_d = state_get_double(&r);
-		saved.s[0] = state_get_double(&r);
-		saved.s[1] = state_get_double(&r);
-		saved.last = state_get_double(&r);
+		saved[L_T] = (double)state_get_u64(&r);
+		for (q = L_MEAN; q <= L_S_DOWN; q++)
+			saved[q] = state_get_double(&r);
+		last = state_get_double(&r);
 		if (r.bad || name == NULL)
 			break;
 		if ((int)method != ch->method)
@@ -409,17 +581,11 @@ change_restore(struct change *ch, const struct buf *file)
 			if (strlen(d->name) != len ||
 			    memcmp(d->name, name, len) != 0)
 				continue;
-			d->t = saved.t;
-			d->mean = saved.mean;
-			d->u = saved.u;
-			d->dn = saved.dn;
-			d->min_u = saved.min_u;
-			d->max_d = saved.max_d;
-			d->s[0] = saved.s[0];
-			d->s[1] = saved.s[1];
-			if (!isnan(saved.last))
-				set_last(ch, d, saved.last);
-			show(ch, d);
+			for (q = L_T; q <= L_S_DOWN; q++)
+				LANE(ch, q, i) = saved[q];
+			if (!isnan(last))
+				set_last(ch, d, last);
+			show(ch, i);
 		}
 	}
 	return r.bad ? -EBADMSG : 0;

@@ -43,7 +43,7 @@ void change_observe(struct change *ch, const struct record *rec, double t);
 /* The detectors' state as a checkpoint section, and back (by column and
  * method; others are left as they are).  change_restore() returns 0 or
  * -EBADMSG. */
-void change_save(const struct change *ch, struct state_writer *w);
+void change_save(struct change *ch, struct state_writer *w);
 int change_restore(struct change *ch, const struct buf *file);
 
 #endif

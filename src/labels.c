@@ -161,6 +161,7 @@ struct names {
 	struct {
 		uint32_t len, id;    /* len 0: empty */
 		uint64_t hash;
+		uint64_t a, b;       /* names_words() */
 		char s[NAMES_CACHED_BYTES];
 	} cache[NAMES_CACHE];
 };
@@ -252,21 +253,54 @@ names_id(struct names *n, const char *s, size_t len)
 	return (uint32_t)n->n++;
 }
 
-/* The id of a label and its hash (strmap_hash()). */
+/* Two words of label s: for up to 16 bytes, two labels of one length
+ * are equal if and only if their words are (all their bytes are in
+ * them); for longer ones, the first and last eight bytes. */
+static void
+names_words(const char *s, size_t len, uint64_t *a, uint64_t *b)
+{
+	uint32_t x, y;
+
+	*a = *b = 0;
+	if (len >= 8) {
+		memcpy(a, s, 8);
+		memcpy(b, s + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + len - 4, 4);
+		*a = x;
+		*b = y;
+	} else if (len > 0) {
+		*a = (uint64_t)(unsigned char)s[0] |
+		    (uint64_t)(unsigned char)s[len / 2] << 8 |
+		    (uint64_t)(unsigned char)s[len - 1] << 16;
+	}
+}
+
+/* The id of a label and its hash (strmap_hash()): from the cache, where a
+ * label's place is its words and length multiplied and folded (a model's
+ * few classes rarely share one), compared without memcmp() up to 16
+ * bytes. */
 static uint32_t
 names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
 {
-	size_t k = (len ^ (len > 0 ? (unsigned char)s[0] << 1 ^
-	    (unsigned char)s[len - 1] : 0)) % NAMES_CACHE;
+	uint64_t a, b;
+	size_t k;
 
-	if (n->cache[k].len == len && len > 0 &&
-	    memcmp(n->cache[k].s, s, len) == 0) {
+	names_words(s, len, &a, &b);
+	k = (size_t)(((a ^ (b >> 1) ^ len) * 0x9E3779B97F4A7C15ull) >> 60) %
+	    NAMES_CACHE;
+	if (n->cache[k].len == len && len > 0 && n->cache[k].a == a &&
+	    n->cache[k].b == b &&
+	    (len <= 16 || memcmp(n->cache[k].s, s, len) == 0)) {
 		*hash = n->cache[k].hash;
 		return n->cache[k].id;
 	}
 	*hash = strmap_hash(s, len);
 	if (len > 0 && len <= NAMES_CACHED_BYTES) {
 		n->cache[k].len = (uint32_t)len;
+		n->cache[k].a = a;
+		n->cache[k].b = b;
 		memcpy(n->cache[k].s, s, len);
 		n->cache[k].hash = *hash;
 		n->cache[k].id = names_id(n, s, len);
@@ -354,11 +388,68 @@ id_release(struct labels *l, uint32_t ref)
 
 /* -------------------------------------------------------------- entries */
 
+/*
+ * The 64-bit hash of an id.  Every prediction's and label's id is hashed
+ * once, so it should be quick: 16 bytes at a time, each step one 64 x 64
+ * -> 128-bit multiplication whose halves are folded together, rather
+ * than strmap_hash()'s 8 bytes per two multiplications in a chain.  Ids
+ * are also remembered by this hash (a checkpoint holds it), so it may not
+ * change without ID_HASH_VERSION.  Without 128-bit integers, strmap_hash().
+ */
+#ifdef __SIZEOF_INT128__
+#define ID_HASH_VERSION 2u
+
+static inline uint64_t
+mul_fold(uint64_t a, uint64_t b)
+{
+	unsigned __int128 p = (unsigned __int128)a * b;
+
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+static uint64_t
+id_hash(const char *id, size_t len)
+{
+	/* Odd constants with bytes that are no UTF-8 text: an id's eight
+	 * bytes rarely cancel one (a factor of 0 forgets what came
+	 * before). */
+	const uint64_t k0 = 0x9e3779b97f4a7c15ull, k1 = 0xbf58476d1ce4e5b9ull;
+	const uint64_t k2 = 0x94d049bb133111ebull;
+	const unsigned char *p = (const unsigned char *)id;
+	uint64_t h = k0 ^ len, a = 0, b = 0;
+
+	while (len > 16) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		h = mul_fold(a ^ k1, b ^ h);
+		p += 16;
+		len -= 16;
+	}
+	if (len >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + len - 8, 8);
+	} else if (len >= 4) {
+		uint32_t x, y;
+
+		memcpy(&x, p, 4);
+		memcpy(&y, p + len - 4, 4);
+		a = x;
+		b = y;
+	} else if (len > 0) {
+		a = (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
+		    (uint64_t)p[len - 1] << 16;
+	}
+	return mul_fold(mul_fold(a ^ k2, b ^ h) ^ k1, h ^ k2);
+}
+#else
+#define ID_HASH_VERSION 1u
+
 static uint64_t
 id_hash(const char *id, size_t len)
 {
 	return strmap_hash(id, len);
 }
+#endif
 
 /* The 32 bits of an id's hash the tables use. */
 static uint32_t
@@ -440,8 +531,10 @@ table_rebuild(struct labels *l)
 		live += l->lists[k].n;
 	while (size < 2 * (live + 1))
 		size *= 2;
-	free(l->slots);
-	l->slots = xreallocarray(NULL, size, sizeof(*l->slots));
+	if (l->slots == NULL || size != l->mask + 1) {
+		free(l->slots);
+		l->slots = xreallocarray(NULL, size, sizeof(*l->slots));
+	}
 	for (s = 0; s < size; s++)
 		l->slots[s] = SLOT_EMPTY;
 	l->mask = size - 1;
@@ -568,11 +661,21 @@ labels_prefetch(struct labels *l, const struct record *rec)
 		    l->seen.mask]);
 }
 
+/* Ring position i + k, k < cap (the ring's size is no power of two
+ * when max_pending is none, and a division per record costs more than
+ * the join's arithmetic). */
+static size_t
+ring_at(const struct seen_set *z, size_t i, size_t k)
+{
+	i += k;
+	return i >= z->cap ? i - z->cap : i;
+}
+
 /* Is ring position p among the ids remembered? */
 static int
 seen_live(const struct seen_set *z, size_t p)
 {
-	return (p + z->cap - z->head) % z->cap < z->n;
+	return (p >= z->head ? p - z->head : p + z->cap - z->head) < z->n;
 }
 
 static void
@@ -595,12 +698,16 @@ seen_rebuild(struct seen_set *z)
 
 	while (size < 2 * (z->n + 1))
 		size *= 2;
-	free(z->slots);
-	z->slots = xcalloc(size, sizeof(*z->slots));
+	if (z->slots == NULL || size != z->mask + 1) {
+		free(z->slots);
+		z->slots = xcalloc(size, sizeof(*z->slots));
+	} else {
+		memset(z->slots, 0, size * sizeof(*z->slots));
+	}
 	z->mask = size - 1;
 	z->used = 0;
 	for (k = 0; k < z->n; k++)
-		seen_put(z, (z->head + k) % z->cap);
+		seen_put(z, ring_at(z, z->head, k));
 }
 
 /* Is the id of hash `hash` remembered as joined with a side whose time
@@ -642,7 +749,7 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 			cap = max;
 		ring = xreallocarray(NULL, cap, sizeof(*ring));
 		for (k = 0; k < z->n; k++)
-			ring[k] = z->ring[(z->head + k) % z->cap];
+			ring[k] = z->ring[ring_at(z, z->head, k)];
 		free(z->ring);
 		z->ring = ring;
 		z->cap = cap;
@@ -650,10 +757,10 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 		free(z->slots);
 		z->slots = NULL;     /* positions moved: rebuilt below */
 	} else if (z->n == z->cap) {
-		z->head = (z->head + 1) % z->cap;
+		z->head = ring_at(z, z->head, 1);
 		z->n--;
 	}
-	p = (z->head + z->n) % z->cap;
+	p = ring_at(z, z->head, z->n);
 	z->ring[p].hash = hash;
 	z->ring[p].time = t;
 	z->n++;
@@ -667,9 +774,14 @@ static void
 seen_expire(struct seen_set *z, double t, double delay)
 {
 	while (z->n > 0 && z->ring[z->head].time + delay < t) {
-		z->head = (z->head + 1) % z->cap;
+		z->head = ring_at(z, z->head, 1);
 		z->n--;
 	}
+	/* The head moves on about once a record, through memory written
+	 * long ago: fetched a few lines ahead, it is not a miss each time
+	 * it enters a new line. */
+	if (z->n > 16)
+		__builtin_prefetch(&z->ring[ring_at(z, z->head, 16)]);
 }
 
 /* Forget entry i (of list k), counting it as `r` (or not, R_COUNT). */
@@ -1267,10 +1379,12 @@ put_outcome(struct state_writer *w, union outcome o)
  * the waiting predictions and the waiting labels in turn, u32 count and
  * each entry oldest first: id (bytes), time, outcome (u64), then a
  * prediction's confidence (double) or a label's class (bytes), u32 class,
- * u32 segment; u32 joined ids remembered, oldest first, each its hash
- * (u64) and time; u32 pairs, oldest first, each two outcomes, confidence,
- * u32 predicted class, true class and segment.  Class and segment ids
- * index the names saved (0xffff: no segment).
+ * u32 segment; u32 0 (where the joined ids remembered were before their
+ * hash changed); u32 pairs, oldest first, each two outcomes, confidence,
+ * u32 predicted class, true class and segment; then u32 ID_HASH_VERSION
+ * and u32 joined ids remembered, oldest first, each its hash (u64,
+ * id_hash()) and time.  Class and segment ids index the names saved
+ * (0xffff: no segment).
  */
 void
 labels_save(const struct labels *l, struct state_writer *w)
@@ -1308,14 +1422,7 @@ labels_save(const struct labels *l, struct state_writer *w)
 			state_put_u32(w, x->segment);
 		}
 	}
-	state_put_u32(w, (uint32_t)l->seen.n);
-	for (n = 0; n < l->seen.n; n++) {
-		const struct seen *z =
-		    &l->seen.ring[(l->seen.head + n) % l->seen.cap];
-
-		state_put_u64(w, z->hash);
-		state_put_double(w, z->time);
-	}
+	state_put_u32(w, 0);
 	state_put_u32(w, (uint32_t)l->wn);
 	for (n = 0; n < l->wn; n++) {
 		const struct pair *p = &l->pairs[(l->whead + n) % l->wsize];
@@ -1326,6 +1433,15 @@ labels_save(const struct labels *l, struct state_writer *w)
 		state_put_u32(w, p->pred_cls);
 		state_put_u32(w, p->true_cls);
 		state_put_u32(w, p->segment);
+	}
+	state_put_u32(w, ID_HASH_VERSION);
+	state_put_u32(w, (uint32_t)l->seen.n);
+	for (n = 0; n < l->seen.n; n++) {
+		const struct seen *z =
+		    &l->seen.ring[ring_at(&l->seen, l->seen.head, n)];
+
+		state_put_u64(w, z->hash);
+		state_put_double(w, z->time);
 	}
 	state_end_section(w);
 }
@@ -1458,13 +1574,12 @@ labels_restore(struct labels *l, const struct buf *file)
 				id_release(l, x.u.text.ref);
 		}
 	}
+	/* Ids remembered by an earlier hash: another label or prediction
+	 * for one of them is no longer known as a duplicate. */
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
-		uint64_t h = state_get_u64(&r);
-		double t = state_get_double(&r);
-
-		if (!r.bad && isfinite(t))
-			seen_add(&l->seen, h, t, l->max_pending);
+		state_get_u64(&r);
+		state_get_double(&r);
 	}
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
@@ -1482,6 +1597,18 @@ labels_restore(struct labels *l, const struct buf *file)
 		    state_get_u32(&r), same_segment);
 		if (!r.bad && same_kind)
 			window_add(l, &x, truth, true_cls, 0);
+	}
+	if (!r.bad && r.p < r.end) {
+		uint32_t version = state_get_u32(&r);
+
+		n = state_get_u32(&r);
+		for (j = 0; j < n && !r.bad; j++) {
+			uint64_t h = state_get_u64(&r);
+			double t = state_get_double(&r);
+
+			if (!r.bad && isfinite(t) && version == ID_HASH_VERSION)
+				seen_add(&l->seen, h, t, l->max_pending);
+		}
 	}
 	free(cls.map);
 	free(segs.map);

@@ -80,7 +80,7 @@ static const struct key keys[] = {
 	KEY("labels", "label", KT_PATH, F(labels_label), "label"),
 	KEY("labels", "timestamp", KT_PATH, F(labels_timestamp), ""),
 	KEY("labels", "max_delay", KT_DURATION, F(labels_max_delay_ms), "1h", .min = 1, .max = 30 * 86400e3),
-	KEY("labels", "max_pending", KT_UINT, F(labels_max_pending), "100000", .min = 1, .max = 1000000),
+	KEY("labels", "max_pending", KT_UINT, F(labels_max_pending), "100000", .min = 1, .max = CONF_LABELS_MAX_PENDING),
 	KEY("labels", "segment", KT_PATH, F(labels_segment), ""),
 
 	KEY("features", "discover", KT_PATH, F(discover), ""),

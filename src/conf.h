@@ -68,6 +68,8 @@ enum { CONF_CHANGE_BOTH, CONF_CHANGE_UP, CONF_CHANGE_DOWN };
 #define CONF_CHANGE_CONFIDENCE "confidence"
 #define CONF_CHANGE_VALUE "value"
 #define CONF_CHANGE_LATENCY "latency"
+/* [labels] max_pending at most */
+#define CONF_LABELS_MAX_PENDING 1000000
 
 /* The drift tests; a set of them is a bit mask of (1 << test). */
 enum conf_test {

@@ -122,12 +122,11 @@ struct list {
  * The ids joined recently, remembered so that another label or
  * prediction for one is a duplicate: by the 64-bit hash of the id (two of
  * n ids remembered share one with a chance of about n^2 / 2^65), in a
- * ring, oldest first, with the time of the side that waited, and a table
- * of ring positions (slots as the entries' table has them).  A slot whose
- * position has moved on to another id is stale: lookups pass over it, and
- * the table is rebuilt from the ring when stale and live slots fill three
- * quarters of it.  So expiry only moves the ring's head, and an id
- * remembered costs 16 bytes and its slots, not an entry.
+ * ring, oldest first, with the time of the side that waited, and in the
+ * entries' table by their ring positions (see table_find()).  Expiry only
+ * moves the ring's head: the slots of the positions it passed are stale,
+ * free for new entries.  An id remembered costs 16 bytes and its slots,
+ * not an entry.
  */
 struct seen {
 	uint64_t hash;
@@ -137,8 +136,6 @@ struct seen {
 struct seen_set {
 	struct seen *ring;
 	size_t cap, head, n;         /* cap grows up to max_pending */
-	uint32_t *slots;
-	size_t mask, used;
 };
 
 /* A joined pair in the labelled window. */
@@ -487,19 +484,45 @@ list_unlink(struct labels *l, struct list *li, uint32_t i)
 	li->n--;
 }
 
+/* Ring position i + k, k < cap (the ring's size is no power of two
+ * when max_pending is none, and a division per record costs more than
+ * the join's arithmetic). */
+static size_t
+ring_at(const struct seen_set *z, size_t i, size_t k)
+{
+	i += k;
+	return i >= z->cap ? i - z->cap : i;
+}
+
+/* Is ring position p among the ids remembered? */
+static int
+seen_live(const struct seen_set *z, size_t p)
+{
+	return (p >= z->head ? p - z->head : p + z->cap - z->head) < z->n;
+}
+
 /*
- * The table: open addressing with linear probing over 4-byte slots, each
- * empty (0), a tombstone (1), or an entry's index + 2 in its low
- * SLOT_BITS bits with 6 bits of the id's hash above them, so that a probe
- * rarely looks at an entry that is not the one sought.  Removal leaves a
- * tombstone; the table is rebuilt, at most half full, when entries and
- * tombstones fill three quarters of it.
+ * The table: open addressing with linear probing over 4-byte slots, for
+ * the waiting entries and the ids remembered alike, so that one probe
+ * finds an id's entry or says it was joined, and a join turns its
+ * entry's slot into its remembered id's.  A slot is empty (0), a
+ * tombstone (1), or in its low SLOT_BITS bits an entry's index + 2 or,
+ * with SLOT_RING, a ring position + 2, and 6 bits of the id's hash above
+ * them, so that a probe rarely looks at an entry or a ring position that
+ * is not the one sought.  Removing an entry leaves a tombstone; a ring
+ * position the ring's head has passed is stale and counts as one.  The
+ * table is rebuilt, at most half full, when its used slots fill three
+ * quarters of it.
  */
 #define SLOT_BITS 26
+#define SLOT_RING (1u << 25)
 #define SLOT_EMPTY 0u
 #define SLOT_TOMB 1u
-#define SLOT_INDEX(v) (((v) & ((1u << SLOT_BITS) - 1)) - 2)
+#define SLOT_INDEX(v) (((v) & (SLOT_RING - 1)) - 2)
 #define SLOT_TAG(h) ((h) >> SLOT_BITS)
+
+_Static_assert(K_COUNT * CONF_LABELS_MAX_PENDING + 2 < SLOT_RING,
+    "entry indexes and ring positions fit a slot");
 
 static uint32_t
 slot_of(uint32_t i, uint32_t h)
@@ -507,23 +530,33 @@ slot_of(uint32_t i, uint32_t h)
 	return (i + 2) | SLOT_TAG(h) << SLOT_BITS;
 }
 
+/* Is slot value v free for an entry: empty, a tombstone or stale? */
+static int
+slot_free(const struct labels *l, uint32_t v)
+{
+	return v <= SLOT_TOMB ||
+	    ((v & SLOT_RING) && !seen_live(&l->seen, SLOT_INDEX(v)));
+}
+
+/* Slot value v (an entry or a ring position) into the table. */
 static void
-table_put(struct labels *l, uint32_t i, uint32_t h)
+table_put(struct labels *l, uint32_t v, uint32_t h)
 {
 	size_t s = h & l->mask;
 
-	while (l->slots[s] > SLOT_TOMB)
+	while (!slot_free(l, l->slots[s]))
 		s = (s + 1) & l->mask;
 	if (l->slots[s] == SLOT_EMPTY)
 		l->used++;
-	l->slots[s] = slot_of(i, h);
+	l->slots[s] = v;
 }
 
-/* Every entry into a fresh table at most half full. */
+/* Every waiting entry and remembered id into a fresh table at most half
+ * full. */
 static void
 table_rebuild(struct labels *l)
 {
-	size_t size = 64, s, live = 0;
+	size_t size = 64, s, live = l->seen.n, p;
 	uint32_t i;
 	int k;
 
@@ -541,37 +574,80 @@ table_rebuild(struct labels *l)
 	l->used = 0;
 	for (k = 0; k < K_COUNT; k++)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
-			table_put(l, i, l->e[i].hash);
+			table_put(l, slot_of(i, l->e[i].hash), l->e[i].hash);
+	for (s = 0; s < l->seen.n; s++) {
+		uint32_t h;
+
+		p = ring_at(&l->seen, l->seen.head, s);
+		h = fold(l->seen.ring[p].hash);
+		table_put(l, slot_of((uint32_t)p, h) | SLOT_RING, h);
+	}
 }
 
-/* Entry i, new, into the table. */
+/* Entry slot value v (of hash h), new and in no list yet, into the
+ * table: at `hint`, the first free slot of the probe that found no entry
+ * for its id since (SIZE_MAX: none), if it is still free. */
 static void
-table_insert(struct labels *l, uint32_t i, uint32_t h)
+table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
 {
+	size_t s = hint;
+
 	if (l->slots == NULL || 4 * (l->used + 1) > 3 * (l->mask + 1)) {
-		table_rebuild(l);       /* i is in no list yet */
+		table_rebuild(l);
+		s = SIZE_MAX;
 	}
-	table_put(l, i, h);
+	if (s == SIZE_MAX || !slot_free(l, l->slots[s])) {
+		table_put(l, v, h);
+		return;
+	}
+	if (l->slots[s] == SLOT_EMPTY)
+		l->used++;
+	l->slots[s] = v;
 }
 
+/*
+ * The waiting entry of the id (of 64-bit hash `hash`), or NIL.  *slot is
+ * the entry's slot, or when there is none the first free slot of the
+ * probe (for table_insert()); *joined is set when the id was joined with
+ * a side whose time is within max_delay before t (an id remembered may
+ * wait again once that time has passed).  Tombstones and stale ring
+ * positions seen before an entry are not free slots to its probe's
+ * caller: they are passed over, not reported.
+ */
 static uint32_t
-entry_find(const struct labels *l, const char *id, size_t len, uint32_t h)
+table_find(const struct labels *l, const char *id, size_t len,
+    uint64_t hash, double t, size_t *slot, int *joined)
 {
-	size_t s = h & l->mask;
-	uint32_t tag = SLOT_TAG(h), v;
+	const struct seen_set *z = &l->seen;
+	const uint32_t *slots = l->slots;
+	const size_t mask = l->mask;
+	uint32_t h = fold(hash), tag = SLOT_TAG(h), v;
+	size_t s, hint = SIZE_MAX;
 
-	if (l->slots == NULL)
+	*joined = 0;
+	*slot = SIZE_MAX;
+	if (slots == NULL)
 		return NIL;
-	for (; (v = l->slots[s]) != SLOT_EMPTY; s = (s + 1) & l->mask) {
-		const struct entry *x;
+	for (s = h & mask; (v = slots[s]) != SLOT_EMPTY; s = (s + 1) & mask) {
+		/* Most slots are another id's: one comparison passes them. */
+		if (v >> SLOT_BITS == tag && v != SLOT_TOMB) {
+			uint32_t i = SLOT_INDEX(v);
 
-		if (v == SLOT_TOMB || v >> SLOT_BITS != tag)
-			continue;
-		x = &l->e[SLOT_INDEX(v)];
-		if (x->hash == h && x->idlen == len &&
-		    memcmp(id_ptr(l, x->id), id, len) == 0)
-			return SLOT_INDEX(v);
+			if (v & SLOT_RING) {
+				if (seen_live(z, i) && z->ring[i].hash == hash &&
+				    !(z->ring[i].time + l->max_delay < t))
+					*joined = 1;
+			} else if (l->e[i].hash == h && l->e[i].idlen == len &&
+			    memcmp(id_ptr(l, l->e[i].id), id, len) == 0) {
+				*slot = s;
+				return i;
+			}
+		}
+		if (hint == SIZE_MAX && (v == SLOT_TOMB || ((v & SLOT_RING) &&
+		    !seen_live(z, SLOT_INDEX(v)))))
+			hint = s;
 	}
+	*slot = hint != SIZE_MAX ? hint : s;
 	return NIL;
 }
 
@@ -610,17 +686,24 @@ entry_new(struct labels *l)
 	return l->eused++;
 }
 
-/* Drop entry i from list li, the table and the pool. */
+/* Drop entry i from list li and the pool (not from the table). */
 static void
-entry_drop(struct labels *l, struct list *li, uint32_t i)
+entry_free(struct labels *l, struct list *li, uint32_t i)
 {
-	table_remove(l, i);
 	list_unlink(l, li, i);
 	id_release(l, l->e[i].id);
 	if (l->e[i].kind == K_LABEL && l->e[i].u.text.ref != ID_NONE)
 		id_release(l, l->e[i].u.text.ref);
 	l->e[i].next = l->efree;
 	l->efree = i;
+}
+
+/* Drop entry i from list li, the table and the pool. */
+static void
+entry_drop(struct labels *l, struct list *li, uint32_t i)
+{
+	table_remove(l, i);
+	entry_free(l, li, i);
 }
 
 static void
@@ -656,90 +739,16 @@ labels_prefetch(struct labels *l, const struct record *rec)
 	l->ahead_len = rec->id.len;
 	l->ahead_hash = id_hash(rec->id.str, rec->id.len);
 	__builtin_prefetch(&l->slots[fold(l->ahead_hash) & l->mask]);
-	if (l->seen.slots != NULL)
-		__builtin_prefetch(&l->seen.slots[fold(l->ahead_hash) &
-		    l->seen.mask]);
-}
-
-/* Ring position i + k, k < cap (the ring's size is no power of two
- * when max_pending is none, and a division per record costs more than
- * the join's arithmetic). */
-static size_t
-ring_at(const struct seen_set *z, size_t i, size_t k)
-{
-	i += k;
-	return i >= z->cap ? i - z->cap : i;
-}
-
-/* Is ring position p among the ids remembered? */
-static int
-seen_live(const struct seen_set *z, size_t p)
-{
-	return (p >= z->head ? p - z->head : p + z->cap - z->head) < z->n;
-}
-
-static void
-seen_put(struct seen_set *z, size_t p)
-{
-	uint32_t h = fold(z->ring[p].hash);
-	size_t s = h & z->mask;
-
-	while (z->slots[s] != SLOT_EMPTY)
-		s = (s + 1) & z->mask;
-	z->slots[s] = slot_of((uint32_t)p, h);
-	z->used++;
-}
-
-/* The table again from the ring, at most half full. */
-static void
-seen_rebuild(struct seen_set *z)
-{
-	size_t size = 64, k;
-
-	while (size < 2 * (z->n + 1))
-		size *= 2;
-	if (z->slots == NULL || size != z->mask + 1) {
-		free(z->slots);
-		z->slots = xcalloc(size, sizeof(*z->slots));
-	} else {
-		memset(z->slots, 0, size * sizeof(*z->slots));
-	}
-	z->mask = size - 1;
-	z->used = 0;
-	for (k = 0; k < z->n; k++)
-		seen_put(z, ring_at(z, z->head, k));
-}
-
-/* Is the id of hash `hash` remembered as joined with a side whose time
- * is within `delay` before t? */
-static int
-seen_find(const struct seen_set *z, uint64_t hash, double t, double delay)
-{
-	uint32_t h = fold(hash), v;
-	size_t s;
-
-	if (z->slots == NULL)
-		return 0;
-	for (s = h & z->mask; (v = z->slots[s]) != SLOT_EMPTY;
-	    s = (s + 1) & z->mask) {
-		size_t p;
-
-		if (v >> SLOT_BITS != SLOT_TAG(h))
-			continue;
-		p = SLOT_INDEX(v);
-		if (seen_live(z, p) && z->ring[p].hash == hash &&
-		    !(z->ring[p].time + delay < t))
-			return 1;
-	}
-	return 0;
 }
 
 /* Remember the id of hash `hash`, joined with a side that waited since
- * t; the oldest is forgotten beyond `max`. */
-static void
-seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
+ * t, at ring position *at; the oldest is forgotten beyond `max`.  0 when
+ * the ring grew and every position moved. */
+static int
+seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
 {
 	size_t p;
+	int stayed = 1;
 
 	if (z->n == z->cap && z->cap < max) {
 		size_t cap = z->cap ? 2 * z->cap : 1024, k;
@@ -754,8 +763,7 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 		z->ring = ring;
 		z->cap = cap;
 		z->head = 0;
-		free(z->slots);
-		z->slots = NULL;     /* positions moved: rebuilt below */
+		stayed = 0;
 	} else if (z->n == z->cap) {
 		z->head = ring_at(z, z->head, 1);
 		z->n--;
@@ -764,10 +772,8 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 	z->ring[p].hash = hash;
 	z->ring[p].time = t;
 	z->n++;
-	if (z->slots == NULL || 4 * (z->used + 1) > 3 * (z->mask + 1))
-		seen_rebuild(z);
-	else
-		seen_put(z, p);
+	*at = p;
+	return stayed;
 }
 
 static void
@@ -871,7 +877,7 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
  * oldest of its kind makes room beyond max_pending. */
 static void
 wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
-    uint64_t hash)
+    uint64_t hash, size_t hint)
 {
 	uint32_t i, h = fold(hash);
 	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
@@ -892,18 +898,41 @@ wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
 	x->hash = h;
 	x->id = id_alloc(l, id->str, id->len);
 	l->e[i] = *x;
-	table_insert(l, i, h);
+	table_insert(l, slot_of(i, h), h, hint);
 	list_push(l, &l->lists[k], i);
 }
 
-/* Entry i (waiting, of list k, id hash `hash`) is joined: its id is
- * remembered from now on, so that another prediction or label for it is a
- * duplicate. */
+/* Remember the id of hash `hash`, joined with a side that waited since
+ * t: in `slot` (a joined entry's, SIZE_MAX: none) or a slot of its own. */
 static void
-joined(struct labels *l, int k, uint32_t i, uint64_t hash)
+remember(struct labels *l, uint64_t hash, double t, size_t slot)
 {
-	seen_add(&l->seen, hash, l->e[i].time, l->max_pending);
-	forget(l, k, i, R_COUNT);
+	uint32_t h = fold(hash);
+	size_t p;
+
+	if (!seen_add(&l->seen, hash, t, l->max_pending, &p) ||
+	    l->slots == NULL || (slot == SIZE_MAX &&
+	    4 * (l->used + 1) > 3 * (l->mask + 1))) {
+		table_rebuild(l);       /* with it */
+		return;
+	}
+	if (slot != SIZE_MAX)
+		l->slots[slot] = slot_of((uint32_t)p, h) | SLOT_RING;
+	else
+		table_put(l, slot_of((uint32_t)p, h) | SLOT_RING, h);
+}
+
+/* Entry i (waiting, of list k, id hash `hash`, in `slot`) is joined: its
+ * id is remembered from now on, in its slot, so that another prediction
+ * or label for it is a duplicate. */
+static void
+joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
+{
+	double t = l->e[i].time;
+
+	entry_free(l, &l->lists[k], i);
+	l->slots[slot] = SLOT_TOMB;
+	remember(l, hash, t, slot);
 }
 
 /*
@@ -914,20 +943,21 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash)
  */
 static uint32_t
 partner(struct labels *l, const struct record_value *id, uint64_t hash,
-    double t, int same, int *dup)
+    double t, int same, int *dup, size_t *slot)
 {
-	uint32_t i = entry_find(l, id->str, id->len, fold(hash));
+	int joined;
+	uint32_t i = table_find(l, id->str, id->len, hash, t, slot, &joined);
 
 	*dup = 0;
 	if (i != NIL && l->e[i].time + l->max_delay < t) {
 		forget(l, l->e[i].kind, i, gone[l->e[i].kind]);
-		i = NIL;
+		i = table_find(l, id->str, id->len, hash, t, slot, &joined);
 	}
 	if (i != NIL && l->e[i].kind == same) {
 		*dup = 1;
 		return NIL;
 	}
-	if (i == NIL && seen_find(&l->seen, hash, t, l->max_delay))
+	if (i == NIL && joined)
 		*dup = 1;
 	return i;
 }
@@ -942,10 +972,11 @@ label(struct labels *l, const struct record_value *id,
 	uint32_t i, cls;
 	struct entry x;
 	union outcome truth;
+	size_t slot;
 	int dup;
 
 	advance(l, K_LABEL, t);
-	i = partner(l, id, hash, t, K_LABEL, &dup);
+	i = partner(l, id, hash, t, K_LABEL, &dup, &slot);
 	if (dup) {
 		count(l, R_DUPLICATE);   /* joined, or labelled already */
 		return;
@@ -953,7 +984,7 @@ label(struct labels *l, const struct record_value *id,
 	if (i != NIL) {
 		truth_of(l, lab->str, lab->len, lab->num, &truth, &cls);
 		window_add(l, &l->e[i], truth, cls, 1);
-		joined(l, K_PREDICTION, i, hash);
+		joined(l, K_PREDICTION, i, hash, slot);
 		return;
 	}
 	/* Its class is known by its text until it is joined: a label that
@@ -969,7 +1000,7 @@ label(struct labels *l, const struct record_value *id,
 		x.u.text.ref = id_alloc(l, lab->str, lab->len);
 		x.u.text.len = (uint32_t)lab->len;
 	}
-	wait(l, K_LABEL, &x, id, hash);
+	wait(l, K_LABEL, &x, id, hash, slot);
 }
 
 void
@@ -978,6 +1009,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	struct entry x;
 	uint64_t hash;
 	uint32_t i, cls;
+	size_t slot;
 	int dup;
 
 	if (l == NULL || !l->joining)
@@ -1018,7 +1050,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		return;                  /* cannot be joined: not waited for */
 	advance(l, K_PREDICTION, t);
 	hash = hash_of(l, &rec->id);
-	i = partner(l, &rec->id, hash, t, K_PREDICTION, &dup);
+	i = partner(l, &rec->id, hash, t, K_PREDICTION, &dup, &slot);
 	if (dup) {
 		/* Its id waits or was joined: this is not the prediction a
 		 * label for it judges. */
@@ -1026,7 +1058,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		return;
 	}
 	if (i == NIL) {
-		wait(l, K_PREDICTION, &x, &rec->id, hash);
+		wait(l, K_PREDICTION, &x, &rec->id, hash, slot);
 		return;
 	}
 	/* The label came first (read from another log, ahead). */
@@ -1035,7 +1067,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		cls = names_lookup(&l->classes, id_ptr(l, l->e[i].u.text.ref),
 		    l->e[i].u.text.len, &l->e[i].pred.hash);
 	window_add(l, &x, l->e[i].pred, cls, 1);
-	joined(l, K_LABEL, i, hash);
+	joined(l, K_LABEL, i, hash, slot);
 }
 
 enum tail_line_result
@@ -1346,7 +1378,6 @@ labels_destroy(struct labels *l)
 	free(l->e);
 	free(l->slots);
 	free(l->seen.ring);
-	free(l->seen.slots);
 	free(l->pairs);
 	names_free(&l->classes);
 	names_free(&l->segments);
@@ -1539,8 +1570,9 @@ labels_restore(struct labels *l, const struct buf *file)
 			struct record_value id;
 			struct entry x;
 			const char *text = NULL;
-			size_t textlen = 0;
+			size_t textlen = 0, slot;
 			uint64_t h;
+			int joined;
 
 			memset(&id, 0, sizeof(id));
 			memset(&x, 0, sizeof(x));
@@ -1568,8 +1600,9 @@ labels_restore(struct labels *l, const struct buf *file)
 				x.u.text.len = (uint32_t)textlen;
 			}
 			h = id_hash(id.str, id.len);
-			if (entry_find(l, id.str, id.len, fold(h)) == NIL)
-				wait(l, k, &x, &id, h);
+			if (table_find(l, id.str, id.len, h, x.time, &slot,
+			    &joined) == NIL)
+				wait(l, k, &x, &id, h, slot);
 			else if (x.u.text.ref != ID_NONE && k == K_LABEL)
 				id_release(l, x.u.text.ref);
 		}
@@ -1607,7 +1640,7 @@ labels_restore(struct labels *l, const struct buf *file)
 			double t = state_get_double(&r);
 
 			if (!r.bad && isfinite(t) && version == ID_HASH_VERSION)
-				seen_add(&l->seen, h, t, l->max_pending);
+				remember(l, h, t, SIZE_MAX);
 		}
 	}
 	free(cls.map);

@@ -350,6 +350,36 @@ def test_every_reason_counted_exactly():
             check_classification(m, j.window())
 
 
+def test_counts_at_scale():
+    """More ids than the ring of joined ids and the table start with, so
+    that both grow, the ring wraps at max_pending and the table reuses
+    the slots of expired ids: every count still equals the
+    transcription's."""
+    for seed, (pending, nids, nrec, delay) in enumerate(
+            [(50, 500, 6000, 20), (3000, 5000, 20000, 3000)]):
+        r = random.Random(200 + seed)
+        preds, labels = [], []
+        ids = [f"id-{k:06d}-{r.getrandbits(32):08x}" for k in range(nids)]
+        for k in range(nrec):
+            t = T0 + k // 4
+            if r.random() < 0.5:
+                preds.append((t, r.choice(ids), r.choice("abc"), 0.5, "de"))
+            else:
+                labels.append((t + r.choice([0, 0, 3, 60, 400]),
+                               r.choice(ids), r.choice("abc")))
+        with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+            m = run_once(d, config(d, window=200) +
+                         f"max_delay = {delay}s\nmax_pending = {pending}\n",
+                         [pline(*p) for p in preds],
+                         [lline(*x) for x in labels])
+            j = oracle(preds, labels, delay, pending, 200)
+            for reason in ("expired", "evicted", "unknown_id", "duplicate"):
+                h.check(j.counts[reason] > 0 or pending > 1000,
+                        f"{reason} met with max_pending {pending}")
+            check_counts(m, j)
+            check_classification(m, j.window())
+
+
 def test_labels_in_the_prediction_log():
     """[model] label: a record with its label is joined at once; a record
     with an id and a label but no prediction labels the prediction of its

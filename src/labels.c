@@ -507,9 +507,11 @@ seen_live(const struct seen_set *z, size_t p)
  * finds an id's entry or says it was joined, and a join turns its
  * entry's slot into its remembered id's.  A slot is empty (0), a
  * tombstone (1), or in its low SLOT_BITS bits an entry's index + 2 or,
- * with SLOT_RING, a ring position + 2, and 6 bits of the id's hash above
- * them, so that a probe rarely looks at an entry or a ring position that
- * is not the one sought.  Removing an entry leaves a tombstone; a ring
+ * with SLOT_RING, a ring position + 2 and 5 more bits of the id's hash,
+ * and 6 bits of the id's hash above them, so that a probe rarely looks at
+ * an entry, and more rarely at a ring position (the ring is large and
+ * each look a miss of the caches), that is not the one sought.  Removing
+ * an entry leaves a tombstone; a ring
  * position the ring's head has passed is stale and counts as one.  The
  * table is rebuilt, at most half full, when its used slots fill three
  * quarters of it.
@@ -520,9 +522,18 @@ seen_live(const struct seen_set *z, size_t p)
 #define SLOT_TOMB 1u
 #define SLOT_INDEX(v) (((v) & (SLOT_RING - 1)) - 2)
 #define SLOT_TAG(h) ((h) >> SLOT_BITS)
+#define RING_BITS 20
+#define RING_INDEX(v) (((v) & ((1u << RING_BITS) - 1)) - 2)
+/* The 5 bits of a 64-bit id hash a ring slot has beside its position:
+ * the hash's top ones (fold() mixes them into the tag's only through an
+ * exclusive or with other bits). */
+#define RING_TAG(hash) ((uint32_t)((hash) >> 59) << RING_BITS)
+#define RING_TAG_MASK (31u << RING_BITS)
 
 _Static_assert(K_COUNT * CONF_LABELS_MAX_PENDING + 2 < SLOT_RING,
-    "entry indexes and ring positions fit a slot");
+    "entry indexes fit a slot");
+_Static_assert(CONF_LABELS_MAX_PENDING + 2 < 1u << RING_BITS,
+    "ring positions fit a ring slot");
 
 static uint32_t
 slot_of(uint32_t i, uint32_t h)
@@ -530,12 +541,19 @@ slot_of(uint32_t i, uint32_t h)
 	return (i + 2) | SLOT_TAG(h) << SLOT_BITS;
 }
 
+/* The slot of ring position p, of an id of hash `hash`. */
+static uint32_t
+ring_slot(size_t p, uint64_t hash)
+{
+	return slot_of((uint32_t)p, fold(hash)) | SLOT_RING | RING_TAG(hash);
+}
+
 /* Is slot value v free for an entry: empty, a tombstone or stale? */
 static int
 slot_free(const struct labels *l, uint32_t v)
 {
 	return v <= SLOT_TOMB ||
-	    ((v & SLOT_RING) && !seen_live(&l->seen, SLOT_INDEX(v)));
+	    ((v & SLOT_RING) && !seen_live(&l->seen, RING_INDEX(v)));
 }
 
 /* Slot value v (an entry or a ring position) into the table. */
@@ -576,11 +594,9 @@ table_rebuild(struct labels *l)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
 			table_put(l, slot_of(i, l->e[i].hash), l->e[i].hash);
 	for (s = 0; s < l->seen.n; s++) {
-		uint32_t h;
-
 		p = ring_at(&l->seen, l->seen.head, s);
-		h = fold(l->seen.ring[p].hash);
-		table_put(l, slot_of((uint32_t)p, h) | SLOT_RING, h);
+		table_put(l, ring_slot(p, l->seen.ring[p].hash),
+		    fold(l->seen.ring[p].hash));
 	}
 }
 
@@ -621,7 +637,7 @@ table_find(const struct labels *l, const char *id, size_t len,
 	const struct seen_set *z = &l->seen;
 	const uint32_t *slots = l->slots;
 	const size_t mask = l->mask;
-	uint32_t h = fold(hash), tag = SLOT_TAG(h), v;
+	uint32_t h = fold(hash), tag = SLOT_TAG(h), rtag = RING_TAG(hash), v;
 	size_t s, hint = SIZE_MAX;
 
 	*joined = 0;
@@ -634,7 +650,9 @@ table_find(const struct labels *l, const char *id, size_t len,
 			uint32_t i = SLOT_INDEX(v);
 
 			if (v & SLOT_RING) {
-				if (seen_live(z, i) && z->ring[i].hash == hash &&
+				i = RING_INDEX(v);
+				if ((v & RING_TAG_MASK) == rtag &&
+				    seen_live(z, i) && z->ring[i].hash == hash &&
 				    !(z->ring[i].time + l->max_delay < t))
 					*joined = 1;
 			} else if (l->e[i].hash == h && l->e[i].idlen == len &&
@@ -644,7 +662,7 @@ table_find(const struct labels *l, const char *id, size_t len,
 			}
 		}
 		if (hint == SIZE_MAX && (v == SLOT_TOMB || ((v & SLOT_RING) &&
-		    !seen_live(z, SLOT_INDEX(v)))))
+		    !seen_live(z, RING_INDEX(v)))))
 			hint = s;
 	}
 	*slot = hint != SIZE_MAX ? hint : s;
@@ -917,9 +935,9 @@ remember(struct labels *l, uint64_t hash, double t, size_t slot)
 		return;
 	}
 	if (slot != SIZE_MAX)
-		l->slots[slot] = slot_of((uint32_t)p, h) | SLOT_RING;
+		l->slots[slot] = ring_slot(p, hash);
 	else
-		table_put(l, slot_of((uint32_t)p, h) | SLOT_RING, h);
+		table_put(l, ring_slot(p, hash), h);
 }
 
 /* Entry i (waiting, of list k, id hash `hash`, in `slot`) is joined: its

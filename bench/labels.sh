@@ -111,20 +111,26 @@ br=$(echo "${rss[none]}" | median)
 	done
 	# Wall and CPU times on shared machines vary by more than the join
 	# costs; the share of CPU samples in the join's own code (with what
-	# it calls) is steadier.  labels_prediction() and labels_prefetch()
-	# are the join for lines of the prediction log, labels_line() for a
-	# [labels] log's.
+	# it calls) is steadier, and taken over several runs.
+	# labels_prediction() and labels_prefetch() are the join for lines
+	# of the prediction log, labels_line() for a [labels] log's.
 	if command -v perf >/dev/null 2>&1; then
 		echo
-		echo "| run | CPU samples in the join's code (perf) |"
-		echo "|---|---:|"
+		echo "| run | CPU samples in the join's code (perf), median of $runs | range |"
+		echo "|---|---:|---:|"
 		for c in joined inline; do
 			file=$log
 			[ "$c" = inline ] && file=$inline
-			perf record -q --call-graph=dwarf,16384 -F 2000 -o "$out/labels.perf" \
-				"$driftd" --once -c "$out/labels-$c.conf" "$file" >/dev/null 2>&1 || continue
-			perf report -i "$out/labels.perf" --children --stdio --sort sym 2>/dev/null |
-				awk -v n="$c" '$NF == "labels_prediction" || $NF == "labels_prefetch" || $NF == "labels_line" {sub("%", "", $1); s += $1} END {printf "| %s | %.1f%% |\n", n, s}'
+			shares=
+			for _ in $(seq "$runs"); do
+				perf record -q --call-graph=dwarf,4096 -F 10000 -o "$out/labels.perf" \
+					"$driftd" --once -c "$out/labels-$c.conf" "$file" >/dev/null 2>&1 || continue
+				shares="$shares $(perf report -i "$out/labels.perf" --children --stdio --sort sym 2>/dev/null |
+					awk '$NF == "labels_prediction" || $NF == "labels_prefetch" || $NF == "labels_line" {sub("%", "", $1); s += $1} END {printf "%.1f", s}')"
+			done
+			[ -n "$shares" ] || continue
+			echo "$shares" | tr ' ' '\n' | grep . | sort -g |
+				awk -v n="$c" '{v[NR]=$1} END {printf "| %s | %.1f%% | %.1f-%.1f%% |\n", n, v[int((NR+1)/2)], v[1], v[NR]}'
 		done
 		rm -f "$out/labels.perf"
 	fi

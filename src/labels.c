@@ -761,7 +761,7 @@ labels_prefetch(struct labels *l, const struct record *rec)
 
 /* Remember the id of hash `hash`, joined with a side that waited since
  * t, at ring position *at; the oldest is forgotten beyond `max`.  0 when
- * the ring grew and every position moved. */
+ * the ring grew from a wrapped state and every position moved. */
 static int
 seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
 {
@@ -774,14 +774,19 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
 
 		if (cap > max)
 			cap = max;
-		ring = xreallocarray(NULL, cap, sizeof(*ring));
-		for (k = 0; k < z->n; k++)
-			ring[k] = z->ring[ring_at(z, z->head, k)];
-		free(z->ring);
-		z->ring = ring;
+		if (z->head == 0) {
+			/* not wrapped: the positions stay */
+			z->ring = xreallocarray(z->ring, cap, sizeof(*ring));
+		} else {
+			ring = xreallocarray(NULL, cap, sizeof(*ring));
+			for (k = 0; k < z->n; k++)
+				ring[k] = z->ring[ring_at(z, z->head, k)];
+			free(z->ring);
+			z->ring = ring;
+			z->head = 0;
+			stayed = 0;
+		}
 		z->cap = cap;
-		z->head = 0;
-		stayed = 0;
 	} else if (z->n == z->cap) {
 		z->head = ring_at(z, z->head, 1);
 		z->n--;

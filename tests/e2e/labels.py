@@ -355,18 +355,37 @@ def test_counts_at_scale():
     that both grow, the ring wraps at max_pending and the table reuses
     the slots of expired ids: every count still equals the
     transcription's."""
-    for seed, (pending, nids, nrec, delay) in enumerate(
-            [(50, 500, 6000, 20), (3000, 5000, 20000, 3000)]):
+    # (max_pending, ids, records, max_delay, labelled share ramping up):
+    # without a ramp, random ids of a pool; with one, an id per
+    # prediction and its label soon after, more and more of them, so
+    # that the ring grows again after its head has moved on (which moves
+    # every ring position)
+    for seed, (pending, nids, nrec, delay, ramp) in enumerate(
+            [(50, 500, 6000, 20, False), (3000, 5000, 20000, 3000, False),
+             (20000, 0, 20000, 50, True)]):
         r = random.Random(200 + seed)
         preds, labels = [], []
         ids = [f"id-{k:06d}-{r.getrandbits(32):08x}" for k in range(nids)]
         for k in range(nrec):
+            if ramp:
+                t = T0 + k // 100
+                id_ = f"u-{k:06d}-{r.getrandbits(32):08x}"
+                preds.append((t, id_, r.choice("abc"), 0.5, "de"))
+                if r.random() < 0.02 + 0.96 * k / nrec:
+                    labels.append((t + r.choice([0, 1, 2]), id_,
+                                   r.choice("abc")))
+                    if r.random() < 0.1:     # a duplicate, later
+                        labels.append((t + r.choice([3, 5, 8]), id_,
+                                       r.choice("abc")))
+                continue
             t = T0 + k // 4
             if r.random() < 0.5:
                 preds.append((t, r.choice(ids), r.choice("abc"), 0.5, "de"))
             else:
                 labels.append((t + r.choice([0, 0, 3, 60, 400]),
                                r.choice(ids), r.choice("abc")))
+        if ramp:
+            labels.sort(key=lambda x: x[0])   # duplicates some lines later
         with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
             m = run_once(d, config(d, window=200) +
                          f"max_delay = {delay}s\nmax_pending = {pending}\n",
@@ -374,8 +393,11 @@ def test_counts_at_scale():
                          [lline(*x) for x in labels])
             j = oracle(preds, labels, delay, pending, 200)
             for reason in ("expired", "evicted", "unknown_id", "duplicate"):
-                h.check(j.counts[reason] > 0 or pending > 1000,
+                h.check(j.counts[reason] > 0 or pending > 1000 or
+                        (ramp and reason != "duplicate"),
                         f"{reason} met with max_pending {pending}")
+            h.check(j.counts["labelled"] > (nrec // 10 if ramp else 0),
+                    "pairs joined")
             check_counts(m, j)
             check_classification(m, j.window())
 

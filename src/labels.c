@@ -574,13 +574,16 @@ table_put(struct labels *l, uint32_t v, uint32_t h)
 static void
 table_rebuild(struct labels *l)
 {
-	size_t size = 64, s, live = l->seen.n, p;
+	size_t size = 64, s, entries = 0, p;
 	uint32_t i;
 	int k;
 
+	/* Every prediction's probe passes remembered ids: at most a quarter
+	 * of the table, so that probes end sooner (entries, at most half,
+	 * bound what a waiting prediction costs). */
 	for (k = 0; k < K_COUNT; k++)
-		live += l->lists[k].n;
-	while (size < 2 * (live + 1))
+		entries += l->lists[k].n;
+	while (size < 2 * (entries + 1) + 4 * l->seen.n)
 		size *= 2;
 	if (l->slots == NULL || size != l->mask + 1) {
 		free(l->slots);

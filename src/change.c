@@ -564,10 +564,14 @@ change_restore(struct change *ch, const struct buf *file)
 		const char *name = state_get_string(&r, &len);
 		/* L_T to L_S_DOWN in order, as the section lists them */
 		double saved[L_S_DOWN + 1], last;
+		uint64_t t;
 		int q;
 
 		method = state_get_u32(&r);
-		saved[L_T] = (double)state_get_u64(&r);
+		/* a count kept as a double, exact up to 2^53 (a crafted
+		 * checkpoint's larger one is clamped: it must convert back) */
+		t = state_get_u64(&r);
+		saved[L_T] = (double)(t < (1ull << 53) ? t : 1ull << 53);
 		for (q = L_MEAN; q <= L_S_DOWN; q++)
 			saved[q] = state_get_double(&r);
 		last = state_get_double(&r);

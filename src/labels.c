@@ -1633,12 +1633,17 @@ labels_restore(struct labels *l, const struct buf *file)
 				id_release(l, x.u.text.ref);
 		}
 	}
-	/* Ids remembered by an earlier hash: another label or prediction
-	 * for one of them is no longer known as a duplicate. */
+	/* Ids remembered by strmap_hash(), where checkpoints kept them
+	 * before ID_HASH_VERSION: kept where it is still the id hash, else
+	 * another label or prediction for one of them is no longer known as
+	 * a duplicate. */
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
-		state_get_u64(&r);
-		state_get_double(&r);
+		uint64_t h = state_get_u64(&r);
+		double t = state_get_double(&r);
+
+		if (!r.bad && isfinite(t) && ID_HASH_VERSION == 1)
+			remember(l, h, t, SIZE_MAX);
 	}
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {

@@ -158,7 +158,7 @@ struct names {
 	struct {
 		uint32_t len, id;    /* len 0: empty */
 		uint64_t hash;
-		uint64_t a, b;       /* names_words() */
+		uint64_t a, b;       /* strmap_words() */
 		char s[NAMES_CACHED_BYTES];
 	} cache[NAMES_CACHE];
 };
@@ -250,30 +250,6 @@ names_id(struct names *n, const char *s, size_t len)
 	return (uint32_t)n->n++;
 }
 
-/* Two words of label s: for up to 16 bytes, two labels of one length
- * are equal if and only if their words are (all their bytes are in
- * them); for longer ones, the first and last eight bytes. */
-static void
-names_words(const char *s, size_t len, uint64_t *a, uint64_t *b)
-{
-	uint32_t x, y;
-
-	*a = *b = 0;
-	if (len >= 8) {
-		memcpy(a, s, 8);
-		memcpy(b, s + len - 8, 8);
-	} else if (len >= 4) {
-		memcpy(&x, s, 4);
-		memcpy(&y, s + len - 4, 4);
-		*a = x;
-		*b = y;
-	} else if (len > 0) {
-		*a = (uint64_t)(unsigned char)s[0] |
-		    (uint64_t)(unsigned char)s[len / 2] << 8 |
-		    (uint64_t)(unsigned char)s[len - 1] << 16;
-	}
-}
-
 /* The id of a label and its hash (strmap_hash()): from the cache, where a
  * label's place is its words and length multiplied and folded (a model's
  * few classes rarely share one), compared without memcmp() up to 16
@@ -284,7 +260,7 @@ names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
 	uint64_t a, b;
 	size_t k;
 
-	names_words(s, len, &a, &b);
+	strmap_words(s, len, &a, &b);
 	k = (size_t)(((a ^ (b >> 1) ^ len) * 0x9E3779B97F4A7C15ull) >> 60) %
 	    NAMES_CACHE;
 	if (n->cache[k].len == len && len > 0 && n->cache[k].a == a &&
@@ -422,20 +398,7 @@ id_hash(const char *id, size_t len)
 		p += 16;
 		len -= 16;
 	}
-	if (len >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + len - 8, 8);
-	} else if (len >= 4) {
-		uint32_t x, y;
-
-		memcpy(&x, p, 4);
-		memcpy(&y, p + len - 4, 4);
-		a = x;
-		b = y;
-	} else if (len > 0) {
-		a = (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
-		    (uint64_t)p[len - 1] << 16;
-	}
+	strmap_words(p, len, &a, &b);
 	return mul_fold(mul_fold(a ^ k2, b ^ h) ^ k1, h ^ k2);
 }
 #else

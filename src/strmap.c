@@ -51,23 +51,7 @@ strmap_hash(const void *key, size_t len)
 		p += 8;
 		len -= 8;
 	}
-	if (len >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + len - 8, 8);
-	} else if (len >= 4) {
-		uint32_t x, y;
-
-		memcpy(&x, p, 4);
-		memcpy(&y, p + len - 4, 4);
-		a = x;
-		b = y;
-	} else if (len > 0) {
-		a = (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
-		    (uint64_t)p[len - 1] << 16;
-		b = 0;
-	} else {
-		a = b = 0;
-	}
+	strmap_words(p, len, &a, &b);
 	return mix(h ^ a ^ mix(b + 0x632be59bd9b4e019ULL));
 }
 

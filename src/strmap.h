@@ -26,4 +26,31 @@ size_t strmap_size(const struct strmap *m);
 /* A hash of the bytes, also used by other modules for identities. */
 uint64_t strmap_hash(const void *key, size_t len);
 
+/*
+ * Two words holding the bytes of a short key, for hashing and comparing
+ * without a loop: of up to 16 bytes, two (possibly overlapping) loads
+ * that hold every byte, so two keys of one length are equal if and only
+ * if their words are; of more, the first and last eight bytes.
+ */
+static inline void
+strmap_words(const void *key, size_t len, uint64_t *a, uint64_t *b)
+{
+	const unsigned char *p = key;
+	uint32_t x, y;
+
+	*a = *b = 0;
+	if (len >= 8) {
+		__builtin_memcpy(a, p, 8);
+		__builtin_memcpy(b, p + len - 8, 8);
+	} else if (len >= 4) {
+		__builtin_memcpy(&x, p, 4);
+		__builtin_memcpy(&y, p + len - 4, 4);
+		*a = x;
+		*b = y;
+	} else if (len > 0) {
+		*a = (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 |
+		    (uint64_t)p[len - 1] << 16;
+	}
+}
+
 #endif

@@ -3,7 +3,7 @@
  * through the record parser, the per-record metrics, the columns (with
  * discovery), a reference capture, the windows (with event time) and
  * evaluations, the join of labels (every third line is one of the
- * [labels] log), and the results through every exposition (the text format,
+ * [labels] log), the change detectors, and the results through every exposition (the text format,
  * OpenMetrics, the landing page and /status), a checkpoint of the
  * pipeline and its restore into a second one.  Nothing may crash, leak,
  * read out of bounds or grow past the configured limits.
@@ -63,7 +63,11 @@ static const char *const configs[] = {
 	"[drift]\n"
 	"numeric = ks,psi,js,wasserstein\n"
 	"categorical = chi2,psi,js\n"
-	"bins = 3\n",
+	"bins = 3\n"
+	"[change]\n"
+	"columns = confidence, latency\n"
+	"min_instances = 2\n"
+	"threshold = 0.5\n",
 
 	"[model]\n"
 	"name = reg\n"
@@ -91,7 +95,12 @@ static const char *const configs[] = {
 	"correction = fdr\n"
 	"multivariate = mmd\n"
 	"mmd_samples = 10\n"
-	"mmd_permutations = 5\n",
+	"mmd_permutations = 5\n"
+	"[change]\n"
+	"method = cusum\n"
+	"columns = x, value, confidence\n"
+	"min_instances = 1\n"
+	"h = 0.5\n",
 };
 
 #define NCONFS (sizeof(configs) / sizeof(configs[0]))

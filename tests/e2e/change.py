@@ -199,6 +199,87 @@ def test_detectors_match_the_oracle_after_every_prefix():
             h.check(events >= 1, f"{name}: the stream's steps detected")
 
 
+def test_many_detectors_each_match_the_oracle():
+    """Six columns, each with its own steps and its own missing and
+    non-finite values, in one run: every detector's series equal its own
+    oracle's (the detectors run side by side as lanes of vectors, in
+    batches of records, and must not leak into each other)."""
+    rnd = random.Random(3)
+    cols = [f"x{c}" for c in range(6)]
+    ref_values = {c: [rnd.gauss(0.2 * k, 1 + 0.1 * k) for _ in range(300)]
+                  for k, c in enumerate(cols)}
+    recs = []
+    for i in range(1500):
+        feats = {}
+        for k, c in enumerate(cols):
+            if i % (7 + k) == 3:
+                continue                       # missing
+            if i % (13 + 2 * k) == 5:
+                feats[c] = "inf"               # not finite
+                continue
+            level = (2.5 if k % 2 else -2.5) if i > 300 + 120 * k else 0
+            feats[c] = rnd.gauss(0.2 * k + level, 1)
+        recs.append((T0 + i, feats))
+    for method, extra in (("page_hinkley", "threshold = 15\n"),
+                          ("cusum", "method = cusum\nh = 4\n")):
+        with tempfile.TemporaryDirectory(prefix="driftd-change-") as d:
+            ref = os.path.join(d, "ref.csv")
+            with open(ref, "w") as f:
+                f.write(",".join(f"features.{c}" for c in cols) + "\n")
+                for j in range(300):
+                    f.write(",".join(repr(ref_values[c][j]) for c in cols) +
+                            "\n")
+            cfg = os.path.join(d, "d.conf")
+            with open(cfg, "w") as f:
+                f.write("[model]\nname = m\nconfidence =\ntimestamp = ts\n"
+                        "[features]\n" +
+                        "".join(f"features.{c} = numeric\n" for c in cols) +
+                        f"[reference]\nfile = {ref}\n[window]\n"
+                        "min_samples = 10\n[change]\ncolumns = " +
+                        ", ".join(f"features.{c}" for c in cols) +
+                        f"\nmin_instances = 20\n{extra}")
+            log = os.path.join(d, "p.log")
+            with open(log, "w") as f:
+                for t, feats in recs:
+                    text = json.dumps({"ts": t, "prediction": "a",
+                                       "features": feats})
+                    f.write(text.replace('"inf"', "1e999") + "\n")
+            p = subprocess.run([h.DRIFTD, "--once", "-c", cfg, log],
+                               capture_output=True, timeout=60)
+            h.sanitizer_clean(p.stderr.decode("utf-8", "replace"))
+            h.check_eq(p.returncode, 0, p.stderr)
+            m = h.parse_metrics(p.stdout.decode())
+            events = 0
+            for c in cols:
+                v = ref_values[c]
+                det = (Cusum(float(np.mean(sorted(v))), float(np.std(v)),
+                             h=4, min_instances=20)
+                       if method == "cusum" else
+                       PageHinkley(threshold=15, min_instances=20))
+                for t, feats in recs:
+                    x = feats.get(c)
+                    if isinstance(x, float):
+                        det.add(x, t)
+                for k in ("up", "down"):
+                    lab = dict(model="m", column=f"features.{c}",
+                               method=method, direction=k)
+                    got = h.sample(m, "prediction_change_statistic", **lab)
+                    want = det.stat()[k]
+                    h.check(got is not None and abs(got - want) <= 1e-9 *
+                            max(1.0, abs(want)), f"{method} {c} {k}: "
+                            f"statistic {got!r}, oracle {want!r}")
+                    h.check_eq(h.sample(m, "prediction_change_events_total",
+                                        **lab), float(det.events[k]),
+                               f"{method} {c} {k}: events")
+                    events += det.events[k]
+                last = h.sample(m, "prediction_change_last_timestamp_seconds",
+                                model="m", column=f"features.{c}",
+                                method=method)
+                h.check_eq(last, None if det.last is None else
+                           float(det.last), f"{method} {c}: last detection")
+            h.check(events >= len(cols), f"{method}: the steps detected")
+
+
 def test_constant_reference_uses_the_floor():
     with tempfile.TemporaryDirectory(prefix="driftd-change-") as d:
         ref = os.path.join(d, "ref.csv")

@@ -392,18 +392,9 @@ def test_bad_settings_are_configuration_errors():
                 "features.x = numeric\nfeatures.country = categorical\n")
             if extra.startswith("columns"):
                 text = text.replace("columns = features.x\n", "")
-            with open(cfg, "w") as f:
-                f.write(text)
-            p = subprocess.run([h.DRIFTD, "--check-config", "-c", cfg],
-                               capture_output=True, timeout=30)
-            if want is None:
-                h.check_eq(p.returncode, 0, p.stderr)
-                continue
-            err = p.stderr.decode()
-            h.check_eq(p.returncode, 2, f"{extra!r}: {err}")
-            line_no = text.split("\n").index(extra.split("\n")[0]) + 1
-            h.check(f"{cfg}:{line_no}:" in err and want in err,
-                    f"{extra!r}: {err}")
+            h.check_config(cfg, text, want, repr(extra),
+                           line=text.split("\n").index(
+                               extra.split("\n")[0]) + 1)
 
 
 h.main(globals())

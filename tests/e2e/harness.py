@@ -70,6 +70,23 @@ def run(args, input=None, timeout=30, env=None):
                           timeout=timeout, env=env)
 
 
+def check_config(path, text, want, what, line=None):
+    """Write `text` to `path` and run --check-config on it: exit 0 when
+    `want` is None, else exit 2 with a message naming the file and a line
+    (`line` if given) and saying `want`."""
+    with open(path, "w") as f:
+        f.write(text)
+    p = run([DRIFTD, "--check-config", "-c", path])
+    err = p.stderr.decode()
+    if want is None:
+        check_eq(p.returncode, 0, f"{what}: {err}")
+        return
+    check_eq(p.returncode, 2, f"{what}: {err}")
+    where = re.escape(f"{path}:") + (str(line) if line else r"\d+") + ":"
+    check(re.search(where, err) is not None and want in err,
+          f"{what}: {err!r} names FILE:LINE and says {want!r}")
+
+
 def sanitizer_clean(text, what="stderr"):
     for m in SANITIZER_MARKERS:
         check(m not in text, f"sanitizer report in {what}:\n{text}")

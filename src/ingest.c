@@ -415,17 +415,12 @@ ingest_line(void *arg, const char *line, size_t len)
 {
 	struct ingest *g = arg;
 	const struct column_value *v;
+	enum tail_line_result res;
 	size_t n, i;
 	double t;
 
-	switch (record_parse(g->parser, line, len, &g->rec)) {
-	case RECORD_BAD_JSON:
-		return TAIL_LINE_BAD_JSON;
-	case RECORD_SKIP:
-		return TAIL_LINE_OK;
-	case RECORD_OK:
-		break;
-	}
+	if (!ingest_parsed(record_parse(g->parser, line, len, &g->rec), &res))
+		return res;
 	labels_prefetch(g->labels, &g->rec);
 	/* An event time implausibly far from now (a millisecond epoch, a
 	 * typo) would empty every window or keep records forever: it is a

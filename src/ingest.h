@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "metrics.h"
+#include "record.h"
 #include "state.h"
 #include "tail.h"
 
@@ -49,6 +50,15 @@ struct ingest *ingest_create(const struct conf *c, struct metrics_registry *reg,
 /* Frees the pipeline; its series stay in the registry, for a successor
  * or a sweep. */
 void ingest_destroy(struct ingest *g);
+
+/* Does record_parse()'s result `r` leave a record to go on with?  If
+ * not, *res is what the line counts as (a skipped one is fine). */
+static inline int
+ingest_parsed(enum record_result r, enum tail_line_result *res)
+{
+	*res = r == RECORD_BAD_JSON ? TAIL_LINE_BAD_JSON : TAIL_LINE_OK;
+	return r == RECORD_OK;
+}
 
 /* A tail_line_cb; `arg` is the struct ingest. */
 enum tail_line_result ingest_line(void *arg, const char *line, size_t len);

@@ -1062,19 +1062,14 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 enum tail_line_result
 labels_line(struct labels *l, const char *line, size_t len, double now)
 {
+	enum tail_line_result res;
 	double t = now;
 
 	if (l == NULL || l->parser == NULL)
 		return TAIL_LINE_OK;
 	l->ahead_id = NULL;          /* hashed for a prediction, not this */
-	switch (record_parse(l->parser, line, len, &l->rec)) {
-	case RECORD_BAD_JSON:
-		return TAIL_LINE_BAD_JSON;
-	case RECORD_SKIP:
-		return TAIL_LINE_OK;
-	case RECORD_OK:
-		break;
-	}
+	if (!ingest_parsed(record_parse(l->parser, line, len, &l->rec), &res))
+		return res;
 	if (!l->rec.id.present || !l->rec.label.present) {
 		count(l, R_INVALID);
 		return TAIL_LINE_OK;

@@ -394,7 +394,7 @@ json_string(struct buf *b, const char *s)
 }
 
 static void
-json_number(struct buf *b, double v)
+put_number(struct buf *b, double v)
 {
 	if (!isfinite(v))
 		buf_puts(b, "null");
@@ -449,7 +449,7 @@ json_short(struct buf *b, double v)
 	}
 	e = (int)floor(log10(v));
 	if (e < -290 || e > 290) {     /* 10^(5-e) would overflow */
-		json_number(b, v);
+		put_number(b, v);
 		return;
 	}
 	m = llround(v * pow(10, 5 - e));
@@ -504,30 +504,30 @@ status_head(struct web *w, struct buf *b)
 	buf_puts(b, "{\"version\":");
 	json_string(b, info.version);
 	buf_puts(b, ",\"start_time_seconds\":");
-	json_number(b, w->start_time);
+	put_number(b, w->start_time);
 	buf_printf(b, ",\"ready\":%s", w->ready ? "true" : "false");
 	buf_puts(b, ",\"model\":");
 	json_string(b, info.model);
 	buf_puts(b, ",\"records\":");
-	json_number(b, info.records);
+	put_number(b, info.records);
 	buf_puts(b, ",\"window_size\":");
-	json_number(b, info.window_size);
+	put_number(b, info.window_size);
 	buf_puts(b, ",\"reference\":{\"source\":");
 	json_string(b, res->ref_source);
 	buf_puts(b, ",\"sha256\":");
 	json_string(b, res->ref_sha);
 	buf_puts(b, "},\"evaluation_timestamp_seconds\":");
-	json_number(b, res->time);
+	put_number(b, res->time);
 	buf_puts(b, ",\"dataset_drift\":");
 	json_bool(b, res->dataset);
 	buf_puts(b, ",\"drifted_columns\":");
-	json_number(b, res->drifted);
+	put_number(b, res->drifted);
 	buf_puts(b, ",\"tested_columns\":");
-	json_number(b, res->tested);
+	put_number(b, res->tested);
 	buf_puts(b, ",\"drifted_columns_ratio\":");
-	json_number(b, res->ratio);
+	put_number(b, res->ratio);
 	buf_puts(b, ",\"dataset_share\":");
-	json_number(b, res->dataset_share);
+	put_number(b, res->dataset_share);
 	buf_puts(b, ",\"inputs\":[");
 	for (i = 0; i < info.nin; i++) {
 		const struct tail_input_info *in = &info.in[i];
@@ -535,17 +535,17 @@ status_head(struct web *w, struct buf *b)
 		buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
 		json_string(b, in->path);
 		buf_puts(b, ",\"lines\":");
-		json_number(b, in->lines);
+		put_number(b, in->lines);
 		buf_puts(b, ",\"bytes\":");
-		json_number(b, in->bytes);
+		put_number(b, in->bytes);
 		buf_puts(b, ",\"errors\":{\"json\":");
-		json_number(b, in->json_errors);
+		put_number(b, in->json_errors);
 		buf_puts(b, ",\"too_long\":");
-		json_number(b, in->too_long);
+		put_number(b, in->too_long);
 		buf_puts(b, "},\"rotations\":");
-		json_number(b, in->rotations);
+		put_number(b, in->rotations);
 		buf_puts(b, ",\"lag_bytes\":");
-		json_number(b, in->lag_bytes);
+		put_number(b, in->lag_bytes);
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "],\"columns\":[");
@@ -619,19 +619,19 @@ status_column(struct buf *b, const struct results_column *c, int first)
 	buf_puts(b, first ? "{\"name\":" : ",{\"name\":");
 	json_string(b, c->name);
 	buf_puts(b, ",\"samples\":");
-	json_number(b, c->samples);
+	put_number(b, c->samples);
 	buf_puts(b, ",\"reference_samples\":");
-	json_number(b, c->ref_samples);
+	put_number(b, c->ref_samples);
 	buf_puts(b, ",\"missing_ratio\":");
-	json_number(b, c->missing_ratio);
+	put_number(b, c->missing_ratio);
 	buf_puts(b, ",\"mean\":");
-	json_number(b, c->mean);
+	put_number(b, c->mean);
 	buf_puts(b, ",\"stddev\":");
-	json_number(b, c->std);
+	put_number(b, c->std);
 	buf_puts(b, ",\"drift_detected\":");
 	json_bool(b, c->detected);
 	buf_puts(b, ",\"drift_events\":");
-	json_number(b, c->events);
+	put_number(b, c->events);
 	buf_puts(b, ",\"decide\":");
 	json_string(b, c->decide >= 0 ?
 	    conf_test_name((enum conf_test)c->decide) : NULL);
@@ -643,11 +643,11 @@ status_column(struct buf *b, const struct results_column *c, int first)
 		first_test = 0;
 		json_string(b, conf_test_name((enum conf_test)t));
 		buf_puts(b, ":{\"score\":");
-		json_number(b, c->t[t].score);
+		put_number(b, c->t[t].score);
 		buf_puts(b, ",\"pvalue\":");
-		json_number(b, c->t[t].pvalue);
+		put_number(b, c->t[t].pvalue);
 		buf_puts(b, ",\"threshold\":");
-		json_number(b, c->t[t].threshold);
+		put_number(b, c->t[t].threshold);
 		buf_putc(b, '}');
 	}
 	buf_puts(b, "},\"bins\":");
@@ -665,12 +665,12 @@ status_column(struct buf *b, const struct results_column *c, int first)
 		} else {
 			buf_puts(b, "{\"edges\":");
 			json_array(b, ch->edges, ch->n > 0 ? ch->n - 1 : 0,
-			    json_number);
+			    put_number);
 		}
 		buf_puts(b, ",\"reference\":");
-		json_array(b, ch->ref, ch->n, json_number);
+		json_array(b, ch->ref, ch->n, put_number);
 		buf_puts(b, ",\"window\":");
-		json_array(b, ch->win, ch->n, json_number);
+		json_array(b, ch->win, ch->n, put_number);
 		buf_putc(b, '}');
 	}
 	buf_puts(b, ",\"history\":");

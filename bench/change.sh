@@ -26,15 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$here/_out
 runs=5
 driftd=$(dirname "$here")/_build/default/src/driftd
-while [ $# -gt 0 ]; do
-	[ $# -ge 2 ] || { echo "usage: $0 [--runs N] [--driftd PATH]" >&2; exit 2; }
-	case $1 in
-	--runs) runs=$2 ;;
-	--driftd) driftd=$2 ;;
-	*) echo "$0: unknown option $1" >&2; exit 2 ;;
-	esac
-	shift 2
-done
+. "$here/lib.sh"
+runs_and_driftd "$@"
 log=$out/pipeline-4.jsonl
 base=$out/pipeline-4-configured.conf
 [ -s "$log" ] && [ -s "$base" ] || { echo "$0: run bench/pipeline.sh --features 4 first" >&2; exit 2; }
@@ -50,7 +43,7 @@ if [ -s "$log20" ] && [ -s "$base20" ]; then
 fi
 { cat "$base"; printf '[change]\ncolumns = features.f0, features.f1, features.f2, features.f3, confidence, latency\n'; } >"$out/change-ph.conf"
 { cat "$base"; printf '[change]\nmethod = cusum\ncolumns = features.f0, features.f1, features.f2, features.f3, confidence\n'; } >"$out/change-cusum.conf"
-declare -A wall cpu
+declare -A wall cputime
 run() {   # name, log, copies
 	local c=$1 file=$2 n=$3 args=() i
 	for i in $(seq "$n"); do args+=("$file"); done
@@ -58,7 +51,7 @@ run() {   # name, log, copies
 		-c "$out/change-$c.conf" "${args[@]}" >/dev/null
 	read -r e u s <"$out/change.time"
 	wall[$c]="${wall[$c]:-} $e"
-	cpu[$c]="${cpu[$c]:-} $(echo "$u + $s" | bc)"
+	cputime[$c]="${cputime[$c]:-} $(echo "$u + $s" | bc)"
 }
 for _ in $(seq "$runs"); do
 	for c in none ph cusum; do
@@ -68,9 +61,6 @@ for _ in $(seq "$runs"); do
 		run "$c" "$log20" 2
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-cpuname=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-simd=$(grep -o -w -m1 -E 'avx512f|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' ')
 lines=$((4 * $(wc -l <"$log")))
 l20=$((2 * $(wc -l <"$log20" 2>/dev/null || echo 0)))
 declare -A name=([none]="none" [ph]="6 page_hinkley" [cusum]="5 cusum"
@@ -78,14 +68,14 @@ declare -A name=([none]="none" [ph]="6 page_hinkley" [cusum]="5 cusum"
 declare -A base=([none]=none [ph]=none [cusum]=none [none20]=none20 [ten20]=none20)
 declare -A count=([none]=$lines [ph]=$lines [cusum]=$lines [none20]=$l20 [ten20]=$l20)
 {
-	echo "CPU: $cpuname; SIMD: $simd; $(nproc) cores; $lines lines (4-feature), $l20 (20-feature); median of $runs runs"
+	echo "CPU: $cpu; SIMD: $simd; $(nproc) cores; $lines lines (4-feature), $l20 (20-feature); median of $runs runs"
 	echo
 	echo "| detectors | wall (s) | CPU (s) | lines/s (CPU) | CPU vs none |"
 	echo "|---|---:|---:|---:|---:|"
 	for c in none ph cusum ${ten:+none20 ten20}; do
 		w=$(echo "${wall[$c]}" | median)
-		u=$(echo "${cpu[$c]}" | median)
-		b=$(echo "${cpu[${base[$c]}]}" | median)
+		u=$(echo "${cputime[$c]}" | median)
+		b=$(echo "${cputime[${base[$c]}]}" | median)
 		awk -v n="${name[$c]}" -v w="$w" -v u="$u" -v b="$b" -v l="${count[$c]}" \
 			'BEGIN {printf "| %s | %.3f | %.3f | %.0f | %+.1f%% |\n", n, w, u, l / u, 100 * (u / b - 1)}'
 	done
@@ -95,7 +85,7 @@ declare -A count=([none]=$lines [ph]=$lines [cusum]=$lines [none20]=$l20 [ten20]
 		echo
 		echo "| detectors | CPU samples in the detectors (perf) | ns per record | vs a 4-feature record |"
 		echo "|---|---:|---:|---:|"
-		per4=$(echo "${cpu[none]}" | median | awk -v l="$lines" '{print $1 / l * 1e9}')
+		per4=$(echo "${cputime[none]}" | median | awk -v l="$lines" '{print $1 / l * 1e9}')
 		for c in ph cusum ${ten:+ten20}; do
 			file=$log n=4 args=()
 			[ "$c" = ten20 ] && file=$log20 n=2
@@ -104,7 +94,7 @@ declare -A count=([none]=$lines [ph]=$lines [cusum]=$lines [none20]=$l20 [ten20]
 				-c "$out/change-$c.conf" "${args[@]}" >/dev/null 2>&1 || continue
 			share=$(perf report -i "$out/change.perf" --stdio --sort sym 2>/dev/null |
 				awk '$NF == "change_observe" || $NF ~ /^take_/ {sub("%", "", $1); s += $1} END {print s + 0}')
-			u=$(echo "${cpu[$c]}" | median)
+			u=$(echo "${cputime[$c]}" | median)
 			awk -v n="${name[$c]}" -v s="$share" -v u="$u" -v l="${count[$c]}" -v p="$per4" \
 				'BEGIN {ns = s / 100 * u / l * 1e9; printf "| %s | %.1f%% | %.1f | %.1f%% |\n", n, s, ns, 100 * ns / p}'
 		done

@@ -29,15 +29,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$here/_out
 runs=5
 driftd=$(dirname "$here")/_build/default/src/driftd
-while [ $# -gt 0 ]; do
-	[ $# -ge 2 ] || { echo "usage: $0 [--runs N] [--driftd PATH]" >&2; exit 2; }
-	case $1 in
-	--runs) runs=$2 ;;
-	--driftd) driftd=$2 ;;
-	*) echo "$0: unknown option $1" >&2; exit 2 ;;
-	esac
-	shift 2
-done
+. "$here/lib.sh"
+runs_and_driftd "$@"
 log=$out/pipeline-4.jsonl
 base=$out/pipeline-4-configured.conf
 [ -s "$log" ] && [ -s "$base" ] || { echo "$0: run bench/pipeline.sh --features 4 first" >&2; exit 2; }
@@ -73,7 +66,7 @@ cp "$base" "$out/labels-none.conf"
 { model_id; printf '[labels]\npath = %s\nid = request_id\nlabel = truth\nmax_delay = 30d\nmax_pending = 1000000\n' "$labels"; } >"$out/labels-joined.conf"
 { model_id "label = truth"; printf '[labels]\nmax_delay = 1h\n'; } >"$out/labels-inline.conf"
 
-declare -A wall cpu rss
+declare -A wall cputime rss
 for _ in $(seq "$runs"); do
 	for c in none waiting joined inline; do
 		file=$log
@@ -82,29 +75,26 @@ for _ in $(seq "$runs"); do
 			-c "$out/labels-$c.conf" "$file" >"$out/labels-$c.out"
 		read -r e u s m <"$out/labels.time"
 		wall[$c]="${wall[$c]:-} $e"
-		cpu[$c]="${cpu[$c]:-} $(echo "$u + $s" | bc)"
+		cputime[$c]="${cputime[$c]:-} $(echo "$u + $s" | bc)"
 		rss[$c]="${rss[$c]:-} $m"
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 lines=$(wc -l <"$log")
 joined=$(sed -n 's/^prediction_labelled_total{model="bench"} //p' "$out/labels-joined.out")
 inl=$(sed -n 's/^prediction_labelled_total{model="bench"} //p' "$out/labels-inline.out")
 waiting=$(sed -n 's/^prediction_label_pending{model="bench"} //p' "$out/labels-waiting.out")
-cpuname=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-simd=$(grep -o -w -m1 -E 'avx512f|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' ')
 bw=$(echo "${wall[none]}" | median)
-bc_=$(echo "${cpu[none]}" | median)
+bc_=$(echo "${cputime[none]}" | median)
 br=$(echo "${rss[none]}" | median)
 {
-	echo "CPU: $cpuname; SIMD: $simd; $(nproc) cores; $lines predictions; median of $runs runs"
+	echo "CPU: $cpu; SIMD: $simd; $(nproc) cores; $lines predictions; median of $runs runs"
 	echo "joined: $joined labelled; inline: $inl labelled; waiting: $waiting pending"
 	echo
 	echo "| run | wall (s) | wall vs none | CPU (s) | CPU vs none | peak RSS (MiB) |"
 	echo "|---|---:|---:|---:|---:|---:|"
 	for c in none waiting joined inline; do
 		w=$(echo "${wall[$c]}" | median)
-		u=$(echo "${cpu[$c]}" | median)
+		u=$(echo "${cputime[$c]}" | median)
 		m=$(echo "${rss[$c]}" | median)
 		awk -v n="$c" -v w="$w" -v b="$bw" -v u="$u" -v bu="$bc_" -v m="$m" \
 			'BEGIN {printf "| %s | %.2f | %+.1f%% | %.2f | %+.1f%% | %.1f |\n", n, w, 100 * (w / b - 1), u, 100 * (u / bu - 1), m / 1024}'

@@ -33,6 +33,7 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
+. "$here/lib.sh"
 mkdir -p "$out"
 log=$out/replay-$lines-$days.jsonl
 [ -s "$log" ] || python3 "$here/gen-log.py" --features 4 --lines "$lines" \
@@ -73,10 +74,7 @@ for _ in $(seq "$runs"); do
 	run csv --step 1d --format csv
 	run openmetrics --step 1d
 done
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 maxof() { tr ' ' '\n' | grep . | sort -g | tail -n 1; }
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-simd=$(grep -o -w -m1 -E 'avx512f|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' ')
 base=$(echo "${wall[once]}" | median)
 steps=$(grep -c __dataset__ "$out/replay.csv.out" || true)
 {

@@ -38,8 +38,7 @@ mkdir -p "$out"
 gcc -O2 -I"$build" -I"$top/src" -o "$out/report-bench" "$here/report.c" \
 	"$build/src/libdriftd.a" $(pkg-config --libs libuv zlib nettle) \
 	-linih -lcsv -lhttp_parser -lm
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-simd=$(grep -o -w -m1 -E 'avx512f|avx2|sse4_2' /proc/cpuinfo | sort -u | tr '\n' ' ')
+. "$here/lib.sh"
 {
 	echo "CPU: $cpu; SIMD: $simd; $(nproc) cores; median of $rounds rounds"
 	echo

@@ -261,7 +261,7 @@ columns_category(struct columns *cs, size_t col, const char *label, size_t len)
 	return id;
 }
 
-static void
+static inline void
 set_value(struct columns *cs, size_t col, struct column_value *out,
     const struct record_value *rv)
 {

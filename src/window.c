@@ -215,19 +215,21 @@ window_set_reference(struct window *w, size_t col, const double *sorted,
 }
 
 /* Remove the value in `slot` from the column's tallies. */
-static void
+static inline void
 forget(struct wcol *c, size_t slot)
 {
-	if (c->kind == WINDOW_VECTOR) {
-		if (c->vec != NULL && !isnan(c->vec[slot * c->dim])) {
-			c->valid--;
-			c->vec[slot * c->dim] = NAN;
-		}
-	} else if (c->kind == WINDOW_NUMERIC) {
+	/* Once per column and record leaving the window: the common kinds
+	 * first. */
+	if (c->kind == WINDOW_NUMERIC) {
 		if (!isnan(c->num[slot])) {
 			c->valid--;
 			c->num[slot] = NAN;
 			c->code[slot] = CODE_NONE;
+		}
+	} else if (c->kind == WINDOW_VECTOR) {
+		if (c->vec != NULL && !isnan(c->vec[slot * c->dim])) {
+			c->valid--;
+			c->vec[slot * c->dim] = NAN;
 		}
 	} else if (c->cat[slot] != WINDOW_MISSING) {
 		c->counts[c->cat[slot]]--;

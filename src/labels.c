@@ -627,8 +627,7 @@ table_find(const struct labels *l, const char *id, size_t len,
 				return i;
 			}
 		}
-		if (hint == SIZE_MAX && (v == SLOT_TOMB || ((v & SLOT_RING) &&
-		    !seen_live(z, RING_INDEX(v)))))
+		if (hint == SIZE_MAX && slot_free(l, v))
 			hint = s;
 	}
 	*slot = hint != SIZE_MAX ? hint : s;
@@ -1088,12 +1087,6 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 	}
 	label(l, &l->rec.id, &l->rec.label, t);
 	return TAIL_LINE_OK;
-}
-
-size_t
-labels_pending(const struct labels *l)
-{
-	return l != NULL ? l->lists[K_PREDICTION].n : 0;
 }
 
 int

@@ -62,9 +62,6 @@ enum tail_line_result labels_line(struct labels *l, const char *line,
  * expire when the labels' log falls silent. */
 void labels_tick(struct labels *l, double now);
 
-/* Predictions waiting now. */
-size_t labels_pending(const struct labels *l);
-
 /*
  * STATE_TAG_LABELS: the waiting predictions, the remembered ids and the
  * labelled window, with the class and segment names they refer to.

@@ -44,7 +44,8 @@ void labels_destroy(struct labels *l);
 int labels_joining(const struct labels *l);
 
 /* Start fetching what the join of `rec` will look at, while the rest of
- * the pipeline works on it: called as soon as the record is parsed. */
+ * the pipeline works on it: called as soon as its id is known (after
+ * record_scan()); only rec->id is read. */
 void labels_prefetch(struct labels *l, const struct record *rec);
 
 /* A prediction record read at time t: waits for its label, or, with the

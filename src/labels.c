@@ -864,11 +864,12 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 /* A new entry of kind k: x with its id, at the end of its list.  The
  * oldest of its kind makes room beyond max_pending. */
 static void
-wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
-    uint64_t hash, size_t hint)
+wait(struct labels *l, int k, const struct entry *x,
+    const struct record_value *id, uint64_t hash, size_t hint)
 {
 	uint32_t i, h = fold(hash);
 	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
+	struct entry *e;
 
 	/* The other side's clock has passed it by max_delay already. */
 	if (x->time + l->max_delay < l->clock[other]) {
@@ -881,11 +882,14 @@ wait(struct labels *l, int k, struct entry *x, const struct record_value *id,
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
 		    gone[k]);
 	i = entry_new(l);
-	x->idlen = (uint16_t)id->len;
-	x->kind = (uint16_t)k;
-	x->hash = h;
-	x->id = id_alloc(l, id->str, id->len);
-	l->e[i] = *x;
+	/* Copied before its own fields are set: x's bytes were stored a
+	 * while ago, and a copy of some just stored would wait for them. */
+	e = &l->e[i];
+	*e = *x;
+	e->idlen = (uint16_t)id->len;
+	e->kind = (uint16_t)k;
+	e->hash = h;
+	e->id = id_alloc(l, id->str, id->len);
 	table_insert(l, slot_of(i, h), h, hint);
 	list_push(l, &l->lists[k], i);
 }

@@ -419,12 +419,8 @@ ingest_line(void *arg, const char *line, size_t len)
 	size_t n, i;
 	double t;
 
-	if (!ingest_parsed(record_scan(g->parser, line, len, &g->rec), &res))
+	if (!ingest_parsed(record_parse(g->parser, line, len, &g->rec), &res))
 		return res;
-	/* The join's lookup of the id is fetched while the rest of the
-	 * record is decoded and used. */
-	labels_prefetch(g->labels, &g->rec);
-	record_decode(g->parser, &g->rec);
 	/* An event time implausibly far from now (a millisecond epoch, a
 	 * typo) would empty every window or keep records forever: it is a
 	 * bad value. */
@@ -484,8 +480,6 @@ ingest_line(void *arg, const char *line, size_t len)
 			}
 		}
 	}
-	/* Last, so that what the join looks up (labels_prefetch()) has
-	 * come in while the rest worked. */
 	labels_prediction(g->labels, &g->rec, t);
 	return TAIL_LINE_OK;
 }

@@ -138,6 +138,20 @@ struct seen_set {
 	size_t cap, head, n;         /* cap grows up to max_pending */
 };
 
+/*
+ * A prediction or a label read and not yet joined: its entry as it would
+ * wait (its id and a label's text copied to blocks of their own) and its
+ * id's hash.  The join takes them JOIN_BATCH at a time, so that the
+ * table's slots of a batch are fetched at once: each is a miss of the
+ * caches, and they overlap rather than come one after another.
+ */
+#define JOIN_BATCH 32
+
+struct event {
+	struct entry x;
+	uint64_t hash;
+};
+
 /* A joined pair in the labelled window. */
 struct pair {
 	union outcome pred, truth;
@@ -183,10 +197,10 @@ struct labels {
 	 * arrival times is also moved on by the clock (labels_tick()). */
 	double clock[K_COUNT];
 	int event_time[K_COUNT];
-	/* The id hashed ahead by labels_prefetch(), and its bytes. */
-	const char *ahead_id;
-	size_t ahead_len;
-	uint64_t ahead_hash;
+	/* Predictions and labels read and not joined yet (take_events()),
+	 * in the order they were read. */
+	struct event queue[JOIN_BATCH];
+	size_t nqueued;
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
 	uint32_t idfree;                 /* free blocks, a list */
@@ -669,14 +683,21 @@ entry_new(struct labels *l)
 	return l->eused++;
 }
 
+/* Release the blocks of entry x: its id, and a label's text. */
+static void
+entry_release(struct labels *l, const struct entry *x)
+{
+	id_release(l, x->id);
+	if (x->kind == K_LABEL && x->u.text.ref != ID_NONE)
+		id_release(l, x->u.text.ref);
+}
+
 /* Drop entry i from list li and the pool (not from the table). */
 static void
 entry_free(struct labels *l, struct list *li, uint32_t i)
 {
 	list_unlink(l, li, i);
-	id_release(l, l->e[i].id);
-	if (l->e[i].kind == K_LABEL && l->e[i].u.text.ref != ID_NONE)
-		id_release(l, l->e[i].u.text.ref);
+	entry_release(l, &l->e[i]);
 	l->e[i].next = l->efree;
 	l->efree = i;
 }
@@ -697,32 +718,6 @@ count(struct labels *l, enum reason r)
 }
 
 /* ---------------------------------------------------------------- join */
-
-/* The hash of a record's id: hashed ahead if it is the id given to
- * labels_prefetch(). */
-static uint64_t
-hash_of(struct labels *l, const struct record_value *id)
-{
-	if (id->str == l->ahead_id && id->len == l->ahead_len) {
-		l->ahead_id = NULL;
-		return l->ahead_hash;
-	}
-	return id_hash(id->str, id->len);
-}
-
-void
-labels_prefetch(struct labels *l, const struct record *rec)
-{
-	if (l == NULL)
-		return;
-	l->ahead_id = NULL;
-	if (!l->joining || !rec->id.present || l->slots == NULL)
-		return;
-	l->ahead_id = rec->id.str;
-	l->ahead_len = rec->id.len;
-	l->ahead_hash = id_hash(rec->id.str, rec->id.len);
-	__builtin_prefetch(&l->slots[fold(l->ahead_hash) & l->mask]);
-}
 
 /* Remember the id of hash `hash`, joined with a side that waited since
  * t, at ring position *at; the oldest is forgotten beyond `max`.  0 when
@@ -810,6 +805,8 @@ advance(struct labels *l, int k, double t)
 	    l->clock[K_PREDICTION] : l->clock[K_LABEL], l->max_delay);
 }
 
+static void take_events(struct labels *l);
+
 void
 labels_tick(struct labels *l, double now)
 {
@@ -817,6 +814,7 @@ labels_tick(struct labels *l, double now)
 
 	if (l == NULL || !l->joining || !isfinite(now))
 		return;
+	take_events(l);
 	for (k = 0; k < K_COUNT; k++)
 		if (!l->event_time[k])
 			advance(l, k, now);
@@ -861,20 +859,18 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 	}
 }
 
-/* A new entry of kind k: x with its id, at the end of its list.  The
- * oldest of its kind makes room beyond max_pending. */
+/* Entry x (of kind x->kind, with its blocks; its id's hash `hash`), new,
+ * waits at the end of its list; the oldest of its kind makes room beyond
+ * max_pending. */
 static void
-wait(struct labels *l, int k, const struct entry *x,
-    const struct record_value *id, uint64_t hash, size_t hint)
+wait(struct labels *l, const struct entry *x, uint64_t hash, size_t hint)
 {
-	uint32_t i, h = fold(hash);
-	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
-	struct entry *e;
+	int k = x->kind, other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
+	uint32_t i;
 
 	/* The other side's clock has passed it by max_delay already. */
 	if (x->time + l->max_delay < l->clock[other]) {
-		if (k == K_LABEL && x->u.text.ref != ID_NONE)
-			id_release(l, x->u.text.ref);
+		entry_release(l, x);
 		count(l, gone[k]);
 		return;
 	}
@@ -882,15 +878,8 @@ wait(struct labels *l, int k, const struct entry *x,
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
 		    gone[k]);
 	i = entry_new(l);
-	/* Copied before its own fields are set: x's bytes were stored a
-	 * while ago, and a copy of some just stored would wait for them. */
-	e = &l->e[i];
-	*e = *x;
-	e->idlen = (uint16_t)id->len;
-	e->kind = (uint16_t)k;
-	e->hash = h;
-	e->id = id_alloc(l, id->str, id->len);
-	table_insert(l, slot_of(i, h), h, hint);
+	l->e[i] = *x;
+	table_insert(l, slot_of(i, x->hash), x->hash, hint);
 	list_push(l, &l->lists[k], i);
 }
 
@@ -928,24 +917,25 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
 }
 
 /*
- * The waiting entry of the id, or NIL; an entry of the id that waited
- * longer than max_delay before t gives up now (the lists expire from
- * their oldest, and times may come out of order).  *dup is set when the
- * id waits on side `same` or was joined within max_delay.
+ * The waiting entry of the id of entry x, or NIL; an entry of the id that
+ * waited longer than max_delay before x's time gives up now (the lists
+ * expire from their oldest, and times may come out of order).  *dup is
+ * set when the id waits on x's side or was joined within max_delay.
  */
 static uint32_t
-partner(struct labels *l, const struct record_value *id, uint64_t hash,
-    double t, int same, int *dup, size_t *slot)
+partner(struct labels *l, const struct entry *x, uint64_t hash, int *dup,
+    size_t *slot)
 {
+	const char *id = id_ptr(l, x->id);
 	int joined;
-	uint32_t i = table_find(l, id->str, id->len, hash, t, slot, &joined);
+	uint32_t i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
 
 	*dup = 0;
-	if (i != NIL && l->e[i].time + l->max_delay < t) {
+	if (i != NIL && l->e[i].time + l->max_delay < x->time) {
 		forget(l, l->e[i].kind, i, gone[l->e[i].kind]);
-		i = table_find(l, id->str, id->len, hash, t, slot, &joined);
+		i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
 	}
-	if (i != NIL && l->e[i].kind == same) {
+	if (i != NIL && l->e[i].kind == x->kind) {
 		*dup = 1;
 		return NIL;
 	}
@@ -954,33 +944,97 @@ partner(struct labels *l, const struct record_value *id, uint64_t hash,
 	return i;
 }
 
-/* A label for id at time t: joins the prediction waiting for it, or
- * waits for it. */
+/* Event x (of hash `hash`) joins the entry of the other side waiting for
+ * its id, or waits for one. */
 static void
-label(struct labels *l, const struct record_value *id,
-    const struct record_value *lab, double t)
+join(struct labels *l, struct entry *x, uint64_t hash)
 {
-	uint64_t hash = hash_of(l, id);
 	uint32_t i, cls;
-	struct entry x;
 	union outcome truth;
 	size_t slot;
 	int dup;
 
-	advance(l, K_LABEL, t);
-	i = partner(l, id, hash, t, K_LABEL, &dup, &slot);
+	advance(l, x->kind, x->time);
+	i = partner(l, x, hash, &dup, &slot);
 	if (dup) {
-		count(l, R_DUPLICATE);   /* joined, or labelled already */
+		/* A label for an id labelled or joined already; a prediction
+		 * whose id waits or was joined: not the prediction a label
+		 * for it judges. */
+		count(l, R_DUPLICATE);
+		entry_release(l, x);
 		return;
 	}
-	if (i != NIL) {
-		truth_of(l, lab->str, lab->len, lab->num, &truth, &cls);
+	if (i == NIL) {
+		/* A label's class is known by its text until it is joined:
+		 * a label that never is takes no class name. */
+		if (x->kind == K_LABEL && !l->regression)
+			x->pred.hash = strmap_hash(id_ptr(l, x->u.text.ref),
+			    x->u.text.len);
+		wait(l, x, hash, slot);
+		return;
+	}
+	if (x->kind == K_LABEL) {
+		truth_of(l, x->u.text.ref == ID_NONE ? NULL :
+		    id_ptr(l, x->u.text.ref), x->u.text.len, x->pred.value,
+		    &truth, &cls);
 		window_add(l, &l->e[i], truth, cls, 1);
-		joined(l, K_PREDICTION, i, hash, slot);
-		return;
+	} else {
+		/* The label came first (read from another log, ahead). */
+		cls = 0;
+		if (!l->regression)
+			cls = names_lookup(&l->classes,
+			    id_ptr(l, l->e[i].u.text.ref), l->e[i].u.text.len,
+			    &l->e[i].pred.hash);
+		window_add(l, x, l->e[i].pred, cls, 1);
 	}
-	/* Its class is known by its text until it is joined: a label that
-	 * never is takes no class name. */
+	joined(l, l->e[i].kind, i, hash, slot);
+	entry_release(l, x);
+}
+
+/* The events queued, joined in the order they were read.  Everything that
+ * reads or changes the join's state takes them first. */
+static void
+take_events(struct labels *l)
+{
+	size_t j, n = l->nqueued;
+
+	if (n == 0)
+		return;
+	if (l->slots != NULL)
+		for (j = 0; j < n; j++)
+			__builtin_prefetch(&l->slots[fold(l->queue[j].hash) &
+			    l->mask]);
+	for (j = 0; j < n; j++)
+		join(l, &l->queue[j].x, l->queue[j].hash);
+	l->nqueued = 0;
+}
+
+/* Queue entry x of kind k for the join, with a copy of its id. */
+static void
+queue(struct labels *l, int k, const struct entry *x,
+    const struct record_value *id)
+{
+	struct event *ev = &l->queue[l->nqueued++];
+
+	/* x is copied before the fields set here: a copy of bytes just
+	 * stored would wait for them. */
+	ev->x = *x;
+	ev->hash = id_hash(id->str, id->len);
+	ev->x.kind = (uint16_t)k;
+	ev->x.idlen = (uint16_t)id->len;
+	ev->x.hash = fold(ev->hash);
+	ev->x.id = id_alloc(l, id->str, id->len);
+	if (l->nqueued == JOIN_BATCH)
+		take_events(l);
+}
+
+/* A label for id at time t, queued. */
+static void
+label(struct labels *l, const struct record_value *id,
+    const struct record_value *lab, double t)
+{
+	struct entry x;
+
 	memset(&x, 0, sizeof(x));
 	x.time = t;
 	x.segment = NO_SEGMENT;
@@ -988,21 +1042,16 @@ label(struct labels *l, const struct record_value *id,
 	if (l->regression) {
 		x.pred.value = lab->num;
 	} else {
-		x.pred.hash = strmap_hash(lab->str, lab->len);
 		x.u.text.ref = id_alloc(l, lab->str, lab->len);
 		x.u.text.len = (uint32_t)lab->len;
 	}
-	wait(l, K_LABEL, &x, id, hash, slot);
+	queue(l, K_LABEL, &x, id);
 }
 
 void
 labels_prediction(struct labels *l, const struct record *rec, double t)
 {
 	struct entry x;
-	uint64_t hash;
-	uint32_t i, cls;
-	size_t slot;
-	int dup;
 
 	if (l == NULL || !l->joining)
 		return;
@@ -1032,7 +1081,11 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	}
 	if (rec->label.present) {
 		union outcome truth;
+		uint32_t cls;
 
+		/* After the pairs of the predictions and labels read before
+		 * it. */
+		take_events(l);
 		truth_of(l, rec->label.str, rec->label.len, rec->label.num,
 		    &truth, &cls);
 		window_add(l, &x, truth, cls, 1);
@@ -1040,26 +1093,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 	}
 	if (!rec->id.present)
 		return;                  /* cannot be joined: not waited for */
-	advance(l, K_PREDICTION, t);
-	hash = hash_of(l, &rec->id);
-	i = partner(l, &rec->id, hash, t, K_PREDICTION, &dup, &slot);
-	if (dup) {
-		/* Its id waits or was joined: this is not the prediction a
-		 * label for it judges. */
-		count(l, R_DUPLICATE);
-		return;
-	}
-	if (i == NIL) {
-		wait(l, K_PREDICTION, &x, &rec->id, hash, slot);
-		return;
-	}
-	/* The label came first (read from another log, ahead). */
-	cls = 0;
-	if (!l->regression)
-		cls = names_lookup(&l->classes, id_ptr(l, l->e[i].u.text.ref),
-		    l->e[i].u.text.len, &l->e[i].pred.hash);
-	window_add(l, &x, l->e[i].pred, cls, 1);
-	joined(l, K_LABEL, i, hash, slot);
+	queue(l, K_PREDICTION, &x, &rec->id);
 }
 
 enum tail_line_result
@@ -1070,7 +1104,6 @@ labels_line(struct labels *l, const char *line, size_t len, double now)
 
 	if (l == NULL || l->parser == NULL)
 		return TAIL_LINE_OK;
-	l->ahead_id = NULL;          /* hashed for a prediction, not this */
 	if (!ingest_parsed(record_parse(l->parser, line, len, &l->rec), &res))
 		return res;
 	if (!l->rec.id.present || !l->rec.label.present) {
@@ -1176,6 +1209,7 @@ figures(void *arg)
 	expected_accuracy(l);
 	if (!l->joining)
 		return;
+	take_events(l);
 	metrics_set(l->pending, (double)l->lists[K_PREDICTION].n);
 	for (f = F_ACCURACY; f <= F_CALIBRATION; f++)
 		metrics_family_clear(l->fam[f]);
@@ -1342,6 +1376,8 @@ labels_destroy(struct labels *l)
 	if (l->reg != NULL)
 		metrics_remove_collect(l->reg, figures, l);
 	record_parser_destroy(l->parser);
+	for (i = 0; i < l->nqueued; i++)
+		entry_release(l, &l->queue[i].x);
 	for (i = 0; i < l->nchunks; i++)
 		free(l->chunk[i]);
 	/* Long strings are allocated one by one. */
@@ -1399,7 +1435,7 @@ put_outcome(struct state_writer *w, union outcome o)
  * (0xffff: no segment).
  */
 void
-labels_save(const struct labels *l, struct state_writer *w)
+labels_save(struct labels *l, struct state_writer *w)
 {
 	uint32_t i;
 	size_t n;
@@ -1407,6 +1443,7 @@ labels_save(const struct labels *l, struct state_writer *w)
 
 	if (l == NULL || !l->joining)
 		return;
+	take_events(l);
 	state_begin_section(w, STATE_TAG_LABELS);
 	state_put_u32(w, (uint32_t)l->regression);
 	state_put_bytes(w, l->conf->labels_segment,
@@ -1463,7 +1500,8 @@ labels_checkpoint_bytes(const struct labels *l)
 {
 	if (l == NULL || !l->joining)
 		return 0;
-	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n) * (56 + 48) +
+	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n + l->nqueued) *
+	    (56 + 48) +
 	    l->seen.n * 16 + l->wn * 40 + 4096;
 }
 
@@ -1532,6 +1570,7 @@ labels_restore(struct labels *l, const struct buf *file)
 	if (l == NULL || !l->joining ||
 	    state_section(file, STATE_TAG_LABELS, &r) != 0)
 		return 0;
+	take_events(l);
 	same_kind = (int)state_get_u32(&r) == l->regression;
 	seg = state_get_string(&r, &seglen);
 	same_segment = seg != NULL &&
@@ -1581,11 +1620,15 @@ labels_restore(struct labels *l, const struct buf *file)
 				x.u.text.len = (uint32_t)textlen;
 			}
 			h = id_hash(id.str, id.len);
+			x.kind = (uint16_t)k;
+			x.idlen = (uint16_t)id.len;
+			x.hash = fold(h);
+			x.id = id_alloc(l, id.str, id.len);
 			if (table_find(l, id.str, id.len, h, x.time, &slot,
 			    &joined) == NIL)
-				wait(l, k, &x, &id, h, slot);
-			else if (x.u.text.ref != ID_NONE && k == K_LABEL)
-				id_release(l, x.u.text.ref);
+				wait(l, &x, h, slot);
+			else
+				entry_release(l, &x);
 		}
 	}
 	/* Ids remembered by strmap_hash(), where checkpoints kept them

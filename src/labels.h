@@ -43,14 +43,12 @@ void labels_destroy(struct labels *l);
 /* Does the configuration join labels at all? */
 int labels_joining(const struct labels *l);
 
-/* Start fetching what the join of `rec` will look at, while the rest of
- * the pipeline works on it: called as soon as its id is known (after
- * record_scan()); only rec->id is read. */
-void labels_prefetch(struct labels *l, const struct record *rec);
-
 /* A prediction record read at time t: waits for its label, or, with the
  * label in the record ([model] label), is joined at once.  A record with a
- * label and no prediction is a label for the prediction of its id. */
+ * label and no prediction is a label for the prediction of its id.
+ * Predictions and labels are joined in batches, in the order they were
+ * read; whatever reads the join's state (the metrics collector,
+ * labels_tick(), labels_save()) takes the batch begun first. */
 void labels_prediction(struct labels *l, const struct record *rec, double t);
 
 /* A line of a [labels] log, read at `now` (arrival time). */
@@ -67,7 +65,7 @@ void labels_tick(struct labels *l, double now);
  * STATE_TAG_LABELS: the waiting predictions, the remembered ids and the
  * labelled window, with the class and segment names they refer to.
  */
-void labels_save(const struct labels *l, struct state_writer *w);
+void labels_save(struct labels *l, struct state_writer *w);
 int labels_restore(struct labels *l, const struct buf *file);
 /* About how large labels_save() writes (bytes). */
 size_t labels_checkpoint_bytes(const struct labels *l);

@@ -548,10 +548,11 @@ field(struct record *r, enum record_field f, struct record_value *rv, int ok)
 }
 
 enum record_result
-record_scan(struct record_parser *p, const char *line, size_t len,
+record_parse(struct record_parser *p, const char *line, size_t len,
     struct record *r)
 {
 	const struct json_value *s = p->slots;
+	size_t i;
 
 	if (json_scan(p->query, line, len, p->slots) != 0)
 		return RECORD_BAD_JSON;
@@ -561,25 +562,10 @@ record_scan(struct record_parser *p, const char *line, size_t len,
 	memset(r, 0, sizeof(*r));
 	r->features = p->values;
 	/* Decoded labels go to scratch, which may move as it grows: they
-	 * are located by offset and pointed to once all are decoded (the
-	 * id also now, for what looks it up before the rest is decoded). */
+	 * are located by offset and pointed to once all are decoded. */
 	buf_reset(&p->scratch);
-	/* An empty id or class identifies nothing. */
-	if (p->slot_id >= 0) {
-		r->id.present = get_label(p, &s[p->slot_id], &r->id) == 0 &&
-		    r->id.len > 0;
-		if (r->id.in_scratch)
-			r->id.str = p->scratch.data + r->id.scratch_off;
-	}
-	return RECORD_OK;
-}
 
-void
-record_decode(struct record_parser *p, struct record *r)
-{
-	const struct json_value *s = p->slots;
-	size_t i;
-
+	/* An empty class would be a label without a value. */
 	if (p->slot_class >= 0)
 		field(r, RECORD_PREDICTION, &r->cls,
 		    get_label(p, &s[p->slot_class], &r->cls) == 0 &&
@@ -620,6 +606,10 @@ record_decode(struct record_parser *p, struct record *r)
 		else
 			v->present = get_label(p, &s[f->slot], v) == 0;
 	}
+	/* An empty id or class identifies nothing. */
+	if (p->slot_id >= 0)
+		r->id.present = get_label(p, &s[p->slot_id], &r->id) == 0 &&
+		    r->id.len > 0;
 	if (p->slot_label >= 0)
 		r->label.present = p->label_is_class ?
 		    get_label(p, &s[p->slot_label], &r->label) == 0 &&
@@ -641,15 +631,5 @@ record_decode(struct record_parser *p, struct record *r)
 			v->vec = (const double *)(const void *)p->vecs.data +
 			    v->scratch_off;
 	}
-}
-
-enum record_result
-record_parse(struct record_parser *p, const char *line, size_t len,
-    struct record *r)
-{
-	enum record_result res = record_scan(p, line, len, r);
-
-	if (res == RECORD_OK)
-		record_decode(p, r);
-	return res;
+	return RECORD_OK;
 }

@@ -110,13 +110,6 @@ int record_value_label(struct record_parser *p, const struct json_value *v,
 /* Parse `len` bytes of `line` (no newline) into `out`. */
 enum record_result record_parse(struct record_parser *p, const char *line,
     size_t len, struct record *out);
-/* The same in two steps: record_scan() reads the line and decodes the
- * request id alone (out->id); record_decode() the rest, after an OK scan
- * and before the next scan.  Between them, the id's lookup can be started
- * while the rest decodes. */
-enum record_result record_scan(struct record_parser *p, const char *line,
-    size_t len, struct record *out);
-void record_decode(struct record_parser *p, struct record *out);
 
 /*
  * Parse an RFC 3339 date-time ("2026-11-22T10:00:00.123Z",

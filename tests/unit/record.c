@@ -403,62 +403,6 @@ test_labels_of_one_record(void **state)
 	rp_close(&rp);
 }
 
-/*
- * record_scan() decodes the id alone, so that it can be looked up while
- * the rest decodes; record_decode() then gives the record record_parse()
- * gives, the id too, though decoding the rest moved the scratch space the
- * id was decoded into.
- */
-static void
-test_scan_then_decode(void **state)
-{
-	struct rp rp;
-	struct record r;
-	struct buf line = BUF_INIT, want = BUF_INIT;
-	int i;
-
-	(void)state;
-	rp_open(&rp, "[model]\nclass = c\nid = rid\n"
-	    "[features]\nf0 = categorical\nf1 = categorical\n"
-	    "f2 = categorical\nf3 = numeric\n");
-	buf_puts(&line, "{\"c\":\"yes\",\"rid\":\"r\\u00e9q-7\"");
-	for (i = 0; i < 3; i++) {
-		int k;
-
-		buf_printf(&line, ",\"f%d\":\"", i);
-		for (k = 0; k < 80; k++)
-			buf_puts(&line, "\\u00e9");
-		buf_putc(&line, '"');
-	}
-	buf_puts(&line, ",\"f3\":2.5}");
-	for (i = 0; i < 80; i++)
-		buf_puts(&want, "\xc3\xa9");
-
-	memset(&r, 0xA5, sizeof(r));
-	assert_int_equal(record_scan(rp.p, line.data, line.len, &r), RECORD_OK);
-	assert_true(r.id.present);
-	assert_int_equal(r.id.len, 6);
-	assert_memory_equal(r.id.str, "r\xc3\xa9q-7", 6);
-	record_decode(rp.p, &r);
-	rp.r = r;
-	rp.line = malloc(line.len);
-	assert_non_null(rp.line);
-	memcpy(rp.line, line.data, line.len);
-	rp.len = line.len;
-	expect_label(&rp, &rp.r.id, "r\xc3\xa9q-7");
-	expect_label(&rp, &rp.r.cls, "yes");
-	for (i = 0; i < 3; i++)
-		expect_label(&rp, &rp.r.features[i], want.data);
-	expect_num(&rp, &rp.r.features[3], "f3", 2.5);
-
-	/* A line that is no JSON, or a record the match leaves out, has
-	 * nothing to decode. */
-	assert_int_equal(record_scan(rp.p, "{\"c\":", 5, &r), RECORD_BAD_JSON);
-	rp_close(&rp);
-	buf_free(&line);
-	buf_free(&want);
-}
-
 /* ---------------------------------------------------------- confidence */
 
 struct num_case {
@@ -988,7 +932,6 @@ main(void)
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_label_length),
 		cmocka_unit_test(test_labels_of_one_record),
-		cmocka_unit_test(test_scan_then_decode),
 		cmocka_unit_test(test_confidence),
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_rfc3339),

@@ -12,8 +12,8 @@
 # second.  Runs are interleaved; the median wall and CPU times (user +
 # sys) and their ratio to the run without detectors are reported with the
 # CPU and the SIMD level.  As the machines are noisy beyond the effect,
-# perf's share of the CPU samples in the detectors' code (change_observe
-# and the batch step it calls) is reported too, and turned into
+# perf's share of the CPU samples in the detectors' code (the functions
+# of src/change.c) is reported too, and turned into
 # nanoseconds per record; ten detectors' nanoseconds (on the 20-feature
 # log) are then set against a record of the 4-feature log.  Target
 # (reported, never asserted): ten detectors cost < 5% of the ingest of
@@ -82,6 +82,9 @@ declare -A count=([none]=$lines [ph]=$lines [cusum]=$lines [none20]=$l20 [ten20]
 	# The detectors' own code: change_observe() copies a record's values
 	# into the batch, take_*() runs the detectors on it.
 	if command -v perf >/dev/null 2>&1; then
+		# Every function of src/change.c (none shares its name with
+		# another file's).
+		fns=$(grep -oE '^[a-z_0-9]+\(' "$here/../src/change.c" | tr -d '(' | tr '\n' ' ')
 		echo
 		echo "| detectors | CPU samples in the detectors (perf) | ns per record | vs a 4-feature record |"
 		echo "|---|---:|---:|---:|"
@@ -93,7 +96,8 @@ declare -A count=([none]=$lines [ph]=$lines [cusum]=$lines [none20]=$l20 [ten20]
 			perf record -q -F 2000 -o "$out/change.perf" "$driftd" --once \
 				-c "$out/change-$c.conf" "${args[@]}" >/dev/null 2>&1 || continue
 			share=$(perf report -i "$out/change.perf" --stdio --sort sym 2>/dev/null |
-				awk '$NF == "change_observe" || $NF ~ /^take_/ {sub("%", "", $1); s += $1} END {print s + 0}')
+				awk -v fns="$fns" 'BEGIN {n = split(fns, a, " "); for (i = 1; i <= n; i++) own[a[i]] = 1}
+					{f = $NF; sub(/\..*/, "", f)} own[f] {sub("%", "", $1); s += $1} END {print s + 0}')
 			u=$(echo "${cputime[$c]}" | median)
 			awk -v n="${name[$c]}" -v s="$share" -v u="$u" -v l="${count[$c]}" -v p="$per4" \
 				'BEGIN {ns = s / 100 * u / l * 1e9; printf "| %s | %.1f%% | %.1f | %.1f%% |\n", n, s, ns, 100 * ns / p}'

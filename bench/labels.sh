@@ -101,9 +101,12 @@ br=$(echo "${rss[none]}" | median)
 	done
 	# Wall and CPU times on shared machines vary by more than the join
 	# costs; the share of CPU samples in the join's own code (with what
-	# it calls) is steadier, and taken over several runs.
-	# labels_prediction() and labels_prefetch() are the join for lines
-	# of the prediction log, labels_line() for a [labels] log's.
+	# it calls) is steadier, and taken over several runs.  A sample is
+	# the join's when a function of src/labels.c is on its stack: the
+	# outermost one decides (the pipeline tail-calls into the join, so
+	# the entry points alone miss part of it; window.c and tail.c have
+	# static functions named as two of labels.c's, which count only
+	# where the pipeline's line callbacks call them).
 	if command -v perf >/dev/null 2>&1; then
 		echo
 		echo "| run | CPU samples in the join's code (perf), median of $runs | range |"
@@ -115,8 +118,8 @@ br=$(echo "${rss[none]}" | median)
 			for _ in $(seq "$runs"); do
 				perf record -q --call-graph=dwarf,4096 -F 10000 -o "$out/labels.perf" \
 					"$driftd" --once -c "$out/labels-$c.conf" "$file" >/dev/null 2>&1 || continue
-				shares="$shares $(perf report -i "$out/labels.perf" --children --stdio --sort sym 2>/dev/null |
-					awk '$NF == "labels_prediction" || $NF == "labels_prefetch" || $NF == "labels_line" {sub("%", "", $1); s += $1} END {printf "%.1f", s}')"
+				shares="$shares $(perf script -i "$out/labels.perf" -F ip,sym 2>/dev/null |
+					/usr/bin/python3 "$here/join-share.py" "$here/../src/labels.c")"
 			done
 			[ -n "$shares" ] || continue
 			echo "$shares" | tr ' ' '\n' | grep . | sort -g |

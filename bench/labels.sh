@@ -13,7 +13,11 @@
 #   inline   the labels in the prediction log itself ([model] label): each
 #            prediction followed 100 lines later by its label line, with
 #            the default max_delay (1h: about 94000 predictions of the log's
-#            event time, whose ids are remembered once joined)
+#            event time, whose ids are remembered once joined, up to the
+#            default max_pending of 100000)
+#   inline20 the same on the 20-feature log (bench/pipeline.sh --features
+#            20), when there is one: the join costs the same per record,
+#            a record of 20 features more than one of 4
 #
 #   bench/labels.sh [--runs N] [--driftd PATH]
 #
@@ -35,19 +39,21 @@ log=$out/pipeline-4.jsonl
 base=$out/pipeline-4-configured.conf
 [ -s "$log" ] && [ -s "$base" ] || { echo "$0: run bench/pipeline.sh --features 4 first" >&2; exit 2; }
 
-# The label log, and the prediction log with its labels inline.
-labels=$out/labels-4.jsonl
-inline=$out/labels-4-inline.jsonl
-if [ ! -s "$labels" ] || [ "$log" -nt "$labels" ]; then
-	/usr/bin/python3 - "$log" "$labels" "$inline" <<'EOF'
+# A prediction log's label log, and the log with its labels inline.
+# Nine labels in ten are the predicted class, the tenth any class seen.
+make_labels() {
+	[ -s "$2" ] && [ "$2" -nt "$1" ] && return
+	/usr/bin/python3 - "$@" <<'EOF'
 import json, random, sys
 src, labels, inline = sys.argv[1:]
 r = random.Random(1)
-classes = ["setosa", "versicolor", "virginica"]
+classes = []
 pending = []
 with open(src) as f, open(labels, "w") as lab, open(inline, "w") as inl:
     for line in f:
         rec = json.loads(line)
+        if rec["prediction"] not in classes:
+            classes.append(rec["prediction"])
         truth = rec["prediction"] if r.random() < 0.9 else r.choice(classes)
         text = json.dumps({"request_id": rec["request_id"], "truth": truth},
                           separators=(",", ":")) + "\n"
@@ -58,6 +64,18 @@ with open(src) as f, open(labels, "w") as lab, open(inline, "w") as inl:
             inl.write(pending.pop(0))
     inl.writelines(pending)
 EOF
+}
+labels=$out/labels-4.jsonl
+inline=$out/labels-4-inline.jsonl
+make_labels "$log" "$labels" "$inline"
+log20=$out/pipeline-20.jsonl
+inline20=
+if [ -s "$log20" ] && [ -s "$out/pipeline-20-configured.conf" ]; then
+	inline20=$out/labels-20-inline.jsonl
+	make_labels "$log20" "$out/labels-20.jsonl" "$inline20"
+	{ sed "s/^\[model\]$/[model]\nid = request_id\nlabel = truth/" \
+		"$out/pipeline-20-configured.conf"; printf '[labels]\nmax_delay = 1h\n'; } \
+		>"$out/labels-inline20.conf"
 fi
 : >"$out/labels-empty.jsonl"
 model_id() { sed "s/^\[model\]$/[model]\nid = request_id${1:+\n$1}/" "$base"; }
@@ -111,9 +129,10 @@ br=$(echo "${rss[none]}" | median)
 		echo
 		echo "| run | CPU samples in the join's code (perf), median of $runs | range |"
 		echo "|---|---:|---:|"
-		for c in joined inline; do
+		for c in joined inline ${inline20:+inline20}; do
 			file=$log
 			[ "$c" = inline ] && file=$inline
+			[ "$c" = inline20 ] && file=$inline20
 			shares=
 			for _ in $(seq "$runs"); do
 				perf record -q --call-graph=dwarf,4096 -F 10000 -o "$out/labels.perf" \

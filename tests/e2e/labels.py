@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -617,6 +618,70 @@ def test_sigterm_between_prediction_and_label():
 
 def test_sigkill_between_prediction_and_label():
     restart_case(signal.SIGKILL)
+
+
+def unscraped_restart_case(sig):
+    """Predictions and labels are joined in batches, which a scrape or an
+    evaluation takes first: a checkpoint must take them too.  The lines
+    are read, checkpointed and the daemon stopped with no scrape and no
+    evaluation in between."""
+    classes = ["a", "b", "c"]
+    preds, labels = stream(4, 1200, classes)
+    labels = [(None, id_, y) for _, id_, y in labels]
+    with h.Daemon() as d:
+        plog = os.path.join(d.dir, "p.log")
+        llog = os.path.join(d.dir, "labels.log")
+        d.write_config(
+            f"[global]\nstate_dir = {d.dir}/state\ncheckpoint_interval = "
+            f"100ms\n[input]\npath = {plog}\nstart_at = beginning\n"
+            "poll_interval = 100ms\n" +
+            config(d.dir).replace("timestamp = ts\n", "").replace(
+                "timestamp = at\n", "").replace(
+                "[window]\n", "[window]\nevaluate_every = 1h\n"))
+        open(plog, "w").close()
+        open(llog, "w").close()
+        d.start()
+        half = len(labels) // 2
+        with open(plog, "w") as f:
+            f.write("".join(pline(*p) for p in preds[:700]))
+        with open(llog, "w") as f:
+            f.write("".join(lline(*x) for x in labels[:half]))
+        # Read within a poll, checkpointed within the next ones; nothing
+        # asks for the metrics meanwhile.  (Were the lines not all read
+        # by then, the rest would be read after the restart: the case
+        # would still hold, and test less.)
+        time.sleep(1.5)
+        d.stop(sig, expect=None if sig == signal.SIGKILL else 0)
+        with open(plog, "a") as f:
+            f.write("".join(pline(*p) for p in preds[700:]))
+        with open(llog, "a") as f:
+            f.write("".join(lline(*x) for x in labels[half:]))
+        d.start()
+
+        def read_to_the_end():
+            return all((d.sample("driftd_log_lines_total", input=f) or 0) >=
+                       n and d.sample("driftd_log_lag_bytes", input=f) == 0
+                       for f, n in ((plog, len(preds) - 700),
+                                    (llog, len(labels) - half)))
+        h.wait_for(read_to_the_end, what="both logs read to their ends")
+        j = Join(3600, 100000, 100000)
+        for t, id_, p, c, co in preds:
+            j.prediction(id_, 0, (p, c, co))
+        for _, id_, y in labels:
+            j.label(id_, 0, y)
+        m = h.parse_metrics(d.metrics())
+        check_classification(m, j.window())
+        h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
+                   float(len(j.lists[P])), "pending")
+        d.stop()
+
+
+def test_sigterm_with_a_batch_unscraped():
+    unscraped_restart_case(signal.SIGTERM)
+
+
+def test_sigkill_with_a_batch_unscraped():
+    unscraped_restart_case(signal.SIGKILL)
 
 
 def test_bad_input_is_counted_and_bounded():

@@ -1,0 +1,252 @@
+/*
+ * The join's batches: predictions and labels are joined in batches, in
+ * the order they were read, and whatever reads or changes the join's
+ * state takes the batch begun first.  Each case leaves a batch unfinished
+ * where the order matters: a clock's tick that would expire a prediction
+ * its queued label joins, a scrape, a checkpoint restored into a new
+ * join, a record whose label is inline in it, and many events across
+ * batch boundaries against the counts they must give.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "unit.h"
+#include "../../src/conf.h"
+#include "../../src/labels.h"
+#include "../../src/metrics.h"
+#include "../../src/record.h"
+#include "../../src/state.h"
+
+/* Arrival times on both sides (no timestamp): labels_tick() moves them. */
+static const char conf_text[] =
+    "[model]\nname = m\nclass = prediction\nid = rid\nlabel = truth\n"
+    "[labels]\nmax_delay = 10s\n[window]\nsize = %d\nmin_samples = 1\n";
+
+struct join {
+	struct conf *c;
+	struct metrics_registry *reg;
+	struct record_parser *p;
+	struct labels *l;
+	struct record rec;
+};
+
+/* A join whose labelled window holds `window` pairs. */
+static void
+join_open(struct join *j, int window)
+{
+	struct buf err = BUF_INIT;
+	char text[sizeof(conf_text) + 16];
+
+	memset(j, 0, sizeof(*j));
+	snprintf(text, sizeof(text), conf_text, window);
+	if (conf_parse("labels.conf", text, strlen(text), &j->c, &err) != 0)
+		fail_msg("configuration rejected:\n%s", err.data);
+	buf_free(&err);
+	j->reg = metrics_create();
+	j->p = record_parser_create(j->c);
+	j->l = labels_create(j->c);
+	assert_non_null(j->l);
+	labels_attach(j->l, j->reg, NULL, NULL);
+}
+
+static void
+join_close(struct join *j)
+{
+	labels_destroy(j->l);
+	record_parser_destroy(j->p);
+	metrics_destroy(j->reg);
+	conf_free(j->c);
+}
+
+/* A line of the prediction log read at time t. */
+static void
+line(struct join *j, double t, const char *fmt, ...)
+{
+	char s[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(s, sizeof(s), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(s));
+	assert_int_equal(record_parse(j->p, s, (size_t)n, &j->rec), RECORD_OK);
+	labels_prediction(j->l, &j->rec, t);
+}
+
+static void
+predict(struct join *j, double t, const char *id, const char *cls)
+{
+	line(j, t, "{\"rid\":\"%s\",\"prediction\":\"%s\"}", id, cls);
+}
+
+static void
+truth(struct join *j, double t, const char *id, const char *cls)
+{
+	line(j, t, "{\"rid\":\"%s\",\"truth\":\"%s\"}", id, cls);
+}
+
+/* Series `family`{model="m"[,reason=...]} after a collection. */
+static double
+value(struct join *j, const char *family, const char *reason)
+{
+	struct metrics_family *f;
+	const struct metrics_series *s;
+
+	metrics_collect(j->reg);
+	f = metrics_family_find(j->reg, family);
+	for (s = f ? metrics_family_first(f) : NULL; s != NULL;
+	    s = metrics_series_next(s))
+		if (reason == NULL ||
+		    strcmp(metrics_series_label(s, 1), reason) == 0)
+			return metrics_value(s);
+	fail_msg("no series %s{reason=%s}", family, reason ? reason : "");
+	return NAN;
+}
+
+#define LABELLED(j) value((j), "prediction_labelled_total", NULL)
+#define UNMATCHED(j, r) value((j), "prediction_label_unmatched_total", (r))
+#define PENDING(j) value((j), "prediction_label_pending", NULL)
+
+/* A label queued before a tick joins its prediction, which the tick
+ * would have expired had it come first. */
+static void
+test_tick_takes_the_batch_first(void **state)
+{
+	struct join j;
+
+	(void)state;
+	join_open(&j, 1000);
+	predict(&j, 100, "r1", "a");
+	truth(&j, 109, "r1", "a");
+	labels_tick(j.l, 111);
+	assert_double_near(LABELLED(&j), 1, 0);
+	assert_double_near(UNMATCHED(&j, "expired"), 0, 0);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), 0, 0);
+	/* The tick's own expiry, after the batch. */
+	predict(&j, 112, "r2", "b");
+	labels_tick(j.l, 123);
+	assert_double_near(UNMATCHED(&j, "expired"), 1, 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	join_close(&j);
+}
+
+/* A checkpoint holds the predictions of the batch begun: restored into a
+ * new join, their labels join them. */
+static void
+test_checkpoint_takes_the_batch(void **state)
+{
+	struct join j, k;
+	struct state_writer w;
+	int i;
+	char id[16];
+
+	(void)state;
+	join_open(&j, 1000);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		predict(&j, 100 + i, id, "a");
+	}
+	state_writer_init(&w);
+	labels_save(j.l, &w);
+	state_finish(&w);
+	join_close(&j);
+
+	join_open(&k, 1000);
+	assert_int_equal(labels_restore(k.l, &w.b), 0);
+	state_writer_free(&w);
+	assert_double_near(PENDING(&k), 5, 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		truth(&k, 106, id, i % 2 ? "a" : "b");
+	}
+	assert_double_near(LABELLED(&k), 5, 0);
+	assert_double_near(UNMATCHED(&k, "unknown_id"), 0, 0);
+	assert_double_near(value(&k, "prediction_accuracy", NULL), 0.4, 0);
+	join_close(&k);
+}
+
+/* A record with its label inline enters the labelled window after the
+ * pairs of what was read before it: with a window of one pair, the last
+ * read is the one the window holds. */
+static void
+test_inline_label_after_the_batch(void **state)
+{
+	struct join j;
+
+	(void)state;
+	join_open(&j, 1);
+	predict(&j, 100, "q1", "a");
+	truth(&j, 101, "q1", "b");                          /* wrong */
+	line(&j, 102, "{\"rid\":\"q2\",\"prediction\":\"a\","
+	    "\"truth\":\"a\"}");                             /* right */
+	assert_double_near(LABELLED(&j), 2, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 1, 0);
+	join_close(&j);
+}
+
+/*
+ * Many predictions and labels across batch boundaries: labels 3 lines
+ * after their predictions, every seventh label for an unknown id, every
+ * eleventh prediction labelled twice, every thirteenth never; counts and
+ * pending checked after each of 1000 lines (each check collects, which
+ * takes the batch begun, at every phase of it) and at the end.
+ */
+static void
+test_counts_across_batches(void **state)
+{
+	struct join j;
+	unsigned long labelled = 0, unknown = 0, dup = 0;
+	int i, n = 1000;
+	char id[32];
+
+	(void)state;
+	join_open(&j, 1000);
+	for (i = 0; i < n; i++) {
+		double t = 100 + i * 0.001;
+
+		snprintf(id, sizeof(id), "p%d", i);
+		predict(&j, t, id, "a");
+		if (i >= 3 && (i - 3) % 13 != 0) {
+			snprintf(id, sizeof(id), "p%d", i - 3);
+			truth(&j, t, id, "a");
+			labelled++;
+			if ((i - 3) % 11 == 0) {
+				truth(&j, t, id, "a");
+				dup++;
+			}
+		}
+		if (i % 7 == 0) {
+			snprintf(id, sizeof(id), "u%d", i);
+			truth(&j, t, id, "a");
+			unknown++;
+		}
+		if (i % 97 == 0 || i == n - 1) {
+			assert_double_near(LABELLED(&j), (double)labelled, 0);
+			assert_double_near(UNMATCHED(&j, "duplicate"),
+			    (double)dup, 0);
+		}
+	}
+	/* Unknown ids wait for their prediction until the predictions'
+	 * clock passes them by max_delay. */
+	labels_tick(j.l, 200);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), (double)unknown, 0);
+	assert_double_near(UNMATCHED(&j, "expired"),
+	    (double)(n - labelled), 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	join_close(&j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tick_takes_the_batch_first),
+		cmocka_unit_test(test_checkpoint_takes_the_batch),
+		cmocka_unit_test(test_inline_label_after_the_batch),
+		cmocka_unit_test(test_counts_across_batches),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -558,6 +558,35 @@ def test_reload_adds_changes_and_removes_label_logs():
         d.stop()
 
 
+def restart_config(d, plog, checkpoint_interval):
+    """Arrival times, a state directory, checkpoints that often."""
+    return (f"[global]\nstate_dir = {d}/state\ncheckpoint_interval = "
+            f"{checkpoint_interval}\n[input]\npath = {plog}\n"
+            "start_at = beginning\npoll_interval = 100ms\n" +
+            config(d).replace("timestamp = ts\n", "").replace(
+                "timestamp = at\n", ""))
+
+
+def check_uninterrupted(d, preds, labels):
+    """The whole stream's join, as if never interrupted: no label lost and
+    none joined twice (a label read again would be a duplicate, and change
+    the figures)."""
+    j = Join(3600, 100000, 100000)
+    for t, id_, p, c, co in preds:
+        j.prediction(id_, 0, (p, c, co))
+    for _, id_, y in labels:
+        j.label(id_, 0, y)
+    m = h.parse_metrics(d.metrics())
+    check_classification(m, j.window())
+    dup = h.sample(m, "prediction_label_unmatched_total", model="m",
+                   reason="duplicate")
+    h.check(dup <= j.counts["duplicate"],
+            f"{dup} duplicates after the restart; the stream has "
+            f"{j.counts['duplicate']} in all")
+    h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
+               float(len(j.lists[P])), "pending")
+
+
 def restart_case(sig):
     classes = ["a", "b", "c"]
     preds, labels = stream(3, 1200, classes)
@@ -566,12 +595,7 @@ def restart_case(sig):
     with h.Daemon() as d:
         plog = os.path.join(d.dir, "p.log")
         llog = os.path.join(d.dir, "labels.log")
-        d.write_config(
-            f"[global]\nstate_dir = {d.dir}/state\ncheckpoint_interval = "
-            f"200ms\n[input]\npath = {plog}\nstart_at = beginning\n"
-            "poll_interval = 100ms\n" +
-            config(d.dir).replace("timestamp = ts\n", "").replace(
-                "timestamp = at\n", ""))
+        d.write_config(restart_config(d.dir, plog, "200ms"))
         half = len(labels) // 2
         with open(plog, "w") as f:
             f.write("".join(pline(*p) for p in preds[:800]))
@@ -592,23 +616,7 @@ def restart_case(sig):
         d.wait_sample("driftd_log_lines_total", len(preds) - 800, input=plog)
         d.wait_sample("driftd_log_lines_total", len(labels) - half,
                       input=llog)
-        # The whole stream's join, as if never interrupted: no label lost
-        # and none joined twice (a label read again would be a duplicate,
-        # and change the figures).
-        j = Join(3600, 100000, 100000)
-        for t, id_, p, c, co in preds:
-            j.prediction(id_, 0, (p, c, co))
-        for _, id_, y in labels:
-            j.label(id_, 0, y)
-        m = h.parse_metrics(d.metrics())
-        check_classification(m, j.window())
-        dup = h.sample(m, "prediction_label_unmatched_total", model="m",
-                       reason="duplicate")
-        h.check(dup <= j.counts["duplicate"],
-                f"{dup} duplicates after the restart; the stream has "
-                f"{j.counts['duplicate']} in all")
-        h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
-                   float(len(j.lists[P])), "pending")
+        check_uninterrupted(d, preds, labels)
         d.stop()
 
 
@@ -631,13 +639,8 @@ def unscraped_restart_case(sig):
     with h.Daemon() as d:
         plog = os.path.join(d.dir, "p.log")
         llog = os.path.join(d.dir, "labels.log")
-        d.write_config(
-            f"[global]\nstate_dir = {d.dir}/state\ncheckpoint_interval = "
-            f"100ms\n[input]\npath = {plog}\nstart_at = beginning\n"
-            "poll_interval = 100ms\n" +
-            config(d.dir).replace("timestamp = ts\n", "").replace(
-                "timestamp = at\n", "").replace(
-                "[window]\n", "[window]\nevaluate_every = 1h\n"))
+        d.write_config(restart_config(d.dir, plog, "100ms").replace(
+            "[window]\n", "[window]\nevaluate_every = 1h\n"))
         open(plog, "w").close()
         open(llog, "w").close()
         d.start()
@@ -664,15 +667,7 @@ def unscraped_restart_case(sig):
                        for f, n in ((plog, len(preds) - 700),
                                     (llog, len(labels) - half)))
         h.wait_for(read_to_the_end, what="both logs read to their ends")
-        j = Join(3600, 100000, 100000)
-        for t, id_, p, c, co in preds:
-            j.prediction(id_, 0, (p, c, co))
-        for _, id_, y in labels:
-            j.label(id_, 0, y)
-        m = h.parse_metrics(d.metrics())
-        check_classification(m, j.window())
-        h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
-                   float(len(j.lists[P])), "pending")
+        check_uninterrupted(d, preds, labels)
         d.stop()
 
 

@@ -17,6 +17,12 @@
 #include "util.h"
 #include "window.h"
 
+/* The join's steps, inlined into the batch's loop and each other: GCC
+ * leaves most of them out of line (each has several callers), and the
+ * calls' saved and restored registers were a fifth of the join's
+ * instructions (callgrind), more than many a step's own work. */
+#define STEP static inline __attribute__((always_inline))
+
 #define NIL UINT32_MAX
 #define NO_SEGMENT 0xffffu
 #define ECE_BINS 10
@@ -268,7 +274,7 @@ names_id(struct names *n, const char *s, size_t len)
  * label's place is its words and length multiplied and folded (a model's
  * few classes rarely share one), compared without memcmp() up to 16
  * bytes. */
-static uint32_t
+STEP uint32_t
 names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
 {
 	uint64_t a, b;
@@ -324,7 +330,7 @@ id_ptr(const struct labels *l, uint32_t ref)
 	return l->chunk[ref / 1024] + (size_t)(ref % 1024) * ID_BLOCK;
 }
 
-static uint32_t
+STEP uint32_t
 id_alloc(struct labels *l, const char *id, size_t len)
 {
 	uint32_t ref;
@@ -358,7 +364,7 @@ id_alloc(struct labels *l, const char *id, size_t len)
 	return ref;
 }
 
-static void
+STEP void
 id_release(struct labels *l, uint32_t ref)
 {
 	if (ref & ID_BIG) {
@@ -432,7 +438,7 @@ fold(uint64_t h)
 	return (uint32_t)(h ^ h >> 32);
 }
 
-static void
+STEP void
 list_push(struct labels *l, struct list *li, uint32_t i)
 {
 	l->e[i].prev = li->tail;
@@ -445,7 +451,7 @@ list_push(struct labels *l, struct list *li, uint32_t i)
 	li->n++;
 }
 
-static void
+STEP void
 list_unlink(struct labels *l, struct list *li, uint32_t i)
 {
 	struct entry *x = &l->e[i];
@@ -583,7 +589,7 @@ table_rebuild(struct labels *l)
 /* Entry slot value v (of hash h), new and in no list yet, into the
  * table: at `hint`, the first free slot of the probe that found no entry
  * for its id since (SIZE_MAX: none), if it is still free. */
-static void
+STEP void
 table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
 {
 	size_t s = hint;
@@ -610,7 +616,7 @@ table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
  * positions seen before an entry are not free slots to its probe's
  * caller: they are passed over, not reported.
  */
-static uint32_t
+STEP uint32_t
 table_find(const struct labels *l, const char *id, size_t len,
     uint64_t hash, double t, size_t *slot, int *joined)
 {
@@ -662,7 +668,7 @@ table_remove(struct labels *l, uint32_t i)
 }
 
 /* A free entry, the pool grown when needed. */
-static uint32_t
+STEP uint32_t
 entry_new(struct labels *l)
 {
 	uint32_t i;
@@ -684,7 +690,7 @@ entry_new(struct labels *l)
 }
 
 /* Release the blocks of entry x: its id, and a label's text. */
-static void
+STEP void
 entry_release(struct labels *l, const struct entry *x)
 {
 	id_release(l, x->id);
@@ -693,7 +699,7 @@ entry_release(struct labels *l, const struct entry *x)
 }
 
 /* Drop entry i from list li and the pool (not from the table). */
-static void
+STEP void
 entry_free(struct labels *l, struct list *li, uint32_t i)
 {
 	list_unlink(l, li, i);
@@ -710,7 +716,7 @@ entry_drop(struct labels *l, struct list *li, uint32_t i)
 	entry_free(l, li, i);
 }
 
-static void
+STEP void
 count(struct labels *l, enum reason r)
 {
 	if (l->unmatched[r] != NULL)
@@ -722,7 +728,7 @@ count(struct labels *l, enum reason r)
 /* Remember the id of hash `hash`, joined with a side that waited since
  * t, at ring position *at; the oldest is forgotten beyond `max`.  0 when
  * the ring grew from a wrapped state and every position moved. */
-static int
+STEP int
 seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
 {
 	size_t p;
@@ -759,7 +765,7 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
 	return stayed;
 }
 
-static void
+STEP void
 seen_expire(struct seen_set *z, double t, double delay)
 {
 	while (z->n > 0 && z->ring[z->head].time + delay < t) {
@@ -790,7 +796,7 @@ static const enum reason gone[] = {
 /* Side k's clock at t at least: the other side's entries that waited
  * longer than max_delay by it give up, and the ids remembered longer
  * than max_delay by both clocks are forgotten. */
-static void
+STEP void
 advance(struct labels *l, int k, double t)
 {
 	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
@@ -822,7 +828,7 @@ labels_tick(struct labels *l, double now)
 
 /* The pair of prediction `x` and truth `truth` into the window; counted
  * as labelled unless it comes from a checkpoint. */
-static void
+STEP void
 window_add(struct labels *l, const struct entry *x, union outcome truth,
     uint32_t true_cls, int counted)
 {
@@ -847,7 +853,7 @@ window_add(struct labels *l, const struct entry *x, union outcome truth,
 
 /* The truth of a label: its value, or the hash of its class and the
  * class's id. */
-static void
+STEP void
 truth_of(struct labels *l, const char *str, size_t len, double num,
     union outcome *truth, uint32_t *cls)
 {
@@ -862,7 +868,7 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 /* Entry x (of kind x->kind, with its blocks; its id's hash `hash`), new,
  * waits at the end of its list; the oldest of its kind makes room beyond
  * max_pending. */
-static void
+STEP void
 wait(struct labels *l, const struct entry *x, uint64_t hash, size_t hint)
 {
 	int k = x->kind, other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
@@ -885,7 +891,7 @@ wait(struct labels *l, const struct entry *x, uint64_t hash, size_t hint)
 
 /* Remember the id of hash `hash`, joined with a side that waited since
  * t: in `slot` (a joined entry's, SIZE_MAX: none) or a slot of its own. */
-static void
+STEP void
 remember(struct labels *l, uint64_t hash, double t, size_t slot)
 {
 	uint32_t h = fold(hash);
@@ -906,7 +912,7 @@ remember(struct labels *l, uint64_t hash, double t, size_t slot)
 /* Entry i (waiting, of list k, id hash `hash`, in `slot`) is joined: its
  * id is remembered from now on, in its slot, so that another prediction
  * or label for it is a duplicate. */
-static void
+STEP void
 joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
 {
 	double t = l->e[i].time;
@@ -922,7 +928,7 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
  * expire from their oldest, and times may come out of order).  *dup is
  * set when the id waits on x's side or was joined within max_delay.
  */
-static uint32_t
+STEP uint32_t
 partner(struct labels *l, const struct entry *x, uint64_t hash, int *dup,
     size_t *slot)
 {
@@ -946,7 +952,7 @@ partner(struct labels *l, const struct entry *x, uint64_t hash, int *dup,
 
 /* Event x (of hash `hash`) joins the entry of the other side waiting for
  * its id, or waits for one. */
-static void
+STEP void
 join(struct labels *l, struct entry *x, uint64_t hash)
 {
 	uint32_t i, cls;

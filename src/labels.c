@@ -494,10 +494,9 @@ seen_live(const struct seen_set *z, size_t p)
  * and 6 bits of the id's hash above them, so that a probe rarely looks at
  * an entry, and more rarely at a ring position (the ring is large and
  * each look a miss of the caches), that is not the one sought.  Removing
- * an entry leaves a tombstone; a ring
- * position the ring's head has passed is stale and counts as one.  The
- * table is rebuilt, at most half full, when its used slots fill three
- * quarters of it.
+ * an entry leaves a tombstone; a ring position the ring's head has passed
+ * is stale and counts as one.  The table is rebuilt, at most half full,
+ * when its used slots fill three quarters of it.
  */
 #define SLOT_BITS 26
 #define SLOT_RING (1u << 25)
@@ -539,6 +538,15 @@ slot_free(const struct labels *l, uint32_t v)
 	    ((v & SLOT_RING) && !seen_live(&l->seen, RING_INDEX(v)));
 }
 
+/* Slot value v into free slot s. */
+static void
+table_set(struct labels *l, size_t s, uint32_t v)
+{
+	if (l->slots[s] == SLOT_EMPTY)
+		l->used++;
+	l->slots[s] = v;
+}
+
 /* Slot value v (an entry or a ring position) into the table. */
 static void
 table_put(struct labels *l, uint32_t v, uint32_t h)
@@ -547,9 +555,7 @@ table_put(struct labels *l, uint32_t v, uint32_t h)
 
 	while (!slot_free(l, l->slots[s]))
 		s = (s + 1) & l->mask;
-	if (l->slots[s] == SLOT_EMPTY)
-		l->used++;
-	l->slots[s] = v;
+	table_set(l, s, v);
 }
 
 /* Every waiting entry and remembered id into a fresh table at most half
@@ -598,13 +604,10 @@ table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
 		table_rebuild(l);
 		s = SIZE_MAX;
 	}
-	if (s == SIZE_MAX || !slot_free(l, l->slots[s])) {
+	if (s == SIZE_MAX || !slot_free(l, l->slots[s]))
 		table_put(l, v, h);
-		return;
-	}
-	if (l->slots[s] == SLOT_EMPTY)
-		l->used++;
-	l->slots[s] = v;
+	else
+		table_set(l, s, v);
 }
 
 /*
@@ -687,6 +690,18 @@ entry_new(struct labels *l)
 		l->ecap = (uint32_t)cap;
 	}
 	return l->eused++;
+}
+
+/* Entry x is of kind k, and has id (copied to a block of its own) of
+ * 64-bit hash `hash`. */
+STEP void
+entry_set_id(struct labels *l, struct entry *x, int k, const char *id,
+    size_t len, uint64_t hash)
+{
+	x->kind = (uint16_t)k;
+	x->idlen = (uint16_t)len;
+	x->hash = fold(hash);
+	x->id = id_alloc(l, id, len);
 }
 
 /* Release the blocks of entry x: its id, and a label's text. */
@@ -865,11 +880,11 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 	}
 }
 
-/* Entry x (of kind x->kind, with its blocks; its id's hash `hash`), new,
- * waits at the end of its list; the oldest of its kind makes room beyond
- * max_pending. */
+/* Entry x (of kind x->kind, with its blocks), new, waits at the end of
+ * its list, in slot `hint` if it is still free (see table_insert()); the
+ * oldest of its kind makes room beyond max_pending. */
 STEP void
-wait(struct labels *l, const struct entry *x, uint64_t hash, size_t hint)
+wait(struct labels *l, const struct entry *x, size_t hint)
 {
 	int k = x->kind, other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
 	uint32_t i;
@@ -976,7 +991,7 @@ join(struct labels *l, struct entry *x, uint64_t hash)
 		if (x->kind == K_LABEL && !l->regression)
 			x->pred.hash = strmap_hash(id_ptr(l, x->u.text.ref),
 			    x->u.text.len);
-		wait(l, x, hash, slot);
+		wait(l, x, slot);
 		return;
 	}
 	if (x->kind == K_LABEL) {
@@ -1008,7 +1023,7 @@ take_events(struct labels *l)
 		return;
 	if (l->slots != NULL)
 		for (j = 0; j < n; j++)
-			__builtin_prefetch(&l->slots[fold(l->queue[j].hash) &
+			__builtin_prefetch(&l->slots[l->queue[j].x.hash &
 			    l->mask]);
 	for (j = 0; j < n; j++)
 		join(l, &l->queue[j].x, l->queue[j].hash);
@@ -1026,10 +1041,7 @@ queue(struct labels *l, int k, const struct entry *x,
 	 * stored would wait for them. */
 	ev->x = *x;
 	ev->hash = id_hash(id->str, id->len);
-	ev->x.kind = (uint16_t)k;
-	ev->x.idlen = (uint16_t)id->len;
-	ev->x.hash = fold(ev->hash);
-	ev->x.id = id_alloc(l, id->str, id->len);
+	entry_set_id(l, &ev->x, k, id->str, id->len, ev->hash);
 	if (l->nqueued == JOIN_BATCH)
 		take_events(l);
 }
@@ -1563,6 +1575,22 @@ get_outcome(struct state_reader *r)
 	return o;
 }
 
+/* A checkpoint's joined ids remembered, remembered again if `keep` (their
+ * hash is this build's). */
+static void
+get_remembered(struct labels *l, struct state_reader *r, int keep)
+{
+	uint32_t n = state_get_u32(r), j;
+
+	for (j = 0; j < n && !r->bad; j++) {
+		uint64_t h = state_get_u64(r);
+		double t = state_get_double(r);
+
+		if (!r->bad && isfinite(t) && keep)
+			remember(l, h, t, SIZE_MAX);
+	}
+}
+
 int
 labels_restore(struct labels *l, const struct buf *file)
 {
@@ -1626,13 +1654,10 @@ labels_restore(struct labels *l, const struct buf *file)
 				x.u.text.len = (uint32_t)textlen;
 			}
 			h = id_hash(id.str, id.len);
-			x.kind = (uint16_t)k;
-			x.idlen = (uint16_t)id.len;
-			x.hash = fold(h);
-			x.id = id_alloc(l, id.str, id.len);
+			entry_set_id(l, &x, k, id.str, id.len, h);
 			if (table_find(l, id.str, id.len, h, x.time, &slot,
 			    &joined) == NIL)
-				wait(l, &x, h, slot);
+				wait(l, &x, slot);
 			else
 				entry_release(l, &x);
 		}
@@ -1641,14 +1666,7 @@ labels_restore(struct labels *l, const struct buf *file)
 	 * before ID_HASH_VERSION: kept where it is still the id hash, else
 	 * another label or prediction for one of them is no longer known as
 	 * a duplicate. */
-	n = state_get_u32(&r);
-	for (j = 0; j < n && !r.bad; j++) {
-		uint64_t h = state_get_u64(&r);
-		double t = state_get_double(&r);
-
-		if (!r.bad && isfinite(t) && ID_HASH_VERSION == 1)
-			remember(l, h, t, SIZE_MAX);
-	}
+	get_remembered(l, &r, ID_HASH_VERSION == 1);
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
 		struct entry x;
@@ -1666,18 +1684,8 @@ labels_restore(struct labels *l, const struct buf *file)
 		if (!r.bad && same_kind)
 			window_add(l, &x, truth, true_cls, 0);
 	}
-	if (!r.bad && r.p < r.end) {
-		uint32_t version = state_get_u32(&r);
-
-		n = state_get_u32(&r);
-		for (j = 0; j < n && !r.bad; j++) {
-			uint64_t h = state_get_u64(&r);
-			double t = state_get_double(&r);
-
-			if (!r.bad && isfinite(t) && version == ID_HASH_VERSION)
-				remember(l, h, t, SIZE_MAX);
-		}
-	}
+	if (!r.bad && r.p < r.end)
+		get_remembered(l, &r, state_get_u32(&r) == ID_HASH_VERSION);
 	free(cls.map);
 	free(segs.map);
 	return r.bad ? -EBADMSG : 0;

@@ -558,6 +558,15 @@ def test_reload_adds_changes_and_removes_label_logs():
         d.stop()
 
 
+def write_logs(plog, llog, preds, labels, mode):
+    """Predictions and labels written over (mode "w") or appended to ("a")
+    their logs."""
+    with open(plog, mode) as f:
+        f.write("".join(pline(*p) for p in preds))
+    with open(llog, mode) as f:
+        f.write("".join(lline(*x) for x in labels))
+
+
 def restart_config(d, plog, checkpoint_interval):
     """Arrival times, a state directory, checkpoints that often."""
     return (f"[global]\nstate_dir = {d}/state\ncheckpoint_interval = "
@@ -587,20 +596,21 @@ def check_uninterrupted(d, preds, labels):
                float(len(j.lists[P])), "pending")
 
 
+def arrival_stream(seed):
+    """A stream whose labels have no time of their own (read at their
+    arrival, as restart_config() has them)."""
+    preds, labels = stream(seed, 1200, ["a", "b", "c"])
+    return preds, [(None, id_, y) for _, id_, y in labels]
+
+
 def restart_case(sig):
-    classes = ["a", "b", "c"]
-    preds, labels = stream(3, 1200, classes)
-    preds = [(t, id_, p, c, co) for t, id_, p, c, co in preds]
-    labels = [(None, id_, y) for _, id_, y in labels]
+    preds, labels = arrival_stream(3)
     with h.Daemon() as d:
         plog = os.path.join(d.dir, "p.log")
         llog = os.path.join(d.dir, "labels.log")
         d.write_config(restart_config(d.dir, plog, "200ms"))
         half = len(labels) // 2
-        with open(plog, "w") as f:
-            f.write("".join(pline(*p) for p in preds[:800]))
-        with open(llog, "w") as f:
-            f.write("".join(lline(*x) for x in labels[:half]))
+        write_logs(plog, llog, preds[:800], labels[:half], "w")
         d.start()
         d.wait_sample("driftd_log_lines_total", 800, input=plog)
         d.wait_sample("driftd_log_lines_total", half, input=llog)
@@ -608,10 +618,7 @@ def restart_case(sig):
         h.wait_for(lambda: (d.sample("driftd_checkpoints_total") or 0)
                    >= before + 2, what="a checkpoint after the lines")
         d.stop(sig, expect=None if sig == signal.SIGKILL else 0)
-        with open(plog, "a") as f:
-            f.write("".join(pline(*p) for p in preds[800:]))
-        with open(llog, "a") as f:
-            f.write("".join(lline(*x) for x in labels[half:]))
+        write_logs(plog, llog, preds[800:], labels[half:], "a")
         d.start()
         d.wait_sample("driftd_log_lines_total", len(preds) - 800, input=plog)
         d.wait_sample("driftd_log_lines_total", len(labels) - half,
@@ -633,9 +640,7 @@ def unscraped_restart_case(sig):
     evaluation takes first: a checkpoint must take them too.  The lines
     are read, checkpointed and the daemon stopped with no scrape and no
     evaluation in between."""
-    classes = ["a", "b", "c"]
-    preds, labels = stream(4, 1200, classes)
-    labels = [(None, id_, y) for _, id_, y in labels]
+    preds, labels = arrival_stream(4)
     with h.Daemon() as d:
         plog = os.path.join(d.dir, "p.log")
         llog = os.path.join(d.dir, "labels.log")
@@ -645,20 +650,14 @@ def unscraped_restart_case(sig):
         open(llog, "w").close()
         d.start()
         half = len(labels) // 2
-        with open(plog, "w") as f:
-            f.write("".join(pline(*p) for p in preds[:700]))
-        with open(llog, "w") as f:
-            f.write("".join(lline(*x) for x in labels[:half]))
+        write_logs(plog, llog, preds[:700], labels[:half], "w")
         # Read within a poll, checkpointed within the next ones; nothing
         # asks for the metrics meanwhile.  (Were the lines not all read
         # by then, the rest would be read after the restart: the case
         # would still hold, and test less.)
         time.sleep(1.5)
         d.stop(sig, expect=None if sig == signal.SIGKILL else 0)
-        with open(plog, "a") as f:
-            f.write("".join(pline(*p) for p in preds[700:]))
-        with open(llog, "a") as f:
-            f.write("".join(lline(*x) for x in labels[half:]))
+        write_logs(plog, llog, preds[700:], labels[half:], "a")
         d.start()
 
         def read_to_the_end():

@@ -101,7 +101,8 @@ enum { K_PREDICTION, K_LABEL, K_COUNT };
 struct entry {
 	uint16_t idlen;
 	uint16_t kind;          /* K_PREDICTION or K_LABEL */
-	uint16_t cls;           /* class id (a label's: of the truth) */
+	uint16_t cls;           /* class id (a label's: of the truth, when
+	                         * it has no text) */
 	uint16_t segment;       /* segment id, or NO_SEGMENT */
 	uint32_t id;            /* its block (id_ptr()) */
 	uint32_t hash;          /* of the id (id_hash()) */
@@ -110,7 +111,8 @@ struct entry {
 	union {
 		double confidence;      /* a prediction's; NaN: none */
 		struct {                /* a label's text, until joined */
-			uint32_t ref;   /* ID_NONE: none (regression) */
+			uint32_t ref;   /* ID_NONE: none (regression, or a
+			                 * class named already: cls) */
 			uint32_t len;
 		} text;
 	} u;
@@ -129,10 +131,16 @@ struct list {
  * prediction for one is a duplicate: by the 64-bit hash of the id (two of
  * n ids remembered share one with a chance of about n^2 / 2^65), in a
  * ring, oldest first, with the time of the side that waited, and in the
- * entries' table by their ring positions (see table_find()).  Expiry only
- * moves the ring's head: the slots of the positions it passed are stale,
- * free for new entries.  An id remembered costs 16 bytes and its slots,
- * not an entry.
+ * entries' table by their positions (see table_find()).  A position
+ * counts on modulo RING_POSITIONS, past the ring's size (a power of two
+ * that divides it), which places it at the position modulo the size:
+ * forgetting only moves the ring's head, and the table slot of a
+ * position it passed is stale, free for new entries, until the positions
+ * come round again, RING_POSITIONS - n ids later (were a position its
+ * place, the slots of the ids forgotten would look live as soon as new
+ * ids took their places, and stay taken until the table is rebuilt).
+ * An id remembered costs 16 bytes (up to twice that in a ring part
+ * empty) and its slots, not an entry.
  */
 struct seen {
 	uint64_t hash;
@@ -141,7 +149,8 @@ struct seen {
 
 struct seen_set {
 	struct seen *ring;
-	size_t cap, head, n;         /* cap grows up to max_pending */
+	size_t cap, head, n;         /* cap: a power of two; head: a
+	                              * position */
 };
 
 /*
@@ -270,12 +279,15 @@ names_id(struct names *n, const char *s, size_t len)
 	return (uint32_t)n->n++;
 }
 
-/* The id of a label and its hash (strmap_hash()): from the cache, where a
- * label's place is its words and length multiplied and folded (a model's
- * few classes rarely share one), compared without memcmp() up to 16
- * bytes. */
+#define NAMES_NONE UINT32_MAX
+
+/* The id of a label in the cache and its hash (strmap_hash()), or
+ * NAMES_NONE when the cache does not hold it.  A label's place is its
+ * words and length multiplied and folded (a model's few classes rarely
+ * share one), compared without memcmp() up to 16 bytes. */
 STEP uint32_t
-names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
+names_cached(const struct names *n, const char *s, size_t len,
+    uint64_t *hash, size_t *place)
 {
 	uint64_t a, b;
 	size_t k;
@@ -283,12 +295,28 @@ names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
 	strmap_words(s, len, &a, &b);
 	k = (size_t)(((a ^ (b >> 1) ^ len) * 0x9E3779B97F4A7C15ull) >> 60) %
 	    NAMES_CACHE;
+	*place = k;
 	if (n->cache[k].len == len && len > 0 && n->cache[k].a == a &&
 	    n->cache[k].b == b &&
 	    (len <= 16 || memcmp(n->cache[k].s, s, len) == 0)) {
 		*hash = n->cache[k].hash;
 		return n->cache[k].id;
 	}
+	return NAMES_NONE;
+}
+
+/* The id of a label and its hash (strmap_hash()), named if it is new and
+ * the cap allows. */
+STEP uint32_t
+names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
+{
+	uint64_t a, b;
+	size_t k;
+	uint32_t id = names_cached(n, s, len, hash, &k);
+
+	if (id != NAMES_NONE)
+		return id;
+	strmap_words(s, len, &a, &b);
 	*hash = strmap_hash(s, len);
 	if (len > 0 && len <= NAMES_CACHED_BYTES) {
 		n->cache[k].len = (uint32_t)len;
@@ -467,21 +495,28 @@ list_unlink(struct labels *l, struct list *li, uint32_t i)
 	li->n--;
 }
 
-/* Ring position i + k, k < cap (the ring's size is no power of two
- * when max_pending is none, and a division per record costs more than
- * the join's arithmetic). */
+#define RING_BITS 21
+#define RING_POSITIONS ((size_t)1 << RING_BITS)
+
+/* Ring position i + k. */
 static size_t
-ring_at(const struct seen_set *z, size_t i, size_t k)
+ring_at(size_t i, size_t k)
 {
-	i += k;
-	return i >= z->cap ? i - z->cap : i;
+	return (i + k) & (RING_POSITIONS - 1);
+}
+
+/* The remembered id at position p. */
+static struct seen *
+seen_at(const struct seen_set *z, size_t p)
+{
+	return &z->ring[p & (z->cap - 1)];
 }
 
 /* Is ring position p among the ids remembered? */
 static int
 seen_live(const struct seen_set *z, size_t p)
 {
-	return (p >= z->head ? p - z->head : p + z->cap - z->head) < z->n;
+	return ((p - z->head) & (RING_POSITIONS - 1)) < z->n;
 }
 
 /*
@@ -490,8 +525,8 @@ seen_live(const struct seen_set *z, size_t p)
  * finds an id's entry or says it was joined, and a join turns its
  * entry's slot into its remembered id's.  A slot is empty (0), a
  * tombstone (1), or in its low SLOT_BITS bits an entry's index + 2 or,
- * with SLOT_RING, a ring position + 2 and 5 more bits of the id's hash,
- * and 6 bits of the id's hash above them, so that a probe rarely looks at
+ * with SLOT_RING, a ring position and 4 more bits of the id's hash, and
+ * 6 bits of the id's hash above them, so that a probe rarely looks at
  * an entry, and more rarely at a ring position (the ring is large and
  * each look a miss of the caches), that is not the one sought.  Removing
  * an entry leaves a tombstone; a ring position the ring's head has passed
@@ -504,18 +539,20 @@ seen_live(const struct seen_set *z, size_t p)
 #define SLOT_TOMB 1u
 #define SLOT_INDEX(v) (((v) & (SLOT_RING - 1)) - 2)
 #define SLOT_TAG(h) ((h) >> SLOT_BITS)
-#define RING_BITS 20
-#define RING_INDEX(v) (((v) & ((1u << RING_BITS) - 1)) - 2)
-/* The 5 bits of a 64-bit id hash a ring slot has beside its position:
+#define RING_POSITION(v) ((v) & (RING_POSITIONS - 1))
+/* The 4 bits of a 64-bit id hash a ring slot has beside its position:
  * the hash's top ones (fold() mixes them into the tag's only through an
  * exclusive or with other bits). */
-#define RING_TAG(hash) ((uint32_t)((hash) >> 59) << RING_BITS)
-#define RING_TAG_MASK (31u << RING_BITS)
+#define RING_TAG(hash) ((uint32_t)((hash) >> 60) << RING_BITS)
+#define RING_TAG_MASK (15u << RING_BITS)
 
 _Static_assert(K_COUNT * CONF_LABELS_MAX_PENDING + 2 < SLOT_RING,
     "entry indexes fit a slot");
-_Static_assert(CONF_LABELS_MAX_PENDING + 2 < 1u << RING_BITS,
-    "ring positions fit a ring slot");
+_Static_assert(RING_BITS + 4 == 25, "a ring slot's fields fill its bits");
+/* The ring holds up to max_pending ids in a power of two at most half the
+ * positions: a forgotten id's position stays stale for as many again. */
+_Static_assert(2 * CONF_LABELS_MAX_PENDING <= RING_POSITIONS,
+    "ring positions outnumber the ids remembered twice");
 
 static uint32_t
 slot_of(uint32_t i, uint32_t h)
@@ -527,7 +564,8 @@ slot_of(uint32_t i, uint32_t h)
 static uint32_t
 ring_slot(size_t p, uint64_t hash)
 {
-	return slot_of((uint32_t)p, fold(hash)) | SLOT_RING | RING_TAG(hash);
+	return (uint32_t)p | RING_TAG(hash) | SLOT_RING |
+	    SLOT_TAG(fold(hash)) << SLOT_BITS;
 }
 
 /* Is slot value v free for an entry: empty, a tombstone or stale? */
@@ -535,7 +573,7 @@ static int
 slot_free(const struct labels *l, uint32_t v)
 {
 	return v <= SLOT_TOMB ||
-	    ((v & SLOT_RING) && !seen_live(&l->seen, RING_INDEX(v)));
+	    ((v & SLOT_RING) && !seen_live(&l->seen, RING_POSITION(v)));
 }
 
 /* Slot value v into free slot s. */
@@ -586,9 +624,11 @@ table_rebuild(struct labels *l)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
 			table_put(l, slot_of(i, l->e[i].hash), l->e[i].hash);
 	for (s = 0; s < l->seen.n; s++) {
-		p = ring_at(&l->seen, l->seen.head, s);
-		table_put(l, ring_slot(p, l->seen.ring[p].hash),
-		    fold(l->seen.ring[p].hash));
+		uint64_t hash;
+
+		p = ring_at(l->seen.head, s);
+		hash = seen_at(&l->seen, p)->hash;
+		table_put(l, ring_slot(p, hash), fold(hash));
 	}
 }
 
@@ -639,10 +679,13 @@ table_find(const struct labels *l, const char *id, size_t len,
 			uint32_t i = SLOT_INDEX(v);
 
 			if (v & SLOT_RING) {
-				i = RING_INDEX(v);
+				const struct seen *r = seen_at(z,
+				    RING_POSITION(v));
+
 				if ((v & RING_TAG_MASK) == rtag &&
-				    seen_live(z, i) && z->ring[i].hash == hash &&
-				    !(z->ring[i].time + l->max_delay < t))
+				    seen_live(z, RING_POSITION(v)) &&
+				    r->hash == hash &&
+				    !(r->time + l->max_delay < t))
 					*joined = 1;
 			} else if (l->e[i].hash == h && l->e[i].idlen == len &&
 			    memcmp(id_ptr(l, l->e[i].id), id, len) == 0) {
@@ -741,57 +784,49 @@ count(struct labels *l, enum reason r)
 /* ---------------------------------------------------------------- join */
 
 /* Remember the id of hash `hash`, joined with a side that waited since
- * t, at ring position *at; the oldest is forgotten beyond `max`.  0 when
- * the ring grew from a wrapped state and every position moved. */
-STEP int
-seen_add(struct seen_set *z, uint64_t hash, double t, size_t max, size_t *at)
+ * t, at the position returned; the oldest is forgotten beyond `max`. */
+STEP size_t
+seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 {
 	size_t p;
-	int stayed = 1;
+	struct seen *r;
 
-	if (z->n == z->cap && z->cap < max) {
-		size_t cap = z->cap ? 2 * z->cap : 1024, k;
-		struct seen *ring;
-
-		if (cap > max)
-			cap = max;
-		if (z->head == 0) {
-			/* not wrapped: the positions stay */
-			z->ring = xreallocarray(z->ring, cap, sizeof(*ring));
-		} else {
-			ring = xreallocarray(NULL, cap, sizeof(*ring));
-			for (k = 0; k < z->n; k++)
-				ring[k] = z->ring[ring_at(z, z->head, k)];
-			free(z->ring);
-			z->ring = ring;
-			z->head = 0;
-			stayed = 0;
-		}
-		z->cap = cap;
-	} else if (z->n == z->cap) {
-		z->head = ring_at(z, z->head, 1);
+	if (z->n >= max) {
+		z->head = ring_at(z->head, 1);
 		z->n--;
+	} else if (z->n == z->cap) {
+		/* Twice the size: the positions stay, their places move. */
+		size_t cap = z->cap ? 2 * z->cap : 1024, k;
+		struct seen *ring = xreallocarray(NULL, cap, sizeof(*ring));
+
+		for (k = 0; k < z->n; k++) {
+			p = ring_at(z->head, k);
+			ring[p & (cap - 1)] = *seen_at(z, p);
+		}
+		free(z->ring);
+		z->ring = ring;
+		z->cap = cap;
 	}
-	p = ring_at(z, z->head, z->n);
-	z->ring[p].hash = hash;
-	z->ring[p].time = t;
+	p = ring_at(z->head, z->n);
+	r = seen_at(z, p);
+	r->hash = hash;
+	r->time = t;
 	z->n++;
-	*at = p;
-	return stayed;
+	return p;
 }
 
 STEP void
 seen_expire(struct seen_set *z, double t, double delay)
 {
-	while (z->n > 0 && z->ring[z->head].time + delay < t) {
-		z->head = ring_at(z, z->head, 1);
+	while (z->n > 0 && seen_at(z, z->head)->time + delay < t) {
+		z->head = ring_at(z->head, 1);
 		z->n--;
 	}
 	/* The head moves on about once a record, through memory written
 	 * long ago: fetched a few lines ahead, it is not a miss each time
 	 * it enters a new line. */
 	if (z->n > 16)
-		__builtin_prefetch(&z->ring[ring_at(z, z->head, 16)]);
+		__builtin_prefetch(seen_at(z, ring_at(z->head, 16)));
 }
 
 /* Forget entry i (of list k), counting it as `r` (or not, R_COUNT). */
@@ -826,7 +861,7 @@ advance(struct labels *l, int k, double t)
 	    l->clock[K_PREDICTION] : l->clock[K_LABEL], l->max_delay);
 }
 
-static void take_events(struct labels *l);
+static void take_events(struct labels *l) __attribute__((noinline));
 
 void
 labels_tick(struct labels *l, double now)
@@ -910,10 +945,9 @@ STEP void
 remember(struct labels *l, uint64_t hash, double t, size_t slot)
 {
 	uint32_t h = fold(hash);
-	size_t p;
+	size_t p = seen_add(&l->seen, hash, t, l->max_pending);
 
-	if (!seen_add(&l->seen, hash, t, l->max_pending, &p) ||
-	    l->slots == NULL || (slot == SIZE_MAX &&
+	if (l->slots == NULL || (slot == SIZE_MAX &&
 	    4 * (l->used + 1) > 3 * (l->mask + 1))) {
 		table_rebuild(l);       /* with it */
 		return;
@@ -986,18 +1020,28 @@ join(struct labels *l, struct entry *x, uint64_t hash)
 		return;
 	}
 	if (i == NIL) {
-		/* A label's class is known by its text until it is joined:
-		 * a label that never is takes no class name. */
-		if (x->kind == K_LABEL && !l->regression)
-			x->pred.hash = strmap_hash(id_ptr(l, x->u.text.ref),
-			    x->u.text.len);
+		/* A waiting label's class is known by its text until it is
+		 * joined: a label that never is takes no class name. */
+		if (x->kind == K_LABEL && !l->regression) {
+			if (x->u.text.ref == ID_NONE)
+				x->u.text.ref = id_alloc(l,
+				    l->classes.v[x->cls], x->u.text.len);
+			else
+				x->pred.hash = strmap_hash(
+				    id_ptr(l, x->u.text.ref), x->u.text.len);
+		}
 		wait(l, x, slot);
 		return;
 	}
 	if (x->kind == K_LABEL) {
-		truth_of(l, x->u.text.ref == ID_NONE ? NULL :
-		    id_ptr(l, x->u.text.ref), x->u.text.len, x->pred.value,
-		    &truth, &cls);
+		if (x->u.text.ref == ID_NONE) {
+			/* a regression's value, or a class named already */
+			truth = x->pred;
+			cls = x->cls;
+		} else {
+			truth_of(l, id_ptr(l, x->u.text.ref), x->u.text.len,
+			    0, &truth, &cls);
+		}
 		window_add(l, &l->e[i], truth, cls, 1);
 	} else {
 		/* The label came first (read from another log, ahead). */
@@ -1030,16 +1074,25 @@ take_events(struct labels *l)
 	l->nqueued = 0;
 }
 
-/* Queue entry x of kind k for the join, with a copy of its id. */
-static void
-queue(struct labels *l, int k, const struct entry *x,
-    const struct record_value *id)
+/* The entry of the event queued next (queue()), zeroed, at time t. */
+STEP struct entry *
+event_entry(struct labels *l, double t)
+{
+	struct entry *x = &l->queue[l->nqueued].x;
+
+	memset(x, 0, sizeof(*x));
+	x->time = t;
+	x->segment = NO_SEGMENT;
+	return x;
+}
+
+/* Queue the entry of the next event (event_entry()), of kind k, with a
+ * copy of its id. */
+STEP void
+queue(struct labels *l, int k, const struct record_value *id)
 {
 	struct event *ev = &l->queue[l->nqueued++];
 
-	/* x is copied before the fields set here: a copy of bytes just
-	 * stored would wait for them. */
-	ev->x = *x;
 	ev->hash = id_hash(id->str, id->len);
 	entry_set_id(l, &ev->x, k, id->str, id->len, ev->hash);
 	if (l->nqueued == JOIN_BATCH)
@@ -1051,25 +1104,31 @@ static void
 label(struct labels *l, const struct record_value *id,
     const struct record_value *lab, double t)
 {
-	struct entry x;
+	struct entry *x = event_entry(l, t);
 
-	memset(&x, 0, sizeof(x));
-	x.time = t;
-	x.segment = NO_SEGMENT;
-	x.u.text.ref = ID_NONE;
+	x->u.text.ref = ID_NONE;
 	if (l->regression) {
-		x.pred.value = lab->num;
+		x->pred.value = lab->num;
 	} else {
-		x.u.text.ref = id_alloc(l, lab->str, lab->len);
-		x.u.text.len = (uint32_t)lab->len;
+		size_t place;
+		uint32_t cls = names_cached(&l->classes, lab->str, lab->len,
+		    &x->pred.hash, &place);
+
+		/* A class named already is known by its id and hash (most
+		 * are); any other by its text, until the label is joined. */
+		x->u.text.len = (uint32_t)lab->len;
+		if (cls < l->classes.n)
+			x->cls = (uint16_t)cls;
+		else
+			x->u.text.ref = id_alloc(l, lab->str, lab->len);
 	}
-	queue(l, K_LABEL, &x, id);
+	queue(l, K_LABEL, id);
 }
 
 void
 labels_prediction(struct labels *l, const struct record *rec, double t)
 {
-	struct entry x;
+	struct entry *x;
 
 	if (l == NULL || !l->joining)
 		return;
@@ -1081,20 +1140,18 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 			count(l, R_INVALID);
 		return;
 	}
-	memset(&x, 0, sizeof(x));
-	x.time = t;
+	x = event_entry(l, t);
 	if (l->regression) {
-		x.pred.value = rec->value.num;
+		x->pred.value = rec->value.num;
 	} else {
-		x.cls = (uint16_t)names_lookup(&l->classes, rec->cls.str,
-		    rec->cls.len, &x.pred.hash);
+		x->cls = (uint16_t)names_lookup(&l->classes, rec->cls.str,
+		    rec->cls.len, &x->pred.hash);
 	}
-	x.u.confidence = rec->confidence.present ? rec->confidence.num : NAN;
-	x.segment = NO_SEGMENT;
+	x->u.confidence = rec->confidence.present ? rec->confidence.num : NAN;
 	if (l->segment_feature >= 0) {
 		const struct record_value *s = &rec->features[l->segment_feature];
 
-		x.segment = s->present ?
+		x->segment = s->present ?
 		    (uint16_t)names_id(&l->segments, s->str, s->len) : NO_SEGMENT;
 	}
 	if (rec->label.present) {
@@ -1102,16 +1159,16 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		uint32_t cls;
 
 		/* After the pairs of the predictions and labels read before
-		 * it. */
+		 * it (x, not queued, stays as it is). */
 		take_events(l);
 		truth_of(l, rec->label.str, rec->label.len, rec->label.num,
 		    &truth, &cls);
-		window_add(l, &x, truth, cls, 1);
+		window_add(l, x, truth, cls, 1);
 		return;
 	}
 	if (!rec->id.present)
 		return;                  /* cannot be joined: not waited for */
-	queue(l, K_PREDICTION, &x, &rec->id);
+	queue(l, K_PREDICTION, &rec->id);
 }
 
 enum tail_line_result
@@ -1505,7 +1562,7 @@ labels_save(struct labels *l, struct state_writer *w)
 	state_put_u32(w, (uint32_t)l->seen.n);
 	for (n = 0; n < l->seen.n; n++) {
 		const struct seen *z =
-		    &l->seen.ring[ring_at(&l->seen, l->seen.head, n)];
+		    seen_at(&l->seen, ring_at(l->seen.head, n));
 
 		state_put_u64(w, z->hash);
 		state_put_double(w, z->time);

@@ -21,7 +21,7 @@
 /* Arrival times on both sides (no timestamp): labels_tick() moves them. */
 static const char conf_text[] =
     "[model]\nname = m\nclass = prediction\nid = rid\nlabel = truth\n"
-    "[labels]\nmax_delay = 10s\n[window]\nsize = %d\nmin_samples = 1\n";
+    "[labels]\nmax_delay = 10s\n%s[window]\nsize = %d\nmin_samples = 1\n";
 
 struct join {
 	struct conf *c;
@@ -31,15 +31,16 @@ struct join {
 	struct record rec;
 };
 
-/* A join whose labelled window holds `window` pairs. */
+/* A join whose labelled window holds `window` pairs, with more [labels]
+ * lines. */
 static void
-join_open(struct join *j, int window)
+join_open_with(struct join *j, int window, const char *more)
 {
 	struct buf err = BUF_INIT;
-	char text[sizeof(conf_text) + 16];
+	char text[sizeof(conf_text) + 128];
 
 	memset(j, 0, sizeof(*j));
-	snprintf(text, sizeof(text), conf_text, window);
+	snprintf(text, sizeof(text), conf_text, more, window);
 	if (conf_parse("labels.conf", text, strlen(text), &j->c, &err) != 0)
 		fail_msg("configuration rejected:\n%s", err.data);
 	buf_free(&err);
@@ -48,6 +49,12 @@ join_open(struct join *j, int window)
 	j->l = labels_create(j->c);
 	assert_non_null(j->l);
 	labels_attach(j->l, j->reg, NULL, NULL);
+}
+
+static void
+join_open(struct join *j, int window)
+{
+	join_open_with(j, window, "");
 }
 
 static void
@@ -85,6 +92,28 @@ static void
 truth(struct join *j, double t, const char *id, const char *cls)
 {
 	line(j, t, "{\"rid\":\"%s\",\"truth\":\"%s\"}", id, cls);
+}
+
+/* A prediction (label NULL) or a label for id, at time t, without a
+ * line to parse: for the cases that need millions. */
+static void
+event(struct join *j, double t, const char *id, const char *cls,
+    const char *label)
+{
+	memset(&j->rec, 0, sizeof(j->rec));
+	j->rec.id.present = 1;
+	j->rec.id.str = id;
+	j->rec.id.len = strlen(id);
+	if (label == NULL) {
+		j->rec.cls.present = 1;
+		j->rec.cls.str = cls;
+		j->rec.cls.len = strlen(cls);
+	} else {
+		j->rec.label.present = 1;
+		j->rec.label.str = label;
+		j->rec.label.len = strlen(label);
+	}
+	labels_prediction(j->l, &j->rec, t);
 }
 
 /* Series `family`{model="m"[,reason=...]} after a collection. */
@@ -238,6 +267,105 @@ test_counts_across_batches(void **state)
 	join_close(&j);
 }
 
+/*
+ * Labels that come before their predictions and wait, their classes named
+ * already by earlier pairs (a label's class then travels as its id, and
+ * its text is written out only when it waits) or not: through a
+ * checkpoint restored into a new join, each joins its prediction with
+ * its own class.
+ */
+static void
+test_labels_first_keep_their_class(void **state)
+{
+	struct join j, k;
+	struct state_writer w;
+
+	(void)state;
+	join_open(&j, 1000);
+	predict(&j, 100, "n1", "alpha");
+	truth(&j, 100, "n1", "alpha");
+	predict(&j, 100, "n2", "beta");
+	truth(&j, 100, "n2", "beta");
+	truth(&j, 101, "w1", "beta");            /* named: waits */
+	truth(&j, 101, "w2", "alpha");           /* named: waits */
+	truth(&j, 101, "w3", "gamma");           /* not named yet */
+	assert_double_near(PENDING(&j), 0, 0);   /* labels, not predictions */
+	state_writer_init(&w);
+	labels_save(j.l, &w);
+	state_finish(&w);
+	join_close(&j);
+
+	join_open(&k, 1000);
+	assert_int_equal(labels_restore(k.l, &w.b), 0);
+	state_writer_free(&w);
+	predict(&k, 102, "w1", "beta");          /* right */
+	predict(&k, 102, "w2", "beta");          /* wrong: truth alpha */
+	predict(&k, 102, "w3", "gamma");         /* right */
+	assert_double_near(LABELLED(&k), 3, 0);  /* since the restart */
+	assert_double_near(value(&k, "prediction_accuracy", NULL), 0.8, 1e-12);
+	assert_double_near(value(&k, "prediction_class_recall", "alpha"), 0.5,
+	    1e-12);
+	assert_double_near(value(&k, "prediction_class_recall", "beta"), 1,
+	    1e-12);
+	assert_double_near(value(&k, "prediction_class_precision", "beta"),
+	    2.0 / 3, 1e-12);
+	assert_double_near(value(&k, "prediction_class_recall", "gamma"), 1,
+	    1e-12);
+	assert_double_near(UNMATCHED(&k, "unknown_id"), 0, 0);
+	join_close(&k);
+
+	/* The same without the checkpoint between. */
+	join_open(&j, 1000);
+	predict(&j, 100, "n1", "alpha");
+	truth(&j, 100, "n1", "alpha");
+	truth(&j, 101, "w2", "alpha");
+	predict(&j, 102, "w2", "beta");
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.5, 1e-12);
+	assert_double_near(value(&j, "prediction_class_recall", "alpha"), 0.5,
+	    1e-12);
+	join_close(&j);
+}
+
+/*
+ * Joined ids are remembered by ring positions that count on past the
+ * ring's size: far more joins than positions (2^21), with at most 1000
+ * remembered, still tell a second label for an id joined lately (a
+ * duplicate) from one for an id forgotten (unknown: it waits, and gives
+ * up when the predictions' clock has passed it by max_delay).
+ */
+static void
+test_remembered_past_the_positions(void **state)
+{
+	struct join j;
+	unsigned long dup = 0, unknown = 0, i, n = 2300000;
+	char id[32], old[32];
+
+	(void)state;
+	join_open_with(&j, 10, "max_pending = 1000\n");
+	for (i = 0; i < n; i++) {
+		double t = 100 + (double)i * 1e-6;
+
+		snprintf(id, sizeof(id), "r%lu", i);
+		event(&j, t, id, "a", NULL);
+		event(&j, t, id, NULL, "a");
+		if (i % 997 == 996) {
+			snprintf(old, sizeof(old), "r%lu", i - 10);
+			event(&j, t, old, NULL, "a");      /* remembered */
+			dup++;
+			snprintf(old, sizeof(old), "r%lu", i - 5000);
+			event(&j, t, old, NULL, "a");      /* forgotten */
+			unknown++;
+		}
+	}
+	assert_double_near(LABELLED(&j), (double)n, 0);
+	assert_double_near(UNMATCHED(&j, "duplicate"), (double)dup, 0);
+	labels_tick(j.l, 200);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), (double)unknown, 0);
+	assert_double_near(UNMATCHED(&j, "evicted"), 0, 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	join_close(&j);
+}
+
 int
 main(void)
 {
@@ -246,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_checkpoint_takes_the_batch),
 		cmocka_unit_test(test_inline_label_after_the_batch),
 		cmocka_unit_test(test_counts_across_batches),
+		cmocka_unit_test(test_labels_first_keep_their_class),
+		cmocka_unit_test(test_remembered_past_the_positions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

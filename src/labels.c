@@ -22,6 +22,10 @@
  * calls' saved and restored registers were a fifth of the join's
  * instructions (callgrind), more than many a step's own work. */
 #define STEP static inline __attribute__((always_inline))
+/* A condition of the join's that seldom holds (an expiry, an eviction, a
+ * table to rebuild, an id longer than a block): its code out of the way
+ * of the common path's. */
+#define RARELY(c) __builtin_expect(!!(c), 0)
 
 #define NIL UINT32_MAX
 #define NO_SEGMENT 0xffffu
@@ -29,7 +33,6 @@
 /* Short strings (ids, labels) in blocks of ID_BLOCK bytes; longer ones
  * each allocated (see id_alloc()). */
 #define ID_BLOCK 48
-#define ID_CHUNK (ID_BLOCK * 1024)
 
 enum {
 	F_LABELLED, F_UNMATCHED, F_PENDING, F_ACCURACY, F_PRECISION, F_RECALL,
@@ -219,8 +222,8 @@ struct labels {
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
 	uint32_t idfree;                 /* free blocks, a list */
-	char **chunk;
-	size_t nchunks, chunk_used;
+	char *blocks;
+	size_t nblocks, blocks_cap;
 	char **big;                      /* strings beyond ID_BLOCK */
 	uint32_t nbig, bigfree;
 	/* the labelled window */
@@ -341,21 +344,25 @@ names_name(const struct names *n, uint32_t id)
 /*
  * Strings kept for a waiting entry (its id; a label's text until it is
  * joined): up to ID_BLOCK bytes (UUIDs, hashes, numbers) in blocks of
- * that size carved from chunks, a freed block going to a free list to be
- * used again, so that a join allocates nothing in steady state and the
- * blocks never outnumber the entries that ever waited at once; longer
- * ones allocated one by one.  A string is known by a 32-bit reference:
- * a block's number, or with ID_BIG set an index into l->big.
+ * that size in one array, grown twice as large when full, a freed block
+ * going to a free list to be used again, so that a join allocates nothing
+ * in steady state and the blocks never outnumber the strings that ever
+ * waited at once; longer ones allocated one by one.  A string is known by
+ * a 32-bit reference: a block's number, or with ID_BIG set an index into
+ * l->big.  (A string's address is good until the next id_alloc().)
  */
 #define ID_NONE UINT32_MAX
 #define ID_BIG 0x80000000u
 
+_Static_assert(2 * K_COUNT * (uint64_t)CONF_LABELS_MAX_PENDING < ID_BIG,
+    "block numbers fit a reference");
+
 static char *
 id_ptr(const struct labels *l, uint32_t ref)
 {
-	if (ref & ID_BIG)
+	if (RARELY(ref & ID_BIG))
 		return l->big[ref & ~ID_BIG];
-	return l->chunk[ref / 1024] + (size_t)(ref % 1024) * ID_BLOCK;
+	return l->blocks + (size_t)ref * ID_BLOCK;
 }
 
 STEP uint32_t
@@ -363,7 +370,7 @@ id_alloc(struct labels *l, const char *id, size_t len)
 {
 	uint32_t ref;
 
-	if (len > ID_BLOCK) {
+	if (RARELY(len > ID_BLOCK)) {
 		if (l->bigfree != ID_NONE) {
 			ref = l->bigfree;
 			memcpy(&l->bigfree, &l->big[ref], sizeof(ref));
@@ -380,13 +387,13 @@ id_alloc(struct labels *l, const char *id, size_t len)
 	if (ref != ID_NONE) {
 		memcpy(&l->idfree, id_ptr(l, ref), sizeof(ref));
 	} else {
-		if (l->nchunks == 0 || l->chunk_used == 1024) {
-			l->chunk = xreallocarray(l->chunk, l->nchunks + 1,
-			    sizeof(*l->chunk));
-			l->chunk[l->nchunks++] = xmalloc(ID_CHUNK);
-			l->chunk_used = 0;
+		if (RARELY(l->nblocks == l->blocks_cap)) {
+			l->blocks_cap = l->blocks_cap ? 2 * l->blocks_cap :
+			    1024;
+			l->blocks = xreallocarray(l->blocks, l->blocks_cap,
+			    ID_BLOCK);
 		}
-		ref = (uint32_t)((l->nchunks - 1) * 1024 + l->chunk_used++);
+		ref = (uint32_t)l->nblocks++;
 	}
 	memcpy(id_ptr(l, ref), id, len);
 	return ref;
@@ -395,7 +402,7 @@ id_alloc(struct labels *l, const char *id, size_t len)
 STEP void
 id_release(struct labels *l, uint32_t ref)
 {
-	if (ref & ID_BIG) {
+	if (RARELY(ref & ID_BIG)) {
 		ref &= ~ID_BIG;
 		free(l->big[ref]);
 		/* The free index list threads through the pointers. */
@@ -640,7 +647,7 @@ table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
 {
 	size_t s = hint;
 
-	if (l->slots == NULL || 4 * (l->used + 1) > 3 * (l->mask + 1)) {
+	if (RARELY(l->slots == NULL || 4 * (l->used + 1) > 3 * (l->mask + 1))) {
 		table_rebuild(l);
 		s = SIZE_MAX;
 	}
@@ -719,7 +726,7 @@ entry_new(struct labels *l)
 {
 	uint32_t i;
 
-	if (l->efree != NIL) {
+	if (!RARELY(l->efree == NIL)) {
 		i = l->efree;
 		l->efree = l->e[i].next;
 		return i;
@@ -794,7 +801,7 @@ seen_add(struct seen_set *z, uint64_t hash, double t, size_t max)
 	if (z->n >= max) {
 		z->head = ring_at(z->head, 1);
 		z->n--;
-	} else if (z->n == z->cap) {
+	} else if (RARELY(z->n == z->cap)) {
 		/* Twice the size: the positions stay, their places move. */
 		size_t cap = z->cap ? 2 * z->cap : 1024, k;
 		struct seen *ring = xreallocarray(NULL, cap, sizeof(*ring));
@@ -855,7 +862,8 @@ advance(struct labels *l, int k, double t)
 	if (!(t > l->clock[k]))
 		return;
 	l->clock[k] = t;
-	while (li->head != NIL && l->e[li->head].time + l->max_delay < t)
+	while (RARELY(li->head != NIL &&
+	    l->e[li->head].time + l->max_delay < t))
 		forget(l, other, li->head, gone[other]);
 	seen_expire(&l->seen, l->clock[K_PREDICTION] < l->clock[K_LABEL] ?
 	    l->clock[K_PREDICTION] : l->clock[K_LABEL], l->max_delay);
@@ -889,7 +897,9 @@ window_add(struct labels *l, const struct entry *x, union outcome truth,
 		l->wn++;
 	} else {
 		p = &l->pairs[l->whead];
-		l->whead = (l->whead + 1) % l->wsize;
+		/* wrapped without a division, slower than the rest here */
+		if (++l->whead == l->wsize)
+			l->whead = 0;
 	}
 	p->pred = x->pred;
 	p->truth = truth;
@@ -915,22 +925,22 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 	}
 }
 
-/* Entry x (of kind x->kind, with its blocks), new, waits at the end of
- * its list, in slot `hint` if it is still free (see table_insert()); the
+/* Entry x (of kind k, with its blocks), new, waits at the end of its
+ * list, in slot `hint` if it is still free (see table_insert()); the
  * oldest of its kind makes room beyond max_pending. */
 STEP void
-wait(struct labels *l, const struct entry *x, size_t hint)
+wait(struct labels *l, const struct entry *x, int k, size_t hint)
 {
-	int k = x->kind, other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
+	int other = k == K_PREDICTION ? K_LABEL : K_PREDICTION;
 	uint32_t i;
 
 	/* The other side's clock has passed it by max_delay already. */
-	if (x->time + l->max_delay < l->clock[other]) {
+	if (RARELY(x->time + l->max_delay < l->clock[other])) {
 		entry_release(l, x);
 		count(l, gone[k]);
 		return;
 	}
-	if (l->lists[k].n >= l->max_pending)
+	if (RARELY(l->lists[k].n >= l->max_pending))
 		forget(l, k, l->lists[k].head, k == K_PREDICTION ? R_EVICTED :
 		    gone[k]);
 	i = entry_new(l);
@@ -947,8 +957,8 @@ remember(struct labels *l, uint64_t hash, double t, size_t slot)
 	uint32_t h = fold(hash);
 	size_t p = seen_add(&l->seen, hash, t, l->max_pending);
 
-	if (l->slots == NULL || (slot == SIZE_MAX &&
-	    4 * (l->used + 1) > 3 * (l->mask + 1))) {
+	if (RARELY(l->slots == NULL || (slot == SIZE_MAX &&
+	    4 * (l->used + 1) > 3 * (l->mask + 1)))) {
 		table_rebuild(l);       /* with it */
 		return;
 	}
@@ -972,25 +982,26 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
 }
 
 /*
- * The waiting entry of the id of entry x, or NIL; an entry of the id that
- * waited longer than max_delay before x's time gives up now (the lists
- * expire from their oldest, and times may come out of order).  *dup is
- * set when the id waits on x's side or was joined within max_delay.
+ * The waiting entry of the id of entry x (of kind k), or NIL; an entry of
+ * the id that waited longer than max_delay before x's time gives up now
+ * (the lists expire from their oldest, and times may come out of order).
+ * *dup is set when the id waits on x's side or was joined within
+ * max_delay.
  */
 STEP uint32_t
-partner(struct labels *l, const struct entry *x, uint64_t hash, int *dup,
-    size_t *slot)
+partner(struct labels *l, const struct entry *x, int k, uint64_t hash,
+    int *dup, size_t *slot)
 {
 	const char *id = id_ptr(l, x->id);
 	int joined;
 	uint32_t i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
 
 	*dup = 0;
-	if (i != NIL && l->e[i].time + l->max_delay < x->time) {
+	if (RARELY(i != NIL && l->e[i].time + l->max_delay < x->time)) {
 		forget(l, l->e[i].kind, i, gone[l->e[i].kind]);
 		i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
 	}
-	if (i != NIL && l->e[i].kind == x->kind) {
+	if (i != NIL && l->e[i].kind == k) {
 		*dup = 1;
 		return NIL;
 	}
@@ -999,19 +1010,20 @@ partner(struct labels *l, const struct entry *x, uint64_t hash, int *dup,
 	return i;
 }
 
-/* Event x (of hash `hash`) joins the entry of the other side waiting for
- * its id, or waits for one. */
+/* Event x (of kind k, hash `hash`) joins the entry of the other side
+ * waiting for its id, or waits for one.  (k is x->kind, a constant to
+ * each of the join's two copies in take_events().) */
 STEP void
-join(struct labels *l, struct entry *x, uint64_t hash)
+join(struct labels *l, struct entry *x, int k, uint64_t hash)
 {
 	uint32_t i, cls;
 	union outcome truth;
 	size_t slot;
 	int dup;
 
-	advance(l, x->kind, x->time);
-	i = partner(l, x, hash, &dup, &slot);
-	if (dup) {
+	advance(l, k, x->time);
+	i = partner(l, x, k, hash, &dup, &slot);
+	if (RARELY(dup)) {
 		/* A label for an id labelled or joined already; a prediction
 		 * whose id waits or was joined: not the prediction a label
 		 * for it judges. */
@@ -1022,7 +1034,7 @@ join(struct labels *l, struct entry *x, uint64_t hash)
 	if (i == NIL) {
 		/* A waiting label's class is known by its text until it is
 		 * joined: a label that never is takes no class name. */
-		if (x->kind == K_LABEL && !l->regression) {
+		if (k == K_LABEL && !l->regression) {
 			if (x->u.text.ref == ID_NONE)
 				x->u.text.ref = id_alloc(l,
 				    l->classes.v[x->cls], x->u.text.len);
@@ -1030,10 +1042,10 @@ join(struct labels *l, struct entry *x, uint64_t hash)
 				x->pred.hash = strmap_hash(
 				    id_ptr(l, x->u.text.ref), x->u.text.len);
 		}
-		wait(l, x, slot);
+		wait(l, x, k, slot);
 		return;
 	}
-	if (x->kind == K_LABEL) {
+	if (k == K_LABEL) {
 		if (x->u.text.ref == ID_NONE) {
 			/* a regression's value, or a class named already */
 			truth = x->pred;
@@ -1069,8 +1081,14 @@ take_events(struct labels *l)
 		for (j = 0; j < n; j++)
 			__builtin_prefetch(&l->slots[l->queue[j].x.hash &
 			    l->mask]);
-	for (j = 0; j < n; j++)
-		join(l, &l->queue[j].x, l->queue[j].hash);
+	for (j = 0; j < n; j++) {
+		struct event *ev = &l->queue[j];
+
+		if (ev->x.kind == K_PREDICTION)
+			join(l, &ev->x, K_PREDICTION, ev->hash);
+		else
+			join(l, &ev->x, K_LABEL, ev->hash);
+	}
 	l->nqueued = 0;
 }
 
@@ -1453,8 +1471,6 @@ labels_destroy(struct labels *l)
 	record_parser_destroy(l->parser);
 	for (i = 0; i < l->nqueued; i++)
 		entry_release(l, &l->queue[i].x);
-	for (i = 0; i < l->nchunks; i++)
-		free(l->chunk[i]);
 	/* Long strings are allocated one by one. */
 	for (k = 0; k < K_COUNT; k++) {
 		for (j = l->lists[k].head; j != NIL; j = l->e[j].next) {
@@ -1466,7 +1482,7 @@ labels_destroy(struct labels *l)
 		}
 	}
 	free(l->big);
-	free(l->chunk);
+	free(l->blocks);
 	free(l->e);
 	free(l->slots);
 	free(l->seen.ring);
@@ -1714,7 +1730,7 @@ labels_restore(struct labels *l, const struct buf *file)
 			entry_set_id(l, &x, k, id.str, id.len, h);
 			if (table_find(l, id.str, id.len, h, x.time, &slot,
 			    &joined) == NIL)
-				wait(l, &x, slot);
+				wait(l, &x, k, slot);
 			else
 				entry_release(l, &x);
 		}

@@ -66,6 +66,22 @@ join_close(struct join *j)
 	conf_free(j->c);
 }
 
+/* j closed and opened again (with a window of `window` pairs) from a
+ * checkpoint of its join. */
+static void
+join_restart(struct join *j, int window)
+{
+	struct state_writer w;
+
+	state_writer_init(&w);
+	labels_save(j->l, &w);
+	state_finish(&w);
+	join_close(j);
+	join_open(j, window);
+	assert_int_equal(labels_restore(j->l, &w.b), 0);
+	state_writer_free(&w);
+}
+
 /* A line of the prediction log read at time t. */
 static void
 line(struct join *j, double t, const char *fmt, ...)
@@ -166,8 +182,7 @@ test_tick_takes_the_batch_first(void **state)
 static void
 test_checkpoint_takes_the_batch(void **state)
 {
-	struct join j, k;
-	struct state_writer w;
+	struct join j;
 	int i;
 	char id[16];
 
@@ -177,23 +192,16 @@ test_checkpoint_takes_the_batch(void **state)
 		snprintf(id, sizeof(id), "s%d", i);
 		predict(&j, 100 + i, id, "a");
 	}
-	state_writer_init(&w);
-	labels_save(j.l, &w);
-	state_finish(&w);
-	join_close(&j);
-
-	join_open(&k, 1000);
-	assert_int_equal(labels_restore(k.l, &w.b), 0);
-	state_writer_free(&w);
-	assert_double_near(PENDING(&k), 5, 0);
+	join_restart(&j, 1000);
+	assert_double_near(PENDING(&j), 5, 0);
 	for (i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "s%d", i);
-		truth(&k, 106, id, i % 2 ? "a" : "b");
+		truth(&j, 106, id, i % 2 ? "a" : "b");
 	}
-	assert_double_near(LABELLED(&k), 5, 0);
-	assert_double_near(UNMATCHED(&k, "unknown_id"), 0, 0);
-	assert_double_near(value(&k, "prediction_accuracy", NULL), 0.4, 0);
-	join_close(&k);
+	assert_double_near(LABELLED(&j), 5, 0);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), 0, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.4, 0);
+	join_close(&j);
 }
 
 /* A record with its label inline enters the labelled window after the
@@ -277,8 +285,7 @@ test_counts_across_batches(void **state)
 static void
 test_labels_first_keep_their_class(void **state)
 {
-	struct join j, k;
-	struct state_writer w;
+	struct join j;
 
 	(void)state;
 	join_open(&j, 1000);
@@ -290,29 +297,22 @@ test_labels_first_keep_their_class(void **state)
 	truth(&j, 101, "w2", "alpha");           /* named: waits */
 	truth(&j, 101, "w3", "gamma");           /* not named yet */
 	assert_double_near(PENDING(&j), 0, 0);   /* labels, not predictions */
-	state_writer_init(&w);
-	labels_save(j.l, &w);
-	state_finish(&w);
-	join_close(&j);
-
-	join_open(&k, 1000);
-	assert_int_equal(labels_restore(k.l, &w.b), 0);
-	state_writer_free(&w);
-	predict(&k, 102, "w1", "beta");          /* right */
-	predict(&k, 102, "w2", "beta");          /* wrong: truth alpha */
-	predict(&k, 102, "w3", "gamma");         /* right */
-	assert_double_near(LABELLED(&k), 3, 0);  /* since the restart */
-	assert_double_near(value(&k, "prediction_accuracy", NULL), 0.8, 1e-12);
-	assert_double_near(value(&k, "prediction_class_recall", "alpha"), 0.5,
+	join_restart(&j, 1000);
+	predict(&j, 102, "w1", "beta");          /* right */
+	predict(&j, 102, "w2", "beta");          /* wrong: truth alpha */
+	predict(&j, 102, "w3", "gamma");         /* right */
+	assert_double_near(LABELLED(&j), 3, 0);  /* since the restart */
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.8, 1e-12);
+	assert_double_near(value(&j, "prediction_class_recall", "alpha"), 0.5,
 	    1e-12);
-	assert_double_near(value(&k, "prediction_class_recall", "beta"), 1,
+	assert_double_near(value(&j, "prediction_class_recall", "beta"), 1,
 	    1e-12);
-	assert_double_near(value(&k, "prediction_class_precision", "beta"),
+	assert_double_near(value(&j, "prediction_class_precision", "beta"),
 	    2.0 / 3, 1e-12);
-	assert_double_near(value(&k, "prediction_class_recall", "gamma"), 1,
+	assert_double_near(value(&j, "prediction_class_recall", "gamma"), 1,
 	    1e-12);
-	assert_double_near(UNMATCHED(&k, "unknown_id"), 0, 0);
-	join_close(&k);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), 0, 0);
+	join_close(&j);
 
 	/* The same without the checkpoint between. */
 	join_open(&j, 1000);

@@ -726,20 +726,20 @@ entry_new(struct labels *l)
 {
 	uint32_t i;
 
-	if (!RARELY(l->efree == NIL)) {
-		i = l->efree;
-		l->efree = l->e[i].next;
-		return i;
-	}
-	if (l->eused == l->ecap) {
-		size_t cap = l->ecap ? (size_t)l->ecap * 2 : 1024;
+	if (RARELY(l->efree == NIL)) {
+		if (l->eused == l->ecap) {
+			size_t cap = l->ecap ? (size_t)l->ecap * 2 : 1024;
 
-		if (cap > K_COUNT * l->max_pending)
-			cap = K_COUNT * l->max_pending;
-		l->e = xreallocarray(l->e, cap, sizeof(*l->e));
-		l->ecap = (uint32_t)cap;
+			if (cap > K_COUNT * l->max_pending)
+				cap = K_COUNT * l->max_pending;
+			l->e = xreallocarray(l->e, cap, sizeof(*l->e));
+			l->ecap = (uint32_t)cap;
+		}
+		return l->eused++;
 	}
-	return l->eused++;
+	i = l->efree;
+	l->efree = l->e[i].next;
+	return i;
 }
 
 /* Entry x is of kind k, and has id (copied to a block of its own) of

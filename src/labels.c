@@ -158,8 +158,8 @@ struct seen_set {
 
 /*
  * A prediction or a label read and not yet joined: its entry as it would
- * wait (its id and a label's text copied to blocks of their own) and its
- * id's hash.  The join takes them JOIN_BATCH at a time, so that the
+ * wait (its id copied to a block of its own, and a label's class text
+ * to another unless the class is named already) and its id's hash.  The join takes them JOIN_BATCH at a time, so that the
  * table's slots of a batch are fetched at once: each is a miss of the
  * caches, and they overlap rather than come one after another.
  */
@@ -284,21 +284,27 @@ names_id(struct names *n, const char *s, size_t len)
 
 #define NAMES_NONE UINT32_MAX
 
+/* A label's place in the cache: its words (strmap_words(), into *a and
+ * *b) and length multiplied and folded (a model's few classes rarely
+ * share one). */
+STEP size_t
+names_place(const char *s, size_t len, uint64_t *a, uint64_t *b)
+{
+	strmap_words(s, len, a, b);
+	return (size_t)(((*a ^ (*b >> 1) ^ len) * 0x9E3779B97F4A7C15ull) >>
+	    60) % NAMES_CACHE;
+}
+
 /* The id of a label in the cache and its hash (strmap_hash()), or
- * NAMES_NONE when the cache does not hold it.  A label's place is its
- * words and length multiplied and folded (a model's few classes rarely
- * share one), compared without memcmp() up to 16 bytes. */
+ * NAMES_NONE when the cache does not hold it; compared without memcmp()
+ * up to 16 bytes. */
 STEP uint32_t
 names_cached(const struct names *n, const char *s, size_t len,
-    uint64_t *hash, size_t *place)
+    uint64_t *hash)
 {
 	uint64_t a, b;
-	size_t k;
+	size_t k = names_place(s, len, &a, &b);
 
-	strmap_words(s, len, &a, &b);
-	k = (size_t)(((a ^ (b >> 1) ^ len) * 0x9E3779B97F4A7C15ull) >> 60) %
-	    NAMES_CACHE;
-	*place = k;
 	if (n->cache[k].len == len && len > 0 && n->cache[k].a == a &&
 	    n->cache[k].b == b &&
 	    (len <= 16 || memcmp(n->cache[k].s, s, len) == 0)) {
@@ -315,11 +321,11 @@ names_lookup(struct names *n, const char *s, size_t len, uint64_t *hash)
 {
 	uint64_t a, b;
 	size_t k;
-	uint32_t id = names_cached(n, s, len, hash, &k);
+	uint32_t id = names_cached(n, s, len, hash);
 
 	if (id != NAMES_NONE)
 		return id;
-	strmap_words(s, len, &a, &b);
+	k = names_place(s, len, &a, &b);
 	*hash = strmap_hash(s, len);
 	if (len > 0 && len <= NAMES_CACHED_BYTES) {
 		n->cache[k].len = (uint32_t)len;
@@ -1051,8 +1057,9 @@ join(struct labels *l, struct entry *x, int k, uint64_t hash)
 			truth = x->pred;
 			cls = x->cls;
 		} else {
-			truth_of(l, id_ptr(l, x->u.text.ref), x->u.text.len,
-			    0, &truth, &cls);
+			cls = names_lookup(&l->classes,
+			    id_ptr(l, x->u.text.ref), x->u.text.len,
+			    &truth.hash);
 		}
 		window_add(l, &l->e[i], truth, cls, 1);
 	} else {
@@ -1128,9 +1135,8 @@ label(struct labels *l, const struct record_value *id,
 	if (l->regression) {
 		x->pred.value = lab->num;
 	} else {
-		size_t place;
 		uint32_t cls = names_cached(&l->classes, lab->str, lab->len,
-		    &x->pred.hash, &place);
+		    &x->pred.hash);
 
 		/* A class named already is known by its id and hash (most
 		 * are); any other by its text, until the label is joined. */

@@ -441,10 +441,7 @@ ingest_line(void *arg, const char *line, size_t len)
 	} else {
 		t = record_time(g);
 	}
-	/* A record with a label and no prediction ([model] label) is a
-	 * label for the prediction of its id, not a prediction. */
-	if (g->rec.label.present && !g->rec.cls.present &&
-	    !g->rec.value.present) {
+	if (record_is_label(&g->rec)) {
 		labels_prediction(g->labels, &g->rec, t);
 		return TAIL_LINE_OK;
 	}

@@ -1156,11 +1156,17 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 
 	if (l == NULL || !l->joining)
 		return;
-	if (!(l->regression ? rec->value.present : rec->cls.present)) {
-		/* No prediction: a label for the prediction of its id. */
-		if (rec->id.present && rec->label.present)
+	if (record_is_label(rec)) {
+		if (rec->id.present)
 			label(l, &rec->id, &rec->label, t);
-		else if (rec->label.present)
+		else
+			count(l, R_INVALID);
+		return;
+	}
+	if (RARELY(!(l->regression ? rec->value.present : rec->cls.present))) {
+		/* A prediction the join cannot judge (a classifier's score
+		 * without its class): its label, if any, is of no use. */
+		if (rec->label.present)
 			count(l, R_INVALID);
 		return;
 	}

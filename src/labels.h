@@ -45,7 +45,10 @@ int labels_joining(const struct labels *l);
 
 /* A prediction record read at time t: waits for its label, or, with the
  * label in the record ([model] label), is joined at once.  A record with a
- * label and no prediction is a label for the prediction of its id.
+ * label and no prediction (record_is_label()) is a label for the
+ * prediction of its id; a prediction without what the model's kind is
+ * judged by (a classifier's class) is not joined, its label counted
+ * invalid.
  * Predictions and labels are joined in batches, in the order they were
  * read; whatever reads the join's state (the metrics collector,
  * labels_tick(), labels_save()) takes the batch begun first. */

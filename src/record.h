@@ -71,6 +71,16 @@ struct record {
 	size_t nmembers;
 };
 
+/* Is r a label for the prediction of its id rather than a prediction: a
+ * label ([model] label) and neither a class nor a value?  The windows
+ * and the join both ask this, so that no record is one to the one and
+ * the other to the other. */
+static inline int
+record_is_label(const struct record *r)
+{
+	return r->label.present && !r->cls.present && !r->value.present;
+}
+
 struct record_parser;
 
 /*

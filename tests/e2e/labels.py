@@ -435,6 +435,37 @@ def test_labels_in_the_prediction_log():
         check_classification(m, pairs)
 
 
+def test_a_record_is_a_prediction_or_a_label_never_both():
+    """A classifier that also writes a score: a record with a score and a
+    label but no class is a prediction record (in the windows) whose
+    label the join cannot use (invalid), not a label as well; a record
+    with neither a class nor a score is a label only."""
+    lines = [
+        {"ts": T0, "request_id": "a", "prediction": "x", "score": 0.5},
+        {"ts": T0 + 1, "request_id": "a", "truth": "x"},
+        {"ts": T0 + 2, "request_id": "c", "score": 0.4, "truth": "y"},
+        {"ts": T0 + 3, "request_id": "d", "score": 0.3},
+        {"ts": T0 + 4, "request_id": "e", "prediction": "y", "score": 0.2,
+         "truth": "x"},
+    ]
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        cfg = ("[model]\nname = m\nclass = prediction\nvalue = score\n"
+               "timestamp = ts\nid = request_id\nlabel = truth\n"
+               "[features]\nfeatures.country = categorical\n")
+        m = run_once(d, cfg, [json.dumps(x) + "\n" for x in lines], [])
+        h.check_eq(h.sample(m, "prediction_records_total", model="m"),
+                   4.0, "a, c, d and e are predictions")
+        h.check_eq(h.sample(m, "prediction_labelled_total", model="m"),
+                   2.0, "a joined to its label, e to its own")
+        h.check_eq(h.sample(m, "prediction_label_unmatched_total",
+                            model="m", reason="invalid"),
+                   1.0, "c's label, on a prediction without a class")
+        h.check_eq(h.sample(m, "prediction_label_pending", model="m"),
+                   0.0, "d has no class to be judged by")
+        h.check_eq(h.sample(m, "prediction_accuracy", model="m",
+                            segment=""), 0.5, "a right, e wrong")
+
+
 def test_classes_beyond_max_classes():
     """Right and wrong stay exact beyond max_classes; such classes have no
     figures of their own."""

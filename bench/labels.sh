@@ -24,8 +24,9 @@
 # Runs are interleaved; the median wall time, CPU time (user + sys) and the
 # peak RSS are reported with the ratio to `none`, the CPU and the SIMD
 # level.  Targets (reported, never asserted): the join costs < 10% of
-# ingest; a waiting prediction <= 64 bytes beyond its id.  The Markdown
-# goes to stdout and to bench/_out/labels.md.
+# ingest; a waiting prediction <= 64 bytes beyond its id (the join keeps
+# only the id's hash).  The Markdown goes to stdout and to
+# bench/_out/labels.md.
 set -eu
 export LC_ALL=C
 
@@ -148,5 +149,5 @@ br=$(echo "${rss[none]}" | median)
 	fi
 	wr=$(echo "${rss[waiting]}" | median)
 	awk -v r="$wr" -v b="$br" -v n="$waiting" \
-		'BEGIN {printf "\nwaiting predictions: %.1f bytes each in all (peak RSS over none), of which 32 are the id\n", (r - b) * 1024 / n}'
+		'BEGIN {printf "\nwaiting predictions: %.1f bytes each in all (peak RSS over none)\n", (r - b) * 1024 / n}'
 } | tee "$out/labels.md"

@@ -23,16 +23,16 @@
  * instructions (callgrind), more than many a step's own work. */
 #define STEP static inline __attribute__((always_inline))
 /* A condition of the join's that seldom holds (an expiry, an eviction, a
- * table to rebuild, an id longer than a block): its code out of the way
- * of the common path's. */
+ * table to rebuild, a class text longer than a block): its code out of the
+ * way of the common path's. */
 #define RARELY(c) __builtin_expect(!!(c), 0)
 
 #define NIL UINT32_MAX
 #define NO_SEGMENT 0xffffu
 #define ECE_BINS 10
-/* Short strings (ids, labels) in blocks of ID_BLOCK bytes; longer ones
- * each allocated (see id_alloc()). */
-#define ID_BLOCK 48
+/* Short class texts in blocks of TEXT_BLOCK bytes; longer ones each
+ * allocated (see text_alloc()). */
+#define TEXT_BLOCK 48
 
 enum {
 	F_LABELLED, F_UNMATCHED, F_PENDING, F_ACCURACY, F_PRECISION, F_RECALL,
@@ -100,21 +100,21 @@ union outcome {
 enum { K_PREDICTION, K_LABEL, K_COUNT };
 
 /* One entry: 48 bytes, what driftd.conf(5) says a waiting prediction
- * costs beyond its id and its slots. */
+ * costs beyond its slots.  An id is known by its 64-bit hash alone, as a
+ * remembered one is (see struct seen): no entry keeps an id's text. */
 struct entry {
-	uint16_t idlen;
 	uint16_t kind;          /* K_PREDICTION or K_LABEL */
 	uint16_t cls;           /* class id (a label's: of the truth, when
 	                         * it has no text) */
 	uint16_t segment;       /* segment id, or NO_SEGMENT */
-	uint32_t id;            /* its block (id_ptr()) */
-	uint32_t hash;          /* of the id (id_hash()) */
+	uint16_t unused;
+	uint64_t hash;          /* of the id (id_hash()) */
 	double time;            /* the prediction's or the label's */
 	union outcome pred;     /* a label's: the truth */
 	union {
 		double confidence;      /* a prediction's; NaN: none */
 		struct {                /* a label's text, until joined */
-			uint32_t ref;   /* ID_NONE: none (regression, or a
+			uint32_t ref;   /* TEXT_NONE: none (regression, or a
 			                 * class named already: cls) */
 			uint32_t len;
 		} text;
@@ -157,18 +157,14 @@ struct seen_set {
 };
 
 /*
- * A prediction or a label read and not yet joined: its entry as it would
- * wait (its id copied to a block of its own, and a label's class text
- * to another unless the class is named already) and its id's hash.  The join takes them JOIN_BATCH at a time, so that the
- * table's slots of a batch are fetched at once: each is a miss of the
- * caches, and they overlap rather than come one after another.
+ * Predictions and labels read and not yet joined are queued as the
+ * entries they would wait as (a label's class text copied to a block
+ * unless the class is named already).  The join takes them JOIN_BATCH at
+ * a time, so that the table's slots of a batch are fetched at once: each
+ * is a miss of the caches, and they overlap rather than come one after
+ * another.
  */
 #define JOIN_BATCH 32
-
-struct event {
-	struct entry x;
-	uint64_t hash;
-};
 
 /* A joined pair in the labelled window. */
 struct pair {
@@ -217,14 +213,14 @@ struct labels {
 	int event_time[K_COUNT];
 	/* Predictions and labels read and not joined yet (take_events()),
 	 * in the order they were read. */
-	struct event queue[JOIN_BATCH];
+	struct entry queue[JOIN_BATCH];
 	size_t nqueued;
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
-	uint32_t idfree;                 /* free blocks, a list */
+	uint32_t textfree;               /* free blocks, a list */
 	char *blocks;
 	size_t nblocks, blocks_cap;
-	char **big;                      /* strings beyond ID_BLOCK */
+	char **big;                      /* strings beyond TEXT_BLOCK */
 	uint32_t nbig, bigfree;
 	/* the labelled window */
 	struct pair *pairs;
@@ -348,36 +344,37 @@ names_name(const struct names *n, uint32_t id)
 /* ------------------------------------------------------------------ ids */
 
 /*
- * Strings kept for a waiting entry (its id; a label's text until it is
- * joined): up to ID_BLOCK bytes (UUIDs, hashes, numbers) in blocks of
- * that size in one array, grown twice as large when full, a freed block
- * going to a free list to be used again, so that a join allocates nothing
- * in steady state and the blocks never outnumber the strings that ever
- * waited at once; longer ones allocated one by one.  A string is known by
- * a 32-bit reference: a block's number, or with ID_BIG set an index into
- * l->big.  (A string's address is good until the next id_alloc().)
+ * The class texts of waiting labels whose class is not named yet (a
+ * label's class is named only once it is joined): up to TEXT_BLOCK bytes
+ * in blocks of that size in one array, grown twice as large when full, a
+ * freed block going to a free list to be used again, so that the join
+ * allocates nothing in steady state and the blocks never outnumber the
+ * texts that ever waited at once; longer ones allocated one by one.  A
+ * text is known by a 32-bit reference: a block's number, or with TEXT_BIG
+ * set an index into l->big.  (A text's address is good until the next
+ * text_alloc().)
  */
-#define ID_NONE UINT32_MAX
-#define ID_BIG 0x80000000u
+#define TEXT_NONE UINT32_MAX
+#define TEXT_BIG 0x80000000u
 
-_Static_assert(2 * K_COUNT * (uint64_t)CONF_LABELS_MAX_PENDING < ID_BIG,
+_Static_assert(2 * K_COUNT * (uint64_t)CONF_LABELS_MAX_PENDING < TEXT_BIG,
     "block numbers fit a reference");
 
 static char *
-id_ptr(const struct labels *l, uint32_t ref)
+text_ptr(const struct labels *l, uint32_t ref)
 {
-	if (RARELY(ref & ID_BIG))
-		return l->big[ref & ~ID_BIG];
-	return l->blocks + (size_t)ref * ID_BLOCK;
+	if (RARELY(ref & TEXT_BIG))
+		return l->big[ref & ~TEXT_BIG];
+	return l->blocks + (size_t)ref * TEXT_BLOCK;
 }
 
 STEP uint32_t
-id_alloc(struct labels *l, const char *id, size_t len)
+text_alloc(struct labels *l, const char *text, size_t len)
 {
 	uint32_t ref;
 
-	if (RARELY(len > ID_BLOCK)) {
-		if (l->bigfree != ID_NONE) {
+	if (RARELY(len > TEXT_BLOCK)) {
+		if (l->bigfree != TEXT_NONE) {
 			ref = l->bigfree;
 			memcpy(&l->bigfree, &l->big[ref], sizeof(ref));
 		} else {
@@ -386,38 +383,38 @@ id_alloc(struct labels *l, const char *id, size_t len)
 			ref = l->nbig++;
 		}
 		l->big[ref] = xmalloc(len);
-		memcpy(l->big[ref], id, len);
-		return ref | ID_BIG;
+		memcpy(l->big[ref], text, len);
+		return ref | TEXT_BIG;
 	}
-	ref = l->idfree;
-	if (ref != ID_NONE) {
-		memcpy(&l->idfree, id_ptr(l, ref), sizeof(ref));
+	ref = l->textfree;
+	if (ref != TEXT_NONE) {
+		memcpy(&l->textfree, text_ptr(l, ref), sizeof(ref));
 	} else {
 		if (RARELY(l->nblocks == l->blocks_cap)) {
 			l->blocks_cap = l->blocks_cap ? 2 * l->blocks_cap :
 			    1024;
 			l->blocks = xreallocarray(l->blocks, l->blocks_cap,
-			    ID_BLOCK);
+			    TEXT_BLOCK);
 		}
 		ref = (uint32_t)l->nblocks++;
 	}
-	memcpy(id_ptr(l, ref), id, len);
+	memcpy(text_ptr(l, ref), text, len);
 	return ref;
 }
 
 STEP void
-id_release(struct labels *l, uint32_t ref)
+text_release(struct labels *l, uint32_t ref)
 {
-	if (RARELY(ref & ID_BIG)) {
-		ref &= ~ID_BIG;
+	if (RARELY(ref & TEXT_BIG)) {
+		ref &= ~TEXT_BIG;
 		free(l->big[ref]);
 		/* The free index list threads through the pointers. */
 		memcpy(&l->big[ref], &l->bigfree, sizeof(l->bigfree));
 		l->bigfree = ref;
 		return;
 	}
-	memcpy(id_ptr(l, ref), &l->idfree, sizeof(ref));
-	l->idfree = ref;
+	memcpy(text_ptr(l, ref), &l->textfree, sizeof(ref));
+	l->textfree = ref;
 }
 
 /* -------------------------------------------------------------- entries */
@@ -427,8 +424,10 @@ id_release(struct labels *l, uint32_t ref)
  * once, so it should be quick: 16 bytes at a time, each step one 64 x 64
  * -> 128-bit multiplication whose halves are folded together, rather
  * than strmap_hash()'s 8 bytes per two multiplications in a chain.  Ids
- * are also remembered by this hash (a checkpoint holds it), so it may not
- * change without ID_HASH_VERSION.  Without 128-bit integers, strmap_hash().
+ * are known by this hash alone, waiting and remembered (a checkpoint
+ * holds it), so it may not change without ID_HASH_VERSION: a checkpoint
+ * of another version's loses them.  Without 128-bit integers,
+ * strmap_hash().
  */
 #ifdef __SIZEOF_INT128__
 #define ID_HASH_VERSION 2u
@@ -635,7 +634,8 @@ table_rebuild(struct labels *l)
 	l->used = 0;
 	for (k = 0; k < K_COUNT; k++)
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next)
-			table_put(l, slot_of(i, l->e[i].hash), l->e[i].hash);
+			table_put(l, slot_of(i, fold(l->e[i].hash)),
+			    fold(l->e[i].hash));
 	for (s = 0; s < l->seen.n; s++) {
 		uint64_t hash;
 
@@ -673,8 +673,8 @@ table_insert(struct labels *l, uint32_t v, uint32_t h, size_t hint)
  * caller: they are passed over, not reported.
  */
 STEP uint32_t
-table_find(const struct labels *l, const char *id, size_t len,
-    uint64_t hash, double t, size_t *slot, int *joined)
+table_find(const struct labels *l, uint64_t hash, double t, size_t *slot,
+    int *joined)
 {
 	const struct seen_set *z = &l->seen;
 	const uint32_t *slots = l->slots;
@@ -700,8 +700,7 @@ table_find(const struct labels *l, const char *id, size_t len,
 				    r->hash == hash &&
 				    !(r->time + l->max_delay < t))
 					*joined = 1;
-			} else if (l->e[i].hash == h && l->e[i].idlen == len &&
-			    memcmp(id_ptr(l, l->e[i].id), id, len) == 0) {
+			} else if (l->e[i].hash == hash) {
 				*slot = s;
 				return i;
 			}
@@ -717,7 +716,7 @@ table_find(const struct labels *l, const char *id, size_t len,
 static void
 table_remove(struct labels *l, uint32_t i)
 {
-	uint32_t h = l->e[i].hash;
+	uint32_t h = fold(l->e[i].hash);
 	size_t s = h & l->mask;
 	uint32_t want = slot_of(i, h);
 
@@ -748,25 +747,12 @@ entry_new(struct labels *l)
 	return i;
 }
 
-/* Entry x is of kind k, and has id (copied to a block of its own) of
- * 64-bit hash `hash`. */
-STEP void
-entry_set_id(struct labels *l, struct entry *x, int k, const char *id,
-    size_t len, uint64_t hash)
-{
-	x->kind = (uint16_t)k;
-	x->idlen = (uint16_t)len;
-	x->hash = fold(hash);
-	x->id = id_alloc(l, id, len);
-}
-
-/* Release the blocks of entry x: its id, and a label's text. */
+/* Release the block of entry x: a label's text, if it has one. */
 STEP void
 entry_release(struct labels *l, const struct entry *x)
 {
-	id_release(l, x->id);
-	if (x->kind == K_LABEL && x->u.text.ref != ID_NONE)
-		id_release(l, x->u.text.ref);
+	if (x->kind == K_LABEL && x->u.text.ref != TEXT_NONE)
+		text_release(l, x->u.text.ref);
 }
 
 /* Drop entry i from list li and the pool (not from the table). */
@@ -931,9 +917,9 @@ truth_of(struct labels *l, const char *str, size_t len, double num,
 	}
 }
 
-/* Entry x (of kind k, with its blocks), new, waits at the end of its
- * list, in slot `hint` if it is still free (see table_insert()); the
- * oldest of its kind makes room beyond max_pending. */
+/* Entry x (of kind k, with its block if it has one), new, waits at the
+ * end of its list, in slot `hint` if it is still free (see
+ * table_insert()); the oldest of its kind makes room beyond max_pending. */
 STEP void
 wait(struct labels *l, const struct entry *x, int k, size_t hint)
 {
@@ -951,7 +937,7 @@ wait(struct labels *l, const struct entry *x, int k, size_t hint)
 		    gone[k]);
 	i = entry_new(l);
 	l->e[i] = *x;
-	table_insert(l, slot_of(i, x->hash), x->hash, hint);
+	table_insert(l, slot_of(i, fold(x->hash)), fold(x->hash), hint);
 	list_push(l, &l->lists[k], i);
 }
 
@@ -995,17 +981,16 @@ joined(struct labels *l, int k, uint32_t i, uint64_t hash, size_t slot)
  * max_delay.
  */
 STEP uint32_t
-partner(struct labels *l, const struct entry *x, int k, uint64_t hash,
-    int *dup, size_t *slot)
+partner(struct labels *l, const struct entry *x, int k, int *dup,
+    size_t *slot)
 {
-	const char *id = id_ptr(l, x->id);
 	int joined;
-	uint32_t i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
+	uint32_t i = table_find(l, x->hash, x->time, slot, &joined);
 
 	*dup = 0;
 	if (RARELY(i != NIL && l->e[i].time + l->max_delay < x->time)) {
 		forget(l, l->e[i].kind, i, gone[l->e[i].kind]);
-		i = table_find(l, id, x->idlen, hash, x->time, slot, &joined);
+		i = table_find(l, x->hash, x->time, slot, &joined);
 	}
 	if (i != NIL && l->e[i].kind == k) {
 		*dup = 1;
@@ -1016,11 +1001,11 @@ partner(struct labels *l, const struct entry *x, int k, uint64_t hash,
 	return i;
 }
 
-/* Event x (of kind k, hash `hash`) joins the entry of the other side
- * waiting for its id, or waits for one.  (k is x->kind, a constant to
- * each of the join's two copies in take_events().) */
+/* Event x (of kind k) joins the entry of the other side waiting for its
+ * id, or waits for one.  (k is x->kind, a constant to each of the join's
+ * two copies in take_events().) */
 STEP void
-join(struct labels *l, struct entry *x, int k, uint64_t hash)
+join(struct labels *l, struct entry *x, int k)
 {
 	uint32_t i, cls;
 	union outcome truth;
@@ -1028,7 +1013,7 @@ join(struct labels *l, struct entry *x, int k, uint64_t hash)
 	int dup;
 
 	advance(l, k, x->time);
-	i = partner(l, x, k, hash, &dup, &slot);
+	i = partner(l, x, k, &dup, &slot);
 	if (RARELY(dup)) {
 		/* A label for an id labelled or joined already; a prediction
 		 * whose id waits or was joined: not the prediction a label
@@ -1041,24 +1026,24 @@ join(struct labels *l, struct entry *x, int k, uint64_t hash)
 		/* A waiting label's class is known by its text until it is
 		 * joined: a label that never is takes no class name. */
 		if (k == K_LABEL && !l->regression) {
-			if (x->u.text.ref == ID_NONE)
-				x->u.text.ref = id_alloc(l,
+			if (x->u.text.ref == TEXT_NONE)
+				x->u.text.ref = text_alloc(l,
 				    l->classes.v[x->cls], x->u.text.len);
 			else
 				x->pred.hash = strmap_hash(
-				    id_ptr(l, x->u.text.ref), x->u.text.len);
+				    text_ptr(l, x->u.text.ref), x->u.text.len);
 		}
 		wait(l, x, k, slot);
 		return;
 	}
 	if (k == K_LABEL) {
-		if (x->u.text.ref == ID_NONE) {
+		if (x->u.text.ref == TEXT_NONE) {
 			/* a regression's value, or a class named already */
 			truth = x->pred;
 			cls = x->cls;
 		} else {
 			cls = names_lookup(&l->classes,
-			    id_ptr(l, x->u.text.ref), x->u.text.len,
+			    text_ptr(l, x->u.text.ref), x->u.text.len,
 			    &truth.hash);
 		}
 		window_add(l, &l->e[i], truth, cls, 1);
@@ -1067,11 +1052,11 @@ join(struct labels *l, struct entry *x, int k, uint64_t hash)
 		cls = 0;
 		if (!l->regression)
 			cls = names_lookup(&l->classes,
-			    id_ptr(l, l->e[i].u.text.ref), l->e[i].u.text.len,
+			    text_ptr(l, l->e[i].u.text.ref), l->e[i].u.text.len,
 			    &l->e[i].pred.hash);
 		window_add(l, x, l->e[i].pred, cls, 1);
 	}
-	joined(l, l->e[i].kind, i, hash, slot);
+	joined(l, l->e[i].kind, i, x->hash, slot);
 	entry_release(l, x);
 }
 
@@ -1086,15 +1071,15 @@ take_events(struct labels *l)
 		return;
 	if (l->slots != NULL)
 		for (j = 0; j < n; j++)
-			__builtin_prefetch(&l->slots[l->queue[j].x.hash &
+			__builtin_prefetch(&l->slots[fold(l->queue[j].hash) &
 			    l->mask]);
 	for (j = 0; j < n; j++) {
-		struct event *ev = &l->queue[j];
+		struct entry *x = &l->queue[j];
 
-		if (ev->x.kind == K_PREDICTION)
-			join(l, &ev->x, K_PREDICTION, ev->hash);
+		if (x->kind == K_PREDICTION)
+			join(l, x, K_PREDICTION);
 		else
-			join(l, &ev->x, K_LABEL, ev->hash);
+			join(l, x, K_LABEL);
 	}
 	l->nqueued = 0;
 }
@@ -1103,7 +1088,7 @@ take_events(struct labels *l)
 STEP struct entry *
 event_entry(struct labels *l, double t)
 {
-	struct entry *x = &l->queue[l->nqueued].x;
+	struct entry *x = &l->queue[l->nqueued];
 
 	memset(x, 0, sizeof(*x));
 	x->time = t;
@@ -1111,15 +1096,15 @@ event_entry(struct labels *l, double t)
 	return x;
 }
 
-/* Queue the entry of the next event (event_entry()), of kind k, with a
- * copy of its id. */
+/* Queue the entry of the next event (event_entry()), of kind k, with
+ * the hash of its id. */
 STEP void
 queue(struct labels *l, int k, const struct record_value *id)
 {
-	struct event *ev = &l->queue[l->nqueued++];
+	struct entry *x = &l->queue[l->nqueued++];
 
-	ev->hash = id_hash(id->str, id->len);
-	entry_set_id(l, &ev->x, k, id->str, id->len, ev->hash);
+	x->kind = (uint16_t)k;
+	x->hash = id_hash(id->str, id->len);
 	if (l->nqueued == JOIN_BATCH)
 		take_events(l);
 }
@@ -1131,7 +1116,7 @@ label(struct labels *l, const struct record_value *id,
 {
 	struct entry *x = event_entry(l, t);
 
-	x->u.text.ref = ID_NONE;
+	x->u.text.ref = TEXT_NONE;
 	if (l->regression) {
 		x->pred.value = lab->num;
 	} else {
@@ -1144,7 +1129,7 @@ label(struct labels *l, const struct record_value *id,
 		if (cls < l->classes.n)
 			x->cls = (uint16_t)cls;
 		else
-			x->u.text.ref = id_alloc(l, lab->str, lab->len);
+			x->u.text.ref = text_alloc(l, lab->str, lab->len);
 	}
 	queue(l, K_LABEL, id);
 }
@@ -1421,7 +1406,7 @@ labels_create(const struct conf *c)
 		if (strcmp(c->features[i].path, c->labels_segment) == 0)
 			l->segment_feature = (long)i;
 	l->efree = NIL;
-	l->idfree = l->bigfree = ID_NONE;
+	l->textfree = l->bigfree = TEXT_NONE;
 	l->clock[K_PREDICTION] = l->clock[K_LABEL] = -INFINITY;
 	l->event_time[K_PREDICTION] = c->timestamp_path[0] != '\0';
 	/* A label without a time of its own is read at the pipeline's now,
@@ -1474,25 +1459,17 @@ labels_destroy(struct labels *l)
 {
 	size_t i;
 	uint32_t j;
-	int k;
 
 	if (l == NULL)
 		return;
 	if (l->reg != NULL)
 		metrics_remove_collect(l->reg, figures, l);
 	record_parser_destroy(l->parser);
+	/* Long texts are allocated one by one. */
 	for (i = 0; i < l->nqueued; i++)
-		entry_release(l, &l->queue[i].x);
-	/* Long strings are allocated one by one. */
-	for (k = 0; k < K_COUNT; k++) {
-		for (j = l->lists[k].head; j != NIL; j = l->e[j].next) {
-			if (l->e[j].id & ID_BIG)
-				free(id_ptr(l, l->e[j].id));
-			if (k == K_LABEL && l->e[j].u.text.ref != ID_NONE &&
-			    (l->e[j].u.text.ref & ID_BIG))
-				free(id_ptr(l, l->e[j].u.text.ref));
-		}
-	}
+		entry_release(l, &l->queue[i]);
+	for (j = l->lists[K_LABEL].head; j != NIL; j = l->e[j].next)
+		entry_release(l, &l->e[j]);
 	free(l->big);
 	free(l->blocks);
 	free(l->e);
@@ -1524,18 +1501,23 @@ put_outcome(struct state_writer *w, union outcome o)
 }
 
 /*
- * STATE_TAG_LABELS: u32 regression; the segment column's path (bytes);
- * the clocks of predictions and labels (doubles);
- * the class names and the segment names (u32 count, strings); then for
- * the waiting predictions and the waiting labels in turn, u32 count and
- * each entry oldest first: id (bytes), time, outcome (u64), then a
- * prediction's confidence (double) or a label's class (bytes), u32 class,
- * u32 segment; u32 0 (where the joined ids remembered were before their
- * hash changed); u32 pairs, oldest first, each two outcomes, confidence,
- * u32 predicted class, true class and segment; then u32 ID_HASH_VERSION
- * and u32 joined ids remembered, oldest first, each its hash (u64,
- * id_hash()) and time.  Class and segment ids index the names saved
- * (0xffff: no segment).
+ * STATE_TAG_JOIN: u32 regression; the segment column's path (bytes); the
+ * clocks of predictions and labels (doubles); the class names and the
+ * segment names (u32 count, strings); u32 ID_HASH_VERSION; then for the
+ * waiting predictions and the waiting labels in turn, u32 count and each
+ * entry oldest first: the id's hash (u64, id_hash()), time, outcome
+ * (u64), then a prediction's confidence (double) or a label's class
+ * (bytes), u32 class, u32 segment; u32 pairs, oldest first, each two
+ * outcomes, confidence, u32 predicted class, true class and segment;
+ * then u32 joined ids remembered, oldest first, each its hash (u64) and
+ * time.  Class and segment ids index the names saved (0xffff: no
+ * segment).
+ *
+ * Before it, STATE_TAG_LABELS, read still: the same without the hash
+ * version up front, each waiting entry's id its text (bytes); after the
+ * waiting labels u32 0 (where joined ids were remembered by an earlier
+ * hash), and the hash version just before the ids remembered, which it
+ * leaves out when it has none.
  */
 void
 labels_save(struct labels *l, struct state_writer *w)
@@ -1547,7 +1529,7 @@ labels_save(struct labels *l, struct state_writer *w)
 	if (l == NULL || !l->joining)
 		return;
 	take_events(l);
-	state_begin_section(w, STATE_TAG_LABELS);
+	state_begin_section(w, STATE_TAG_JOIN);
 	state_put_u32(w, (uint32_t)l->regression);
 	state_put_bytes(w, l->conf->labels_segment,
 	    strlen(l->conf->labels_segment));
@@ -1555,18 +1537,19 @@ labels_save(struct labels *l, struct state_writer *w)
 		state_put_double(w, l->clock[k]);
 	put_names(w, &l->classes);
 	put_names(w, &l->segments);
+	state_put_u32(w, ID_HASH_VERSION);
 	for (k = 0; k < K_COUNT; k++) {
 		state_put_u32(w, (uint32_t)l->lists[k].n);
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next) {
 			const struct entry *x = &l->e[i];
 
-			state_put_bytes(w, id_ptr(l, x->id), x->idlen);
+			state_put_u64(w, x->hash);
 			state_put_double(w, x->time);
 			put_outcome(w, x->pred);
 			if (k == K_PREDICTION)
 				state_put_double(w, x->u.confidence);
-			else if (x->u.text.ref != ID_NONE)
-				state_put_bytes(w, id_ptr(l, x->u.text.ref),
+			else if (x->u.text.ref != TEXT_NONE)
+				state_put_bytes(w, text_ptr(l, x->u.text.ref),
 				    x->u.text.len);
 			else
 				state_put_bytes(w, "", 0);
@@ -1574,7 +1557,6 @@ labels_save(struct labels *l, struct state_writer *w)
 			state_put_u32(w, x->segment);
 		}
 	}
-	state_put_u32(w, 0);
 	state_put_u32(w, (uint32_t)l->wn);
 	for (n = 0; n < l->wn; n++) {
 		const struct pair *p = &l->pairs[(l->whead + n) % l->wsize];
@@ -1586,7 +1568,6 @@ labels_save(struct labels *l, struct state_writer *w)
 		state_put_u32(w, p->true_cls);
 		state_put_u32(w, p->segment);
 	}
-	state_put_u32(w, ID_HASH_VERSION);
 	state_put_u32(w, (uint32_t)l->seen.n);
 	for (n = 0; n < l->seen.n; n++) {
 		const struct seen *z =
@@ -1603,8 +1584,8 @@ labels_checkpoint_bytes(const struct labels *l)
 {
 	if (l == NULL || !l->joining)
 		return 0;
-	return (l->lists[K_PREDICTION].n + l->lists[K_LABEL].n + l->nqueued) *
-	    (56 + 48) +
+	return l->lists[K_PREDICTION].n * 40 +
+	    (l->lists[K_LABEL].n + l->nqueued) * (44 + TEXT_BLOCK) +
 	    l->seen.n * 16 + l->wn * 40 + 4096;
 }
 
@@ -1682,13 +1663,18 @@ labels_restore(struct labels *l, const struct buf *file)
 	struct state_reader r;
 	struct saved_names cls, segs;
 	uint32_t n, j;
-	int same_kind, same_segment, k;
+	int same_kind, same_segment, same_hash, texts = 0, k;
 	const char *seg;
 	size_t seglen;
 
-	if (l == NULL || !l->joining ||
-	    state_section(file, STATE_TAG_LABELS, &r) != 0)
+	if (l == NULL || !l->joining)
 		return 0;
+	if (state_section(file, STATE_TAG_JOIN, &r) != 0) {
+		/* an earlier build's: ids by their text */
+		if (state_section(file, STATE_TAG_LABELS, &r) != 0)
+			return 0;
+		texts = 1;
+	}
 	take_events(l);
 	same_kind = (int)state_get_u32(&r) == l->regression;
 	seg = state_get_string(&r, &seglen);
@@ -1703,19 +1689,26 @@ labels_restore(struct labels *l, const struct buf *file)
 	}
 	get_names(&r, &l->classes, &cls);
 	get_names(&r, &l->segments, &segs);
+	/* Ids are known by their hash: saved by another hash, they are
+	 * no longer known (their entries wait no more, and another label
+	 * or prediction for an id remembered is not known as a duplicate). */
+	same_hash = texts || state_get_u32(&r) == ID_HASH_VERSION;
 	for (k = 0; k < K_COUNT; k++) {
 		n = state_get_u32(&r);
 		for (j = 0; j < n && !r.bad; j++) {
-			struct record_value id;
 			struct entry x;
-			const char *text = NULL;
-			size_t textlen = 0, slot;
-			uint64_t h;
+			const char *text = NULL, *id = NULL;
+			size_t textlen = 0, idlen = 0, slot;
 			int joined;
 
-			memset(&id, 0, sizeof(id));
 			memset(&x, 0, sizeof(x));
-			id.str = state_get_string(&r, &id.len);
+			if (texts) {
+				id = state_get_string(&r, &idlen);
+				if (id != NULL)
+					x.hash = id_hash(id, idlen);
+			} else {
+				x.hash = state_get_u64(&r);
+			}
 			x.time = state_get_double(&r);
 			x.pred = get_outcome(&r);
 			if (k == K_PREDICTION)
@@ -1726,32 +1719,31 @@ labels_restore(struct labels *l, const struct buf *file)
 			    state_get_u32(&r));
 			x.segment = (uint16_t)remap_segment(&segs, &l->segments,
 			    state_get_u32(&r), same_segment);
-			if (r.bad || id.str == NULL || id.len == 0 ||
-			    id.len > RECORD_MAX_LABEL_BYTES || !same_kind ||
+			if (r.bad || !same_hash || !same_kind ||
+			    (texts && (id == NULL || idlen == 0 ||
+			    idlen > RECORD_MAX_LABEL_BYTES)) ||
 			    !isfinite(x.time) ||
 			    textlen > RECORD_MAX_LABEL_BYTES ||
 			    (k == K_LABEL && !l->regression && textlen == 0))
 				continue;
+			x.kind = (uint16_t)k;
 			if (k == K_LABEL) {
 				/* (A union with the confidence.) */
-				x.u.text.ref = l->regression ? ID_NONE :
-				    id_alloc(l, text, textlen);
+				x.u.text.ref = l->regression ? TEXT_NONE :
+				    text_alloc(l, text, textlen);
 				x.u.text.len = (uint32_t)textlen;
 			}
-			h = id_hash(id.str, id.len);
-			entry_set_id(l, &x, k, id.str, id.len, h);
-			if (table_find(l, id.str, id.len, h, x.time, &slot,
-			    &joined) == NIL)
+			if (table_find(l, x.hash, x.time, &slot, &joined) ==
+			    NIL)
 				wait(l, &x, k, slot);
 			else
 				entry_release(l, &x);
 		}
 	}
-	/* Ids remembered by strmap_hash(), where checkpoints kept them
-	 * before ID_HASH_VERSION: kept where it is still the id hash, else
-	 * another label or prediction for one of them is no longer known as
-	 * a duplicate. */
-	get_remembered(l, &r, ID_HASH_VERSION == 1);
+	/* Ids remembered by strmap_hash(), where the earliest checkpoints
+	 * kept them: kept where it is still the id hash. */
+	if (texts)
+		get_remembered(l, &r, ID_HASH_VERSION == 1);
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
 		struct entry x;
@@ -1769,7 +1761,9 @@ labels_restore(struct labels *l, const struct buf *file)
 		if (!r.bad && same_kind)
 			window_add(l, &x, truth, true_cls, 0);
 	}
-	if (!r.bad && r.p < r.end)
+	if (!texts)
+		get_remembered(l, &r, same_hash);
+	else if (!r.bad && r.p < r.end)
 		get_remembered(l, &r, state_get_u32(&r) == ID_HASH_VERSION);
 	free(cls.map);
 	free(segs.map);

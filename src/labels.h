@@ -65,8 +65,9 @@ enum tail_line_result labels_line(struct labels *l, const char *line,
 void labels_tick(struct labels *l, double now);
 
 /*
- * STATE_TAG_LABELS: the waiting predictions, the remembered ids and the
- * labelled window, with the class and segment names they refer to.
+ * STATE_TAG_JOIN: the waiting predictions, the remembered ids and the
+ * labelled window, with the class and segment names they refer to (a
+ * checkpoint's STATE_TAG_LABELS, an earlier build's, is read too).
  */
 void labels_save(struct labels *l, struct state_writer *w);
 int labels_restore(struct labels *l, const struct buf *file);

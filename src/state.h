@@ -37,8 +37,9 @@ enum state_tag {
 	STATE_TAG_TAIL = 5,          /* inputs and positions, closed files */
 	STATE_TAG_HISTORY = 6,       /* the report's history of scores */
 	STATE_TAG_CHANGE = 7,        /* change detectors */
-	STATE_TAG_LABELS = 8,        /* the join and the labelled window */
+	STATE_TAG_LABELS = 8,        /* the join, ids by text (older) */
 	STATE_TAG_LABELS_TAIL = 9,   /* the [labels] logs' inputs, positions */
+	STATE_TAG_JOIN = 10,         /* the join and the labelled window */
 };
 
 /* An encoder for one checkpoint. */

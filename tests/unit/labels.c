@@ -17,6 +17,7 @@
 #include "../../src/metrics.h"
 #include "../../src/record.h"
 #include "../../src/state.h"
+#include "../../src/strmap.h"
 
 /* Arrival times on both sides (no timestamp): labels_tick() moves them. */
 static const char conf_text[] =
@@ -204,6 +205,63 @@ test_checkpoint_takes_the_batch(void **state)
 	join_close(&j);
 }
 
+/*
+ * A checkpoint of an earlier build, whose section STATE_TAG_LABELS kept
+ * waiting entries by their id's text: a prediction p1 of class a and a
+ * label l1 of class b waiting, classes a and b named.  Restored, their
+ * partners join them: p1 right, l1's prediction wrong.
+ */
+static void
+test_checkpoint_of_an_earlier_build(void **state)
+{
+	struct join j;
+	struct state_writer w;
+	int k;
+
+	(void)state;
+	state_writer_init(&w);
+	state_begin_section(&w, STATE_TAG_LABELS);
+	state_put_u32(&w, 0);                           /* a classifier */
+	state_put_bytes(&w, "", 0);                     /* no segment */
+	for (k = 0; k < 2; k++)
+		state_put_double(&w, NAN);              /* the clocks */
+	state_put_u32(&w, 2);                           /* classes */
+	state_put_bytes(&w, "a", 1);
+	state_put_bytes(&w, "b", 1);
+	state_put_u32(&w, 0);                           /* segments */
+	state_put_u32(&w, 1);                           /* predictions */
+	state_put_bytes(&w, "p1", 2);
+	state_put_double(&w, 100);
+	state_put_u64(&w, strmap_hash("a", 1));
+	state_put_double(&w, 0.9);
+	state_put_u32(&w, 0);
+	state_put_u32(&w, 0xffff);
+	state_put_u32(&w, 1);                           /* labels */
+	state_put_bytes(&w, "l1", 2);
+	state_put_double(&w, 100);
+	state_put_u64(&w, 0);
+	state_put_bytes(&w, "b", 1);
+	state_put_u32(&w, 0);
+	state_put_u32(&w, 0xffff);
+	state_put_u32(&w, 0);                   /* remembered by strmap_hash() */
+	state_put_u32(&w, 0);                           /* pairs */
+	state_put_u32(&w, 2);                           /* hash version */
+	state_put_u32(&w, 0);                           /* remembered */
+	state_end_section(&w);
+	state_finish(&w);
+	join_open(&j, 1000);
+	assert_int_equal(labels_restore(j.l, &w.b), 0);
+	state_writer_free(&w);
+	assert_double_near(PENDING(&j), 1, 0);
+	truth(&j, 101, "p1", "a");
+	predict(&j, 101, "l1", "a");
+	assert_double_near(LABELLED(&j), 2, 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), 0, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.5, 0);
+	join_close(&j);
+}
+
 /* A record with its label inline enters the labelled window after the
  * pairs of what was read before it: with a window of one pair, the last
  * read is the one the window holds. */
@@ -372,6 +430,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tick_takes_the_batch_first),
 		cmocka_unit_test(test_checkpoint_takes_the_batch),
+		cmocka_unit_test(test_checkpoint_of_an_earlier_build),
 		cmocka_unit_test(test_inline_label_after_the_batch),
 		cmocka_unit_test(test_counts_across_batches),
 		cmocka_unit_test(test_labels_first_keep_their_class),

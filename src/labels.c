@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "columns.h"
 #include "ingest.h"
@@ -215,6 +217,7 @@ struct labels {
 	 * in the order they were read. */
 	struct entry queue[JOIN_BATCH];
 	size_t nqueued;
+	uint64_t id_key;                 /* see id_hash() */
 	uint32_t *slots;                 /* see table_put() */
 	size_t mask, used;               /* used: entries and tombstones */
 	uint32_t textfree;               /* free blocks, a list */
@@ -426,11 +429,19 @@ text_release(struct labels *l, uint32_t ref)
  * than strmap_hash()'s 8 bytes per two multiplications in a chain.  Ids
  * are known by this hash alone, waiting and remembered (a checkpoint
  * holds it), so it may not change without ID_HASH_VERSION: a checkpoint
- * of another version's loses them.  Without 128-bit integers,
- * strmap_hash().
+ * of another version's loses them.
+ *
+ * Request ids are often a client's to choose (a header the model service
+ * logs), so the hash is keyed by a random number (l->id_key, drawn when
+ * the join starts and kept in its checkpoint): without it, one could
+ * write ids whose hashes share a slot, and every probe would pass them
+ * all, or share the hash, and be taken for one.  The key enters each
+ * constant an id's words are combined with, so that no word can be
+ * chosen to cancel one (a factor of 0 forgets what came before).
+ * Without 128-bit integers, strmap_hash(), unkeyed.
  */
 #ifdef __SIZEOF_INT128__
-#define ID_HASH_VERSION 2u
+#define ID_HASH_VERSION 3u
 
 static inline uint64_t
 mul_fold(uint64_t a, uint64_t b)
@@ -441,13 +452,11 @@ mul_fold(uint64_t a, uint64_t b)
 }
 
 static uint64_t
-id_hash(const char *id, size_t len)
+id_hash(uint64_t key, const char *id, size_t len)
 {
-	/* Odd constants with bytes that are no UTF-8 text: an id's eight
-	 * bytes rarely cancel one (a factor of 0 forgets what came
-	 * before). */
-	const uint64_t k0 = 0x9e3779b97f4a7c15ull, k1 = 0xbf58476d1ce4e5b9ull;
-	const uint64_t k2 = 0x94d049bb133111ebull;
+	const uint64_t k0 = 0x9e3779b97f4a7c15ull ^ key;
+	const uint64_t k1 = 0xbf58476d1ce4e5b9ull ^ key;
+	const uint64_t k2 = 0x94d049bb133111ebull ^ key;
 	const unsigned char *p = (const unsigned char *)id;
 	uint64_t h = k0 ^ len, a = 0, b = 0;
 
@@ -465,11 +474,27 @@ id_hash(const char *id, size_t len)
 #define ID_HASH_VERSION 1u
 
 static uint64_t
-id_hash(const char *id, size_t len)
+id_hash(uint64_t key, const char *id, size_t len)
 {
+	(void)key;
 	return strmap_hash(id, len);
 }
 #endif
+
+/* A key for id_hash(): from the kernel's random numbers, or when it has
+ * none yet (early in boot), from the clock and the process. */
+static uint64_t
+id_key(void)
+{
+	uint64_t k;
+
+	if (getrandom(&k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k))
+		return k;
+	k = (uint64_t)(util_now() * 1e9) ^ (uint64_t)getpid() << 40 ^
+	    (uint64_t)(uintptr_t)&k;
+	k *= 0xd6e8feb86659fd93ull;
+	return k ^ k >> 32;
+}
 
 /* The 32 bits of an id's hash the tables use. */
 static uint32_t
@@ -1104,7 +1129,7 @@ queue(struct labels *l, int k, const struct record_value *id)
 	struct entry *x = &l->queue[l->nqueued++];
 
 	x->kind = (uint16_t)k;
-	x->hash = id_hash(id->str, id->len);
+	x->hash = id_hash(l->id_key, id->str, id->len);
 	if (l->nqueued == JOIN_BATCH)
 		take_events(l);
 }
@@ -1406,6 +1431,7 @@ labels_create(const struct conf *c)
 		if (strcmp(c->features[i].path, c->labels_segment) == 0)
 			l->segment_feature = (long)i;
 	l->efree = NIL;
+	l->id_key = id_key();
 	l->textfree = l->bigfree = TEXT_NONE;
 	l->clock[K_PREDICTION] = l->clock[K_LABEL] = -INFINITY;
 	l->event_time[K_PREDICTION] = c->timestamp_path[0] != '\0';
@@ -1503,21 +1529,22 @@ put_outcome(struct state_writer *w, union outcome o)
 /*
  * STATE_TAG_JOIN: u32 regression; the segment column's path (bytes); the
  * clocks of predictions and labels (doubles); the class names and the
- * segment names (u32 count, strings); u32 ID_HASH_VERSION; then for the
- * waiting predictions and the waiting labels in turn, u32 count and each
- * entry oldest first: the id's hash (u64, id_hash()), time, outcome
- * (u64), then a prediction's confidence (double) or a label's class
- * (bytes), u32 class, u32 segment; u32 pairs, oldest first, each two
- * outcomes, confidence, u32 predicted class, true class and segment;
- * then u32 joined ids remembered, oldest first, each its hash (u64) and
- * time.  Class and segment ids index the names saved (0xffff: no
- * segment).
+ * segment names (u32 count, strings); u32 ID_HASH_VERSION and the id
+ * hash's key (u64); then for the waiting predictions and the waiting
+ * labels in turn, u32 count and each entry oldest first: the id's hash
+ * (u64, id_hash()), time, outcome (u64), then a prediction's confidence
+ * (double) or a label's class (bytes), u32 class, u32 segment; u32 pairs,
+ * oldest first, each two outcomes, confidence, u32 predicted class, true
+ * class and segment; then u32 joined ids remembered, oldest first, each
+ * its hash (u64) and time.  Class and segment ids index the names saved
+ * (0xffff: no segment).
  *
- * Before it, STATE_TAG_LABELS, read still: the same without the hash
- * version up front, each waiting entry's id its text (bytes); after the
- * waiting labels u32 0 (where joined ids were remembered by an earlier
- * hash), and the hash version just before the ids remembered, which it
- * leaves out when it has none.
+ * Before it, STATE_TAG_LABELS, read still: the same without the hash's
+ * version and key up front, each waiting entry's id its text (bytes),
+ * hashed again when read; after the waiting labels u32 0 (where joined
+ * ids were remembered by an earlier hash), and the hash version just
+ * before the ids remembered, which it leaves out when it has none (the
+ * ids it remembers, by a hash without a key, are not kept).
  */
 void
 labels_save(struct labels *l, struct state_writer *w)
@@ -1538,6 +1565,7 @@ labels_save(struct labels *l, struct state_writer *w)
 	put_names(w, &l->classes);
 	put_names(w, &l->segments);
 	state_put_u32(w, ID_HASH_VERSION);
+	state_put_u64(w, l->id_key);
 	for (k = 0; k < K_COUNT; k++) {
 		state_put_u32(w, (uint32_t)l->lists[k].n);
 		for (i = l->lists[k].head; i != NIL; i = l->e[i].next) {
@@ -1689,10 +1717,23 @@ labels_restore(struct labels *l, const struct buf *file)
 	}
 	get_names(&r, &l->classes, &cls);
 	get_names(&r, &l->segments, &segs);
-	/* Ids are known by their hash: saved by another hash, they are
-	 * no longer known (their entries wait no more, and another label
-	 * or prediction for an id remembered is not known as a duplicate). */
-	same_hash = texts || state_get_u32(&r) == ID_HASH_VERSION;
+	/* Ids are known by their hash: saved by another hash or key, they
+	 * are no longer known (their entries wait no more, and another label
+	 * or prediction for an id remembered is not known as a duplicate).
+	 * The join takes the checkpoint's key unless it holds ids of its
+	 * own already (a restore is at the start). */
+	if (texts) {
+		same_hash = 1;
+	} else {
+		uint32_t version = state_get_u32(&r);
+		uint64_t key = state_get_u64(&r);
+
+		same_hash = !r.bad && version == ID_HASH_VERSION &&
+		    (key == l->id_key || (l->lists[K_PREDICTION].n == 0 &&
+		    l->lists[K_LABEL].n == 0 && l->seen.n == 0));
+		if (same_hash)
+			l->id_key = key;
+	}
 	for (k = 0; k < K_COUNT; k++) {
 		n = state_get_u32(&r);
 		for (j = 0; j < n && !r.bad; j++) {
@@ -1705,7 +1746,8 @@ labels_restore(struct labels *l, const struct buf *file)
 			if (texts) {
 				id = state_get_string(&r, &idlen);
 				if (id != NULL)
-					x.hash = id_hash(id, idlen);
+					x.hash = id_hash(l->id_key, id,
+					    idlen);
 			} else {
 				x.hash = state_get_u64(&r);
 			}

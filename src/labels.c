@@ -1537,7 +1537,7 @@ put_outcome(struct state_writer *w, union outcome o)
  * oldest first, each two outcomes, confidence, u32 predicted class, true
  * class and segment; then u32 joined ids remembered, oldest first, each
  * its hash (u64) and time.  Class and segment ids index the names saved
- * (0xffff: no segment).
+ * (0xffff: no segment).  Hash version 2 had no key (none follows it).
  *
  * Before it, STATE_TAG_LABELS, read still: the same without the hash's
  * version and key up front, each waiting entry's id its text (bytes),
@@ -1669,6 +1669,47 @@ get_outcome(struct state_reader *r)
 	return o;
 }
 
+/* Is t a time (or, for a clock, -inf: none read yet)?  A checkpoint's
+ * values are checked as a log's are: its CRC tells a damaged file, not
+ * one another program wrote, and a clock at +inf would expire all that
+ * comes. */
+static int
+saved_time(double t, int clock)
+{
+	return isfinite(t) || (clock && t == -INFINITY);
+}
+
+/* Are the outcomes and confidence (NaN: none) of a saved prediction or
+ * pair values a record could have had? */
+static int
+saved_values(const struct labels *l, union outcome pred,
+    union outcome truth, double confidence)
+{
+	if (l->regression && !(isfinite(pred.value) && isfinite(truth.value)))
+		return 0;
+	return isnan(confidence) || (confidence >= 0 && confidence <= 1);
+}
+
+/* The join as it starts, but for its names and key: nothing waiting or
+ * remembered, no pair, no time read.  What a checkpoint read in part had
+ * restored is not kept. */
+static void
+join_clear(struct labels *l)
+{
+	int k;
+
+	for (k = 0; k < K_COUNT; k++) {
+		while (l->lists[k].head != NIL)
+			entry_free(l, &l->lists[k], l->lists[k].head);
+		l->clock[k] = -INFINITY;
+	}
+	l->seen.n = 0;
+	free(l->slots);
+	l->slots = NULL;
+	l->mask = l->used = 0;
+	l->wn = l->whead = 0;
+}
+
 /* A checkpoint's joined ids remembered, remembered again if `keep` (their
  * hash is this build's). */
 static void
@@ -1680,7 +1721,7 @@ get_remembered(struct labels *l, struct state_reader *r, int keep)
 		uint64_t h = state_get_u64(r);
 		double t = state_get_double(r);
 
-		if (!r->bad && isfinite(t) && keep)
+		if (!r->bad && saved_time(t, 0) && keep)
 			remember(l, h, t, SIZE_MAX);
 	}
 }
@@ -1712,7 +1753,7 @@ labels_restore(struct labels *l, const struct buf *file)
 	for (k = 0; k < K_COUNT; k++) {
 		double c = state_get_double(&r);
 
-		if (!isnan(c))
+		if (saved_time(c, 1))
 			l->clock[k] = c;
 	}
 	get_names(&r, &l->classes, &cls);
@@ -1726,7 +1767,8 @@ labels_restore(struct labels *l, const struct buf *file)
 		same_hash = 1;
 	} else {
 		uint32_t version = state_get_u32(&r);
-		uint64_t key = state_get_u64(&r);
+		/* (Version 2 came before the key, which it has not.) */
+		uint64_t key = version == 2 ? 0 : state_get_u64(&r);
 
 		same_hash = !r.bad && version == ID_HASH_VERSION &&
 		    (key == l->id_key || (l->lists[K_PREDICTION].n == 0 &&
@@ -1764,7 +1806,9 @@ labels_restore(struct labels *l, const struct buf *file)
 			if (r.bad || !same_hash || !same_kind ||
 			    (texts && (id == NULL || idlen == 0 ||
 			    idlen > RECORD_MAX_LABEL_BYTES)) ||
-			    !isfinite(x.time) ||
+			    !saved_time(x.time, 0) ||
+			    !saved_values(l, x.pred, x.pred, k == K_PREDICTION ?
+			    x.u.confidence : NAN) ||
 			    textlen > RECORD_MAX_LABEL_BYTES ||
 			    (k == K_LABEL && !l->regression && textlen == 0))
 				continue;
@@ -1800,7 +1844,8 @@ labels_restore(struct labels *l, const struct buf *file)
 		true_cls = remap(&cls, &l->classes, state_get_u32(&r));
 		x.segment = (uint16_t)remap_segment(&segs, &l->segments,
 		    state_get_u32(&r), same_segment);
-		if (!r.bad && same_kind)
+		if (!r.bad && same_kind &&
+		    saved_values(l, x.pred, truth, x.u.confidence))
 			window_add(l, &x, truth, true_cls, 0);
 	}
 	if (!texts)
@@ -1809,5 +1854,9 @@ labels_restore(struct labels *l, const struct buf *file)
 		get_remembered(l, &r, state_get_u32(&r) == ID_HASH_VERSION);
 	free(cls.map);
 	free(segs.map);
-	return r.bad ? -EBADMSG : 0;
+	if (r.bad) {
+		join_clear(l);
+		return -EBADMSG;
+	}
+	return 0;
 }

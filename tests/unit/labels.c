@@ -300,6 +300,153 @@ test_ids_hashed_with_a_key_of_their_own(void **state)
 	join_close(&b);
 }
 
+/* The start of a section STATE_TAG_JOIN of a classifier: clocks of
+ * predictions and labels, classes a and b named, no segment, the id
+ * hash's version and (if not version 2, before keys) its key. */
+static void
+join_section(struct state_writer *w, double clock_p, double clock_l,
+    uint32_t version, uint64_t key)
+{
+	state_begin_section(w, STATE_TAG_JOIN);
+	state_put_u32(w, 0);                            /* a classifier */
+	state_put_bytes(w, "", 0);                      /* no segment */
+	state_put_double(w, clock_p);
+	state_put_double(w, clock_l);
+	state_put_u32(w, 2);                            /* classes */
+	state_put_bytes(w, "a", 1);
+	state_put_bytes(w, "b", 1);
+	state_put_u32(w, 0);                            /* segments */
+	state_put_u32(w, version);
+	if (version != 2)
+		state_put_u64(w, key);
+}
+
+/* A waiting prediction of class a in a section. */
+static void
+put_waiting(struct state_writer *w, uint64_t hash, double t, double conf)
+{
+	state_put_u64(w, hash);
+	state_put_double(w, t);
+	state_put_u64(w, strmap_hash("a", 1));
+	state_put_double(w, conf);
+	state_put_u32(w, 0);
+	state_put_u32(w, 0xffff);
+}
+
+/* A pair of the window in a section: predicted a, true `cls`. */
+static void
+put_pair(struct state_writer *w, const char *cls, double conf)
+{
+	state_put_u64(w, strmap_hash("a", 1));
+	state_put_u64(w, strmap_hash(cls, 1));
+	state_put_double(w, conf);
+	state_put_u32(w, 0);
+	state_put_u32(w, cls[0] == 'a' ? 0 : 1);
+	state_put_u32(w, 0xffff);
+}
+
+/* Join j, opened, restores the checkpoint in w (and frees it): what
+ * labels_restore() returns. */
+static int
+join_restore(struct join *j, struct state_writer *w)
+{
+	int rc;
+
+	state_end_section(w);
+	state_finish(w);
+	join_open(j, 1000);
+	rc = labels_restore(j->l, &w->b);
+	state_writer_free(w);
+	return rc;
+}
+
+/*
+ * A checkpoint whose join section ends before what it says it holds (of
+ * another program, or a build that wrote it otherwise) is refused as a
+ * whole: nothing it held before the end waits, and the clocks it had
+ * (at 1000) do not expire what comes (at 100).
+ */
+static void
+test_checkpoint_read_in_part_keeps_nothing(void **state)
+{
+	struct join j;
+	struct state_writer w;
+
+	(void)state;
+	state_writer_init(&w);
+	join_section(&w, 1000, 1000, 3, 1);
+	state_put_u32(&w, 2);                   /* predictions: one of two */
+	put_waiting(&w, 7, 995, 0.9);
+	assert_int_not_equal(join_restore(&j, &w), 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	predict(&j, 100, "x", "a");
+	truth(&j, 101, "x", "a");
+	assert_double_near(LABELLED(&j), 1, 0);
+	assert_double_near(UNMATCHED(&j, "expired"), 0, 0);
+	join_close(&j);
+}
+
+/*
+ * A checkpoint's values are checked as a log's: a clock at +inf is not
+ * taken (it would expire every prediction at once), nor a waiting
+ * prediction or a pair whose confidence is outside [0, 1].
+ */
+static void
+test_checkpoint_values_checked(void **state)
+{
+	struct join j;
+	struct state_writer w;
+
+	(void)state;
+	state_writer_init(&w);
+	join_section(&w, 100, INFINITY, 3, 1);
+	state_put_u32(&w, 1);                           /* predictions */
+	put_waiting(&w, 7, 100, 5.0);
+	state_put_u32(&w, 0);                           /* labels */
+	state_put_u32(&w, 3);                           /* pairs */
+	put_pair(&w, "a", 0.8);
+	put_pair(&w, "b", 1e300);
+	put_pair(&w, "b", -0.5);
+	state_put_u32(&w, 0);                           /* remembered */
+	assert_int_equal(join_restore(&j, &w), 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 1, 0);
+	predict(&j, 100, "x", "a");
+	truth(&j, 101, "x", "b");
+	assert_double_near(UNMATCHED(&j, "expired"), 0, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.5, 0);
+	join_close(&j);
+}
+
+/*
+ * A checkpoint of the build before ids were hashed with a key: hash
+ * version 2, no key.  Its waiting predictions and remembered ids, by
+ * another hash, are not known; its labelled window is.
+ */
+static void
+test_checkpoint_before_the_key(void **state)
+{
+	struct join j;
+	struct state_writer w;
+
+	(void)state;
+	state_writer_init(&w);
+	join_section(&w, 100, 100, 2, 0);
+	state_put_u32(&w, 1);                           /* predictions */
+	put_waiting(&w, 7, 100, 0.9);
+	state_put_u32(&w, 0);                           /* labels */
+	state_put_u32(&w, 2);                           /* pairs */
+	put_pair(&w, "a", 0.6);
+	put_pair(&w, "b", 0.7);
+	state_put_u32(&w, 1);                           /* remembered */
+	state_put_u64(&w, 9);
+	state_put_double(&w, 100);
+	assert_int_equal(join_restore(&j, &w), 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.5, 0);
+	join_close(&j);
+}
+
 /* A record with its label inline enters the labelled window after the
  * pairs of what was read before it: with a window of one pair, the last
  * read is the one the window holds. */
@@ -470,6 +617,9 @@ main(void)
 		cmocka_unit_test(test_checkpoint_takes_the_batch),
 		cmocka_unit_test(test_checkpoint_of_an_earlier_build),
 		cmocka_unit_test(test_ids_hashed_with_a_key_of_their_own),
+		cmocka_unit_test(test_checkpoint_read_in_part_keeps_nothing),
+		cmocka_unit_test(test_checkpoint_values_checked),
+		cmocka_unit_test(test_checkpoint_before_the_key),
 		cmocka_unit_test(test_inline_label_after_the_batch),
 		cmocka_unit_test(test_counts_across_batches),
 		cmocka_unit_test(test_labels_first_keep_their_class),

@@ -429,7 +429,9 @@ text_release(struct labels *l, uint32_t ref)
  * than strmap_hash()'s 8 bytes per two multiplications in a chain.  Ids
  * are known by this hash alone, waiting and remembered (a checkpoint
  * holds it), so it may not change without ID_HASH_VERSION: a checkpoint
- * of another version's loses them.
+ * of another version's loses them.  The hash is the same on every build
+ * of one byte order (the id's words are loaded as they lie); the version
+ * tells the byte orders apart.
  *
  * Request ids are often a client's to choose (a header the model service
  * logs), so the hash is keyed by a random number (l->id_key, drawn when
@@ -438,18 +440,12 @@ text_release(struct labels *l, uint32_t ref)
  * all, or share the hash, and be taken for one.  The key enters each
  * constant an id's words are combined with, so that no word can be
  * chosen to cancel one (a factor of 0 forgets what came before).
- * Without 128-bit integers, strmap_hash(), unkeyed.
  */
-#ifdef __SIZEOF_INT128__
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ID_HASH_VERSION 0x103u
+#else
 #define ID_HASH_VERSION 3u
-
-static inline uint64_t
-mul_fold(uint64_t a, uint64_t b)
-{
-	unsigned __int128 p = (unsigned __int128)a * b;
-
-	return (uint64_t)p ^ (uint64_t)(p >> 64);
-}
+#endif
 
 static uint64_t
 id_hash(uint64_t key, const char *id, size_t len)
@@ -463,23 +459,13 @@ id_hash(uint64_t key, const char *id, size_t len)
 	while (len > 16) {
 		memcpy(&a, p, 8);
 		memcpy(&b, p + 8, 8);
-		h = mul_fold(a ^ k1, b ^ h);
+		h = strmap_mul_fold(a ^ k1, b ^ h);
 		p += 16;
 		len -= 16;
 	}
 	strmap_words(p, len, &a, &b);
-	return mul_fold(mul_fold(a ^ k2, b ^ h) ^ k1, h ^ k2);
+	return strmap_mul_fold(strmap_mul_fold(a ^ k2, b ^ h) ^ k1, h ^ k2);
 }
-#else
-#define ID_HASH_VERSION 1u
-
-static uint64_t
-id_hash(uint64_t key, const char *id, size_t len)
-{
-	(void)key;
-	return strmap_hash(id, len);
-}
-#endif
 
 /* A key for id_hash(): from the kernel's random numbers, or when it has
  * none yet (early in boot), from the clock and the process. */
@@ -1827,9 +1813,9 @@ labels_restore(struct labels *l, const struct buf *file)
 		}
 	}
 	/* Ids remembered by strmap_hash(), where the earliest checkpoints
-	 * kept them: kept where it is still the id hash. */
+	 * kept them, by no hash of a key: passed over. */
 	if (texts)
-		get_remembered(l, &r, ID_HASH_VERSION == 1);
+		get_remembered(l, &r, 0);
 	n = state_get_u32(&r);
 	for (j = 0; j < n && !r.bad; j++) {
 		struct entry x;
@@ -1848,10 +1834,10 @@ labels_restore(struct labels *l, const struct buf *file)
 		    saved_values(l, x.pred, truth, x.u.confidence))
 			window_add(l, &x, truth, true_cls, 0);
 	}
+	/* (STATE_TAG_LABELS's last ones, by a hash without a key, are
+	 * not read.) */
 	if (!texts)
 		get_remembered(l, &r, same_hash);
-	else if (!r.bad && r.p < r.end)
-		get_remembered(l, &r, state_get_u32(&r) == ID_HASH_VERSION);
 	free(cls.map);
 	free(segs.map);
 	if (r.bad) {

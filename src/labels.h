@@ -11,11 +11,12 @@
  * a second label for one is told apart (`duplicate`) from a label for an
  * id never seen or given up on (`unknown_id`).
  *
- * Memory: a waiting prediction costs 56 bytes, 8 bytes of hash table and
- * its id (in 16-byte size classes reused, so that a join allocates nothing
- * in steady state); a remembered id the same.  Both are bounded by
- * max_pending; the window by [window] size.  Every step is O(1) but the
- * figures, computed over the window when the registry is read.
+ * Memory: a waiting prediction costs a 48-byte entry (its id known by a
+ * 64-bit hash) and its slots of the table, from pools reused, so that a
+ * join allocates nothing in steady state; a remembered id 16 bytes and
+ * its slots.  Both are bounded by max_pending; the window by [window]
+ * size.  Every step is O(1) but the figures, computed over the window
+ * when the registry is read.
  */
 #ifndef DRIFTD_LABELS_H
 #define DRIFTD_LABELS_H

@@ -53,4 +53,34 @@ strmap_words(const void *key, size_t len, uint64_t *a, uint64_t *b)
 	}
 }
 
+/*
+ * The 128-bit product of a and b, its two halves combined by exclusive
+ * or: a step of a hash that mixes every bit of both words.  The same
+ * value with or without 128-bit integers (strmap_mul_fold_words() is
+ * what a build without them uses).
+ */
+static inline uint64_t
+strmap_mul_fold_words(uint64_t a, uint64_t b)
+{
+	uint64_t al = a & 0xffffffffu, ah = a >> 32;
+	uint64_t bl = b & 0xffffffffu, bh = b >> 32;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (lh & 0xffffffffu) + (hl & 0xffffffffu);
+
+	return ((mid << 32) | (ll & 0xffffffffu)) ^
+	    (hh + (lh >> 32) + (hl >> 32) + (mid >> 32));
+}
+
+static inline uint64_t
+strmap_mul_fold(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+	unsigned __int128 p = (unsigned __int128)a * b;
+
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+#else
+	return strmap_mul_fold_words(a, b);
+#endif
+}
+
 #endif

@@ -447,6 +447,89 @@ test_checkpoint_before_the_key(void **state)
 	join_close(&j);
 }
 
+/*
+ * The id hash is the same on every build of a byte order (a checkpoint
+ * moved keeps its ids): with key 0x0123456789abcdef, the hashes of ids of
+ * each length class strmap_words() has and one hashed 16 bytes at a time
+ * before, as a separate implementation of id_hash()'s definition (128-bit
+ * products of Python's integers) computes them on a little-endian
+ * machine.  And the product without 128-bit integers, what a 32-bit build
+ * hashes with, equals the one with.
+ */
+static void
+test_id_hash_known_answers(void **state)
+{
+	static const struct {
+		const char *id;
+		uint64_t hash;
+	} known[] = {
+		{ "r7", 0xc0bf3260d1a7c7e9ull },
+		{ "abcdef", 0xabba3cefbe0bf09bull },
+		{ "abcdefghijk", 0x355d0ad995ac3c02ull },
+		{ "5f0c2a9e-7d41-4b8e-a3c6-1e9d7b2f4a60", 0x1e68638d13bd3500ull },
+	};
+	const size_t n = sizeof(known) / sizeof(known[0]);
+	struct join j;
+	struct state_writer w;
+	struct state_reader r;
+	size_t i, len;
+	uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
+	int k;
+
+	(void)state;
+	state_writer_init(&w);
+	join_section(&w, -INFINITY, -INFINITY, 3, 0x0123456789abcdefull);
+	for (k = 0; k < 4; k++)
+		state_put_u32(&w, 0);   /* predictions, labels, pairs, ids */
+	assert_int_equal(join_restore(&j, &w), 0);
+	for (i = 0; i < n; i++)
+		predict(&j, 100, known[i].id, "a");
+	state_writer_init(&w);
+	labels_save(j.l, &w);
+	state_finish(&w);
+	assert_int_equal(state_section(&w.b, STATE_TAG_JOIN, &r), 0);
+	state_get_u32(&r);                              /* regression */
+	state_get_string(&r, &len);                     /* segment */
+	state_get_double(&r);                           /* clocks */
+	state_get_double(&r);
+	for (k = 0; k < 2; k++) {                       /* names */
+		uint32_t names = state_get_u32(&r);
+
+		while (names-- > 0)
+			state_get_string(&r, &len);
+	}
+	state_get_u32(&r);                              /* version */
+	assert_true(state_get_u64(&r) == 0x0123456789abcdefull);
+	assert_int_equal(state_get_u32(&r), n);         /* predictions */
+	for (i = 0; i < n; i++) {
+		uint64_t h = state_get_u64(&r);
+
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+		    h != known[i].hash)
+			fail_msg("id %s: hash %#llx, not %#llx", known[i].id,
+			    (unsigned long long)h,
+			    (unsigned long long)known[i].hash);
+		state_get_double(&r);                   /* time */
+		state_get_u64(&r);                      /* outcome */
+		state_get_double(&r);                   /* confidence */
+		state_get_u32(&r);                      /* class */
+		state_get_u32(&r);                      /* segment */
+	}
+	assert_false(r.bad);
+	state_writer_free(&w);
+	join_close(&j);
+
+	for (i = 0; i < 100000; i++) {
+		assert_true(strmap_mul_fold_words(a, b) ==
+		    strmap_mul_fold(a, b));
+		a = a * 6364136223846793005ull + 1442695040888963407ull;
+		b ^= a >> 17 | a << 47;
+	}
+	assert_true(strmap_mul_fold_words(UINT64_MAX, UINT64_MAX) ==
+	    strmap_mul_fold(UINT64_MAX, UINT64_MAX));
+	assert_true(strmap_mul_fold_words(0, UINT64_MAX) == 0);
+}
+
 /* A record with its label inline enters the labelled window after the
  * pairs of what was read before it: with a window of one pair, the last
  * read is the one the window holds. */
@@ -620,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_read_in_part_keeps_nothing),
 		cmocka_unit_test(test_checkpoint_values_checked),
 		cmocka_unit_test(test_checkpoint_before_the_key),
+		cmocka_unit_test(test_id_hash_known_answers),
 		cmocka_unit_test(test_inline_label_after_the_batch),
 		cmocka_unit_test(test_counts_across_batches),
 		cmocka_unit_test(test_labels_first_keep_their_class),

@@ -1166,6 +1166,12 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 			count(l, R_INVALID);
 		return;
 	}
+	if (rec->label.present && rec->id.present) {
+		/* Its label, then its prediction, which joins it at once:
+		 * through the join, so that a second label or prediction
+		 * for its id, before or after it, is a duplicate. */
+		label(l, &rec->id, &rec->label, t);
+	}
 	x = event_entry(l, t);
 	if (l->regression) {
 		x->pred.value = rec->value.num;
@@ -1180,7 +1186,7 @@ labels_prediction(struct labels *l, const struct record *rec, double t)
 		x->segment = s->present ?
 		    (uint16_t)names_id(&l->segments, s->str, s->len) : NO_SEGMENT;
 	}
-	if (rec->label.present) {
+	if (rec->label.present && !rec->id.present) {
 		union outcome truth;
 		uint32_t cls;
 

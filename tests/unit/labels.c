@@ -550,6 +550,38 @@ test_inline_label_after_the_batch(void **state)
 }
 
 /*
+ * A record with its id, prediction and label is joined at once through
+ * the join: a label or prediction for its id after it is a duplicate; a
+ * label for its id before it waits, and its prediction joins that one
+ * (the record's own label is then the second, a duplicate).
+ */
+static void
+test_inline_label_with_an_id(void **state)
+{
+	struct join j;
+
+	(void)state;
+	join_open(&j, 1000);
+	line(&j, 100, "{\"rid\":\"r1\",\"prediction\":\"a\","
+	    "\"truth\":\"a\"}");
+	assert_double_near(LABELLED(&j), 1, 0);
+	truth(&j, 101, "r1", "b");
+	predict(&j, 101, "r1", "b");
+	assert_double_near(UNMATCHED(&j, "duplicate"), 2, 0);
+	truth(&j, 102, "r2", "b");
+	line(&j, 103, "{\"rid\":\"r2\",\"prediction\":\"a\","
+	    "\"truth\":\"a\"}");
+	assert_double_near(LABELLED(&j), 2, 0);
+	assert_double_near(UNMATCHED(&j, "duplicate"), 3, 0);
+	assert_double_near(value(&j, "prediction_accuracy", NULL), 0.5, 0);
+	labels_tick(j.l, 200);
+	assert_double_near(UNMATCHED(&j, "unknown_id"), 0, 0);
+	assert_double_near(UNMATCHED(&j, "expired"), 0, 0);
+	assert_double_near(PENDING(&j), 0, 0);
+	join_close(&j);
+}
+
+/*
  * Many predictions and labels across batch boundaries: labels 3 lines
  * after their predictions, every seventh label for an unknown id, every
  * eleventh prediction labelled twice, every thirteenth never; counts and
@@ -705,6 +737,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_before_the_key),
 		cmocka_unit_test(test_id_hash_known_answers),
 		cmocka_unit_test(test_inline_label_after_the_batch),
+		cmocka_unit_test(test_inline_label_with_an_id),
 		cmocka_unit_test(test_counts_across_batches),
 		cmocka_unit_test(test_labels_first_keep_their_class),
 		cmocka_unit_test(test_remembered_past_the_positions),

@@ -391,8 +391,8 @@ set_aside(const char *path)
 	buf_free(&aside);
 }
 
-static int
-check(const struct buf *b)
+int
+state_verify(const struct buf *b)
 {
 	const unsigned char *p = (const unsigned char *)b->data;
 	size_t off = HEADER_BYTES, end;
@@ -457,7 +457,7 @@ state_load(const char *dir, struct buf *out)
 			buf_reserve(out, 65536);
 	}
 	close(fd);
-	if (r == 0 && check(out) != 0) {
+	if (r == 0 && state_verify(out) != 0) {
 		set_aside(path.data);
 		r = -EBADMSG;
 	}

@@ -110,6 +110,9 @@ struct state_reader {
  * -errno when it could not be read.
  */
 int state_load(const char *dir, struct buf *out);
+/* The checks state_load() makes of a file read: its header, its CRC and
+ * that its sections fill it.  0 or -EBADMSG. */
+int state_verify(const struct buf *b);
 
 /* Find section `tag` in a loaded checkpoint.  0 or -ENOENT. */
 int state_section(const struct buf *file, enum state_tag tag,

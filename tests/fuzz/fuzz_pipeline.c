@@ -8,6 +8,13 @@
  * pipeline and its restore into a second one.  Nothing may crash, leak,
  * read out of bounds or grow past the configured limits.
  *
+ * The input's lines end at its first NUL byte, if it has one; after it,
+ * each 3 bytes damage the checkpoint: a byte at an offset (16 bits,
+ * modulo the file's length) xored with the third.  The damaged file, its
+ * CRC made good again, is restored into a third pipeline when it passes
+ * state_verify() (a file that passes every check state_load() makes, yet
+ * was not written so), which then reads the lines again.
+ *
  * Two fixed configurations, read once through conf_parse() as the daemon
  * reads its file: a classifier that discovers `features` (small limits so
  * that they are reached), captures a reference of 4 records and keeps
@@ -21,6 +28,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "conf.h"
 #include "fuzz.h"
@@ -151,17 +160,13 @@ expose(struct metrics_registry *reg, const struct conf *c,
 	serve(reg, c, res, "/status", "");
 }
 
+/* The lines into pipeline g, evaluated as they go and at the end. */
 static void
-run(const struct conf *c, const char *data, size_t size)
+feed(struct ingest *g, const char *data, size_t size)
 {
-	struct metrics_registry *reg = metrics_create(), *reg2;
-	struct buf err = BUF_INIT;
-	struct state_writer snap;
-	struct ingest *g = ingest_create(c, reg, &err), *g2;
 	const char *p = data, *end = data + size;
 	int n;
 
-	check(g != NULL);
 	for (n = 0; n < MAX_LINES && p < end; n++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *stop = nl != NULL ? nl : end;
@@ -176,6 +181,59 @@ run(const struct conf *c, const char *data, size_t size)
 		p = stop + 1;
 	}
 	ingest_evaluate(g);
+}
+
+/* Checkpoint `snap` damaged as `damage` says, restored (or refused) into
+ * a new pipeline, which then reads the lines. */
+static void
+restore_damaged(const struct conf *c, const struct buf *snap,
+    const uint8_t *damage, size_t ndamage, const char *data, size_t size)
+{
+	struct metrics_registry *reg;
+	struct buf file = BUF_INIT, err = BUF_INIT;
+	struct ingest *g;
+	unsigned char *p;
+	size_t i, body;
+	uint32_t crc;
+
+	if (snap->len <= 4)
+		return;
+	buf_append(&file, snap->data, snap->len);
+	p = (unsigned char *)file.data;
+	body = file.len - 4;
+	for (i = 0; i + 3 <= ndamage; i += 3)
+		p[((size_t)damage[i] | (size_t)damage[i + 1] << 8) % body] ^=
+		    damage[i + 2];
+	crc = (uint32_t)crc32(0L, p, (uInt)body);
+	for (i = 0; i < 4; i++)
+		p[body + i] = (unsigned char)(crc >> (8 * i));
+	if (state_verify(&file) == 0) {
+		reg = metrics_create();
+		g = ingest_create(c, reg, &err);
+		check(g != NULL);
+		(void)ingest_restore(g, &file);
+		ingest_evaluate(g);
+		expose(reg, c, ingest_results(g));
+		feed(g, data, size);
+		expose(reg, c, ingest_results(g));
+		ingest_destroy(g);
+		metrics_destroy(reg);
+	}
+	buf_free(&file);
+	buf_free(&err);
+}
+
+static void
+run(const struct conf *c, const char *data, size_t size,
+    const uint8_t *damage, size_t ndamage)
+{
+	struct metrics_registry *reg = metrics_create(), *reg2;
+	struct buf err = BUF_INIT;
+	struct state_writer snap;
+	struct ingest *g = ingest_create(c, reg, &err), *g2;
+
+	check(g != NULL);
+	feed(g, data, size);
 	expose(reg, c, ingest_results(g));
 
 	/* A checkpoint of the pipeline, restored into a new one (as after
@@ -187,6 +245,8 @@ run(const struct conf *c, const char *data, size_t size)
 	check(ingest_restore(g2, &snap.b) >= 0);
 	ingest_evaluate(g2);
 	expose(reg2, c, ingest_results(g2));
+	if (damage != NULL)
+		restore_damaged(c, &snap.b, damage, ndamage, data, size);
 
 	state_writer_free(&snap);
 	ingest_destroy(g2);
@@ -199,13 +259,16 @@ run(const struct conf *c, const char *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t i;
+	const uint8_t *nul = memchr(data, 0, size);
+	size_t i, lines = nul != NULL ? (size_t)(nul - data) : size;
 
 	if (confs[0] == NULL) {
 		log_init(LOG_LEVEL_ERROR);
 		parse_configs(configs, NCONFS, confs);
 	}
 	for (i = 0; i < NCONFS; i++)
-		run(confs[i], (const char *)data, size);
+		run(confs[i], (const char *)data, lines,
+		    nul != NULL ? nul + 1 : NULL,
+		    nul != NULL ? size - lines - 1 : 0);
 	return 0;
 }

@@ -441,7 +441,7 @@ text_release(struct labels *l, uint32_t ref)
  * constant an id's words are combined with, so that no word can be
  * chosen to cancel one (a factor of 0 forgets what came before).
  */
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define ID_HASH_VERSION 0x103u
 #else
 #define ID_HASH_VERSION 3u

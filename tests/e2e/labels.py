@@ -435,6 +435,58 @@ def test_labels_in_the_prediction_log():
         check_classification(m, pairs)
 
 
+def test_records_with_their_label_and_id_go_through_the_join():
+    """[model] label with ids: a record with its id, prediction and label
+    is its label then its prediction, through the join, so that labels
+    and predictions for its id before and after it count as the join
+    counts them (the oracle is fed the same)."""
+    r = random.Random(11)
+    j = Join(40, 100000, 100000)
+    lines, ids = [], []
+    for i in range(3000):
+        t = T0 + i
+        kind = r.random()
+        p, y = r.choice("xyz"), r.choice("xyz")
+        conf, country = round(r.random(), 3), r.choice(["de", "fr", "us"])
+        if kind < 0.3 or not ids:                      # a prediction
+            id_ = f"r{i}"
+            rec = {"request_id": id_, "prediction": p}
+            j.prediction(id_, t, (p, conf, country))
+        elif kind < 0.55:                      # with its label: new id
+            id_ = f"r{i}"
+            rec = {"request_id": id_, "prediction": p, "truth": y}
+            j.label(id_, t, y)
+            j.prediction(id_, t, (p, conf, country))
+        elif kind < 0.65:                       # with its label: an id
+            id_ = r.choice(ids[-60:])           # seen (some too long ago)
+            rec = {"request_id": id_, "prediction": p, "truth": y}
+            j.label(id_, t, y)
+            j.prediction(id_, t, (p, conf, country))
+        elif kind < 0.9:                           # a label, recent id
+            id_ = r.choice(ids[-60:])
+            rec = {"request_id": id_, "truth": y}
+            j.label(id_, t, y)
+        else:                                  # a label for an id ahead
+            id_ = f"r{i + r.randint(1, 30)}"
+            rec = {"request_id": id_, "truth": y}
+            j.label(id_, t, y)
+        ids.append(id_)
+        rec.update(ts=t, confidence=conf, features={"country": country})
+        lines.append(json.dumps(rec) + "\n")
+    h.check(all(j.counts[c] > 0 for c in
+                ("duplicate", "expired", "unknown_id", "labelled")),
+            f"cases met: {j.counts}")
+    with tempfile.TemporaryDirectory(prefix="driftd-labels-") as d:
+        cfg = ("[model]\nname = m\nclass = prediction\nconfidence = "
+               "confidence\ntimestamp = ts\nid = request_id\nlabel = truth\n"
+               "[features]\nfeatures.country = categorical\n"
+               "[window]\nsize = 100000\nmin_samples = 1\n"
+               "[labels]\nsegment = features.country\nmax_delay = 40s\n")
+        m = run_once(d, cfg, lines, [])
+        check_counts(m, j)
+        check_classification(m, j.window())
+
+
 def test_a_record_is_a_prediction_or_a_label_never_both():
     """A classifier that also writes a score: a record with a score and a
     label but no class is a prediction record (in the windows) whose

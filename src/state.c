@@ -220,9 +220,8 @@ write_numbered(const char *dir, const struct buf *b, uint64_t seq)
 	return r;
 }
 
-/* Append the CRC of everything so far: the buffer is then the file. */
-static void
-seal(struct buf *b)
+void
+state_seal(struct buf *b)
 {
 	uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)b->data, (uInt)b->len);
 
@@ -235,7 +234,7 @@ state_save(const char *dir, struct state_writer *w)
 	int r;
 
 	state_finish(w);
-	seal(&w->b);
+	state_seal(&w->b);
 	r = write_numbered(dir, &w->b, ++taken_seq);
 	w->b.len -= 4;            /* the writer may be saved again */
 	return r;
@@ -256,7 +255,7 @@ save_work(uv_work_t *req)
 {
 	struct save_job *j = req->data;
 
-	seal(&j->data);          /* a CRC of a large file takes a while */
+	state_seal(&j->data);    /* a CRC of a large file takes a while */
 	j->result = write_numbered(j->dir, &j->data, j->seq);
 }
 

@@ -72,6 +72,9 @@ void state_le_array(void *p, size_t n, size_t size);
 /* Set the section count in the header: the writer's buffer is then a
  * checkpoint in memory (without CRC) that state_section() reads. */
 void state_finish(struct state_writer *w);
+/* Append the CRC of everything in b so far: a checkpoint in memory
+ * (state_finish()) is then the file. */
+void state_seal(struct buf *b);
 /* Write the checkpoint to dir/STATE_FILE atomically, now.  0 or -errno. */
 int state_save(const char *dir, struct state_writer *w);
 

@@ -10,10 +10,10 @@
  *
  * The input's lines end at its first NUL byte, if it has one; after it,
  * each 3 bytes damage the checkpoint: a byte at an offset (16 bits,
- * modulo the file's length) xored with the third.  The damaged file, its
- * CRC made good again, is restored into a third pipeline when it passes
- * state_verify() (a file that passes every check state_load() makes, yet
- * was not written so), which then reads the lines again.
+ * modulo its length) xored with the third.  Sealed with its CRC after
+ * the damage, the checkpoint is restored into a third pipeline when it
+ * passes state_verify() (a file that passes every check state_load()
+ * makes, yet was not written so), which then reads the lines again.
  *
  * Two fixed configurations, read once through conf_parse() as the daemon
  * reads its file: a classifier that discovers `features` (small limits so
@@ -28,8 +28,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <zlib.h>
 
 #include "conf.h"
 #include "fuzz.h"
@@ -192,21 +190,13 @@ restore_damaged(const struct conf *c, const struct buf *snap,
 	struct metrics_registry *reg;
 	struct buf file = BUF_INIT, err = BUF_INIT;
 	struct ingest *g;
-	unsigned char *p;
-	size_t i, body;
-	uint32_t crc;
+	size_t i;
 
-	if (snap->len <= 4)
-		return;
 	buf_append(&file, snap->data, snap->len);
-	p = (unsigned char *)file.data;
-	body = file.len - 4;
-	for (i = 0; i + 3 <= ndamage; i += 3)
-		p[((size_t)damage[i] | (size_t)damage[i + 1] << 8) % body] ^=
-		    damage[i + 2];
-	crc = (uint32_t)crc32(0L, p, (uInt)body);
-	for (i = 0; i < 4; i++)
-		p[body + i] = (unsigned char)(crc >> (8 * i));
+	for (i = 0; i + 3 <= ndamage && file.len > 0; i += 3)
+		file.data[((size_t)damage[i] | (size_t)damage[i + 1] << 8) %
+		    file.len] ^= (char)damage[i + 2];
+	state_seal(&file);
 	if (state_verify(&file) == 0) {
 		reg = metrics_create();
 		g = ingest_create(c, reg, &err);

@@ -205,6 +205,24 @@ test_checkpoint_takes_the_batch(void **state)
 	join_close(&j);
 }
 
+/* The start of a join's section `tag` (STATE_TAG_LABELS or _JOIN) of a
+ * classifier: no segment column, the clocks of predictions and labels,
+ * classes a and b named, no segment named. */
+static void
+section_head(struct state_writer *w, enum state_tag tag, double clock_p,
+    double clock_l)
+{
+	state_begin_section(w, tag);
+	state_put_u32(w, 0);                            /* a classifier */
+	state_put_bytes(w, "", 0);                      /* no segment */
+	state_put_double(w, clock_p);
+	state_put_double(w, clock_l);
+	state_put_u32(w, 2);                            /* classes */
+	state_put_bytes(w, "a", 1);
+	state_put_bytes(w, "b", 1);
+	state_put_u32(w, 0);                            /* segments */
+}
+
 /*
  * A checkpoint of an earlier build, whose section STATE_TAG_LABELS kept
  * waiting entries by their id's text: a prediction p1 of class a and a
@@ -216,19 +234,10 @@ test_checkpoint_of_an_earlier_build(void **state)
 {
 	struct join j;
 	struct state_writer w;
-	int k;
 
 	(void)state;
 	state_writer_init(&w);
-	state_begin_section(&w, STATE_TAG_LABELS);
-	state_put_u32(&w, 0);                           /* a classifier */
-	state_put_bytes(&w, "", 0);                     /* no segment */
-	for (k = 0; k < 2; k++)
-		state_put_double(&w, NAN);              /* the clocks */
-	state_put_u32(&w, 2);                           /* classes */
-	state_put_bytes(&w, "a", 1);
-	state_put_bytes(&w, "b", 1);
-	state_put_u32(&w, 0);                           /* segments */
+	section_head(&w, STATE_TAG_LABELS, NAN, NAN);
 	state_put_u32(&w, 1);                           /* predictions */
 	state_put_bytes(&w, "p1", 2);
 	state_put_double(&w, 100);
@@ -300,22 +309,14 @@ test_ids_hashed_with_a_key_of_their_own(void **state)
 	join_close(&b);
 }
 
-/* The start of a section STATE_TAG_JOIN of a classifier: clocks of
- * predictions and labels, classes a and b named, no segment, the id
- * hash's version and (if not version 2, before keys) its key. */
+/* The start of a section STATE_TAG_JOIN of a classifier (see
+ * section_head()), then the id hash's version and (if not version 2,
+ * before keys) its key. */
 static void
 join_section(struct state_writer *w, double clock_p, double clock_l,
     uint32_t version, uint64_t key)
 {
-	state_begin_section(w, STATE_TAG_JOIN);
-	state_put_u32(w, 0);                            /* a classifier */
-	state_put_bytes(w, "", 0);                      /* no segment */
-	state_put_double(w, clock_p);
-	state_put_double(w, clock_l);
-	state_put_u32(w, 2);                            /* classes */
-	state_put_bytes(w, "a", 1);
-	state_put_bytes(w, "b", 1);
-	state_put_u32(w, 0);                            /* segments */
+	section_head(w, STATE_TAG_JOIN, clock_p, clock_l);
 	state_put_u32(w, version);
 	if (version != 2)
 		state_put_u64(w, key);

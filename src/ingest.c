@@ -867,6 +867,9 @@ ingest_restore(struct ingest *g, const struct buf *file)
 	if (n >= 0 && labels_restore(g->labels, file) != 0)
 		log_warn("checkpoint: the labels' section is unreadable; the "
 		    "join and the labelled window start again");
+	/* A section that failed partway may have found columns: they are
+	 * the window's and the evaluator's too. */
+	sync_columns(g);
 	return n;
 }
 
